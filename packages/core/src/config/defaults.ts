@@ -1,0 +1,85 @@
+import type { AseConf } from './types';
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Every default of `ase.conf`, in one place (see docs/configuration.md). */
+export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
+  http_ws_port: 8000,
+  https_wss_port: 8443,
+  management_port: 8010,
+  management_bind: '127.0.0.1',
+  enable_firewall: true,
+  enable_ase_detected_attack: false,
+  enable_xff: false,
+  xff_trusted_proxies: ['127.0.0.0/8', '::1/128'],
+  enable_audit: true,
+  admin_log_level: 4,
+  attack_list_memory: 128 * 1024 * 1024,
+  enable_strict_request_parser: true,
+  enable_ase_health: false,
+  server_ca_cert_path: '',
+  enable_cluster: false,
+  cluster_id: 'ase_cluster',
+  redis_url: '',
+  queue_max_size: 100,
+  queue_max_wait: 10_000,
+  backend_timeout: 60_000,
+  server_down_time: 10_000,
+});
+
+/** Every default of an API JSON `api_metadata` (the reference's sample values). */
+export const API_DEFAULTS = deepFreeze({
+  protocol: 'http',
+  cookie: '',
+  cookie_idle_timeout: '200m',
+  logout_api_enabled: false,
+  cookie_persistence_enabled: false,
+  oauth2_access_token: false,
+  is_token_mandatory: false,
+  apikey_qs: '',
+  apikey_header: '',
+  login_url: '',
+  enable_blocking: false,
+  api_mapping: { internal_url: '' },
+  api_pattern_enforcement: {
+    protocol_allowed: '',
+    http_redirect: { response_code: '', response_def: '', https_url: '' },
+    methods_allowed: [] as string[],
+    content_type_allowed: '',
+    error_code: '',
+    error_def: '',
+    error_message_body: '',
+  },
+  flow_control: {
+    client_spike_threshold: '0/second',
+    server_connection_queueing: false,
+    bytes_in_threshold: '0/second',
+    bytes_out_threshold: '0/second',
+  },
+  api_memory_size: '128mb',
+  health_check: false,
+  health_check_interval: 60,
+  health_retry_count: 4,
+  health_url: '/health',
+  health_check_headers: {} as Record<string, string>,
+  server_ssl: false,
+  servers: [] as unknown[],
+  server: { server_spike_threshold: '0/second', server_connection_quota: 0 },
+  decoy_config: {
+    decoy_enabled: false,
+    response_code: 200,
+    response_def: '',
+    response_message: '',
+    decoy_subpaths: [] as string[],
+  },
+  username_header: '',
+  jwt: { location: '', username: '', clientid: '' },
+} as const);
+
+export { deepFreeze };

@@ -1,0 +1,141 @@
+/**
+ * Configuration shapes. API definitions keep the reference product's snake_case JSON names so that
+ * an `api/<id>.json` file, a management API body and the object passed in code are the same thing.
+ */
+
+export type RateUnit = 'second' | 'minute' | 'hour';
+
+/** `N/second|minute|hour`; `points: 0` means "off". */
+export interface Rate {
+  readonly points: number;
+  readonly unit: RateUnit;
+  /** Length of the window in seconds (1, 60, 3600). */
+  readonly windowSeconds: number;
+}
+
+export interface ServerJson {
+  host: string;
+  port: number;
+  server_spike_threshold: string;
+  server_connection_quota: number;
+}
+
+export interface HttpRedirectJson {
+  response_code: string | number;
+  response_def: string;
+  https_url: string;
+}
+
+export interface ApiPatternEnforcementJson {
+  protocol_allowed: string;
+  http_redirect: HttpRedirectJson;
+  methods_allowed: string[];
+  content_type_allowed: string;
+  error_code: string | number;
+  error_def: string;
+  error_message_body: string;
+}
+
+export interface FlowControlJson {
+  client_spike_threshold: string;
+  server_connection_queueing: boolean;
+  bytes_in_threshold: string;
+  bytes_out_threshold: string;
+}
+
+export interface DecoyConfigJson {
+  decoy_enabled: boolean;
+  response_code: string | number;
+  response_def: string;
+  response_message: string;
+  decoy_subpaths: string[];
+}
+
+export interface JwtJson {
+  location: string;
+  username: string;
+  clientid: string;
+}
+
+/** `api_metadata` of an API JSON file, with every default filled in. */
+export interface ApiMetadata {
+  protocol: 'http' | 'ws';
+  url: string;
+  hostname: string;
+  cookie: string;
+  cookie_idle_timeout: string;
+  logout_api_enabled: boolean;
+  cookie_persistence_enabled: boolean;
+  oauth2_access_token: boolean;
+  is_token_mandatory: boolean;
+  apikey_qs: string;
+  apikey_header: string;
+  login_url: string;
+  enable_blocking: boolean;
+  api_mapping: { internal_url: string };
+  api_pattern_enforcement: ApiPatternEnforcementJson;
+  flow_control: FlowControlJson;
+  api_memory_size: string;
+  health_check: boolean;
+  health_check_interval: number;
+  health_retry_count: number;
+  health_url: string;
+  health_check_headers: Record<string, string>;
+  server_ssl: boolean;
+  servers: ServerJson[];
+  decoy_config: DecoyConfigJson;
+  username_header: string;
+  jwt: JwtJson;
+}
+
+/** A whole API JSON file. */
+export interface ApiJson {
+  api_metadata: ApiMetadata;
+}
+
+/** Deep-partial input form: what a user may write (everything but `url` and `hostname` defaults). */
+export type ApiJsonInput = { api_metadata: DeepPartial<ApiMetadata> & { url: string; hostname: string } };
+
+export type DeepPartial<T> = T extends (infer U)[]
+  ? DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** Typed `ase.conf`. Durations are in milliseconds, sizes in bytes. */
+export interface AseConf {
+  http_ws_port: number;
+  https_wss_port: number;
+  management_port: number;
+  management_bind: string;
+  enable_firewall: boolean;
+  enable_ase_detected_attack: boolean;
+  enable_xff: boolean;
+  /** IPs and CIDRs (IPv4 or IPv6) whose X-Forwarded-For is believed. */
+  xff_trusted_proxies: string[];
+  enable_audit: boolean;
+  admin_log_level: number;
+  attack_list_memory: number;
+  enable_strict_request_parser: boolean;
+  enable_ase_health: boolean;
+  server_ca_cert_path: string;
+  enable_cluster: boolean;
+  cluster_id: string;
+  redis_url: string;
+  /** Our own: most requests waiting for a server slot per API (`server_connection_queueing`). */
+  queue_max_size: number;
+  /** Our own: longest a queued request waits before 503, in ms. */
+  queue_max_wait: number;
+  /** Our own: time a backend has to answer before 504, in ms. */
+  backend_timeout: number;
+  /** Our own: how long a server marked down by a connection error is skipped (no health check), in ms. */
+  server_down_time: number;
+}
+
+/** A problem-free load result: what loaded, plus what was skipped and why. */
+export interface LoadedConfig {
+  conf: AseConf;
+  apis: Map<string, ApiJson>;
+  /** Non-fatal problems: skipped API files, ignored reference keys. */
+  warnings: string[];
+}
