@@ -1,0 +1,3 @@
+export { main } from './main';
+export { startGateway, FRAMEWORKS } from './gateway';
+export type { Gateway, GatewayOptions, Framework } from './gateway';

@@ -1,0 +1,374 @@
+import { isIP } from 'node:net';
+import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
+import { AseConfigError, type ConfigProblem } from '../errors';
+import { ASE_CONF_DEFAULTS } from './defaults';
+import { cloneJsonData } from './json-data';
+import { closest } from './suggest';
+import type { AseConf } from './types';
+import { DURATION_BODY, SIZE_FORM, SIZE_PATTERN, caseInsensitive, parseDuration, parseSize } from './units';
+
+/*
+ * `ase.conf`: `key=value` lines, `;` (or `#`) comment lines, an inline ` ;comment` after
+ * whitespace. Every value is checked by one JSON Schema (string forms as in the file, plus the
+ * typed forms accepted from code) and then converted to the typed AseConf. Unknown keys are an
+ * error; keys of the reference product that we do not implement are accepted with one warning.
+ */
+
+/** Keys of the reference product's ase.conf that ASE for Node.js accepts and ignores (with a warning). */
+export const REFERENCE_ONLY_KEYS: readonly string[] = Object.freeze([
+  'mode',
+  'http_ws_process',
+  'https_wss_process',
+  'enable_sslv3',
+  'keystore_password',
+  'tcp_send_buffer_size',
+  'tcp_receive_buffer_size',
+  'buffer_size',
+  'enable_1G',
+  'timezone',
+  'enable_access_log',
+  'flush_log_immediate',
+  'syslog_server',
+  'auth_method',
+  'hostname_refresh',
+  'enable_abs',
+  'enable_abs_attack',
+  'abs_attack_request_minutes',
+  'enable_abs_publish',
+  'abs_publish_request_minutes',
+  'enable_google_pubsub',
+  'google_pubsub_topic',
+  'google_pubsub_concurrency',
+  'google_pubsub_qps',
+  'google_pubsub_apikey',
+  'google_pubsub_timeout',
+  'cache_queue_size',
+  'decoy_alert_interval',
+  'enable_email',
+  'email_report',
+  'smtp_host',
+  'smtp_port',
+  'smtp_ssl',
+  'smtp_cert_verification',
+  'sender_email',
+  'sender_password',
+  'receiver_email',
+  'cpu_usage',
+  'memory_usage',
+  'filesystem_size',
+  'enable_sideband_keepalive',
+  'enable_sideband_authentication',
+  'enable_mtls',
+  'enable_hostname_rewrite',
+]);
+const REFERENCE_ONLY = new Set(REFERENCE_ONLY_KEYS);
+
+/** Longest timer Node can arm (setTimeout clamps anything longer to 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+type Converted<T> = { value: T } | { error: string };
+
+interface KeySpec<T> {
+  /** Schema of the value: the string form of the file and, for objects passed in code, the typed form. */
+  schema: SchemaObject;
+  /** Accepted form in words, completing "must be ...". */
+  accepts: string;
+  /** Turns a value that passed the schema into its typed form, or says what is still wrong. */
+  convert(v: unknown): Converted<T>;
+}
+
+const PORT_PATTERN = '^(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$';
+
+function port(): KeySpec<number> {
+  return {
+    schema: { anyOf: [{ type: 'string', pattern: PORT_PATTERN }, { type: 'integer', minimum: 1, maximum: 65_535 }] },
+    accepts: 'a port number from 1 to 65535',
+    convert: (v) => ({ value: Number(v) }),
+  };
+}
+
+function bool(): KeySpec<boolean> {
+  return {
+    schema: { anyOf: [{ type: 'string', pattern: `^(?:${caseInsensitive('true')}|${caseInsensitive('false')})$` }, { type: 'boolean' }] },
+    accepts: 'true or false',
+    convert: (v) => ({ value: typeof v === 'boolean' ? v : String(v).toLowerCase() === 'true' }),
+  };
+}
+
+function integer(min: number, max: number, accepts: string): KeySpec<number> {
+  return {
+    schema: { anyOf: [{ type: 'string', pattern: '^[0-9]{1,15}$' }, { type: 'integer', minimum: min, maximum: max }] },
+    accepts,
+    convert: (v) => {
+      const n = Number(v);
+      return n >= min && n <= max ? { value: n } : { error: `must be ${accepts}` };
+    },
+  };
+}
+
+function duration(minMs: number, accepts: string): KeySpec<number> {
+  return {
+    schema: { anyOf: [{ type: 'string', pattern: `^(?:[0-9]{1,15}|${DURATION_BODY})$` }, { type: 'integer', minimum: minMs, maximum: MAX_TIMER_MS }] },
+    accepts,
+    convert: (v) => {
+      const ms = typeof v === 'number' ? v : /^[0-9]+$/.test(String(v)) ? Number(v) : parseDuration(String(v));
+      if (ms === undefined || ms > MAX_TIMER_MS) return { error: `is too long; it must be ${accepts}` };
+      if (ms < minMs) return { error: `is too short; it must be ${accepts}` };
+      return { value: ms };
+    },
+  };
+}
+
+/** `1.2.3.4`, `10.0.0.0/8`, `::1`, `fd00::/8`. */
+export function isIpOrCidr(s: string): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 0) return isIP(s) !== 0;
+  const addr = s.slice(0, slash);
+  const prefix = s.slice(slash + 1);
+  const family = isIP(addr);
+  if (family === 0 || !/^[0-9]{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
+  http_ws_port: port(),
+  https_wss_port: port(),
+  management_port: port(),
+  management_bind: {
+    schema: { type: 'string', maxLength: 64 },
+    accepts: 'an IP address (like "127.0.0.1" or "::1") or "localhost"',
+    convert: (v) =>
+      v === 'localhost' || isIP(String(v)) !== 0 ? { value: String(v) } : { error: 'must be an IP address (like "127.0.0.1" or "::1") or "localhost"' },
+  },
+  enable_firewall: bool(),
+  enable_ase_detected_attack: bool(),
+  enable_xff: bool(),
+  xff_trusted_proxies: {
+    schema: {
+      anyOf: [
+        { type: 'string', maxLength: 16_384 },
+        { type: 'array', maxItems: 1024, items: { type: 'string', maxLength: 64 } },
+      ],
+    },
+    accepts: 'a comma-separated list of IP addresses or CIDR ranges (like "127.0.0.1, 10.0.0.0/8, ::1"), or ""',
+    convert: (v) => {
+      const list = (Array.isArray(v) ? (v as string[]) : String(v).trim() === '' ? [] : String(v).split(',')).map((s) => s.trim());
+      const bad = list.filter((s) => !isIpOrCidr(s));
+      if (bad.length > 0) {
+        return {
+          error: `has entries that are not IP addresses or CIDR ranges: ${bad.map((b) => JSON.stringify(b)).join(', ')}; it must be a comma-separated list of IP addresses or CIDR ranges (like "127.0.0.1, 10.0.0.0/8, ::1"), or ""`,
+        };
+      }
+      return { value: list };
+    },
+  },
+  enable_audit: bool(),
+  admin_log_level: integer(1, 5, 'a log level from 1 to 5 (1 fatal, 2 error, 3 warning, 4 info, 5 debug)'),
+  attack_list_memory: {
+    schema: { anyOf: [{ type: 'string', pattern: SIZE_PATTERN }, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }] },
+    accepts: SIZE_FORM,
+    convert: (v) => {
+      const bytes = typeof v === 'number' ? v : parseSize(String(v));
+      if (bytes === undefined) return { error: `is too large; it must be ${SIZE_FORM}` };
+      if (bytes === 0) return { error: `must be more than 0; it must be ${SIZE_FORM}` };
+      return { value: bytes };
+    },
+  },
+  enable_strict_request_parser: bool(),
+  enable_ase_health: bool(),
+  server_ca_cert_path: {
+    schema: { type: 'string', maxLength: 4096 },
+    accepts: 'a file path, or ""',
+    convert: (v) => ({ value: String(v) }),
+  },
+  enable_cluster: bool(),
+  cluster_id: {
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,128}$' },
+    accepts: 'a cluster name of 1 to 128 characters among letters, digits, "_", "-", "." and "/"',
+    convert: (v) => ({ value: String(v) }),
+  },
+  redis_url: {
+    schema: { type: 'string', maxLength: 4096 },
+    accepts: '"" or a Redis URL like "redis://localhost:6379" or "rediss://user:password@host:6380/0"',
+    convert: (v) => {
+      const s = String(v);
+      if (s === '') return { value: s };
+      let ok = false;
+      try {
+        const u = new URL(s);
+        ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+      } catch {
+        ok = false;
+      }
+      return ok ? { value: s } : { error: 'must be "" or a Redis URL like "redis://localhost:6379" or "rediss://user:password@host:6380/0"' };
+    },
+  },
+  queue_max_size: integer(0, 1_000_000, 'a whole number from 0 to 1000000'),
+  queue_max_wait: duration(0, 'a duration like "10s" or "2m", or a whole number of milliseconds, at most 24 days'),
+  backend_timeout: duration(1, 'a duration like "60s" or "2m", or a whole number of milliseconds, from 1 ms to 24 days'),
+  server_down_time: duration(0, 'a duration like "10s" or "1m", or a whole number of milliseconds, at most 24 days'),
+};
+
+/** Every key of ase.conf that ASE for Node.js reads. */
+export const ASE_CONF_KEYS: readonly (keyof AseConf)[] = Object.freeze(Object.keys(SPECS) as (keyof AseConf)[]);
+const KNOWN = new Set<string>(ASE_CONF_KEYS);
+
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const properties: Record<string, SchemaObject> = {};
+    for (const k of ASE_CONF_KEYS) properties[k] = SPECS[k].schema;
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    compiled = ajv.compile({ type: 'object', properties, additionalProperties: false });
+  }
+  return compiled;
+}
+
+/** A value as found, and where (for messages): `line 3: http_ws_port` in a file, the key in code. */
+interface Found {
+  value: unknown;
+  where: string;
+}
+
+function unknownKeyMessage(key: string): string {
+  const hint = closest(key, ASE_CONF_KEYS);
+  return `unknown key \`${key}\`${hint ? `; did you mean \`${hint}\`? Known` : '; known'} keys: ${ASE_CONF_KEYS.join(', ')}`;
+}
+
+function referenceWarning(file: string, names: readonly string[]): string {
+  return `${file}: ignoring keys of the reference product that ASE for Node.js does not implement: ${names.join(', ')}`;
+}
+
+function isLoopback(bind: string): boolean {
+  return bind === 'localhost' || bind === '::1' || bind.startsWith('127.');
+}
+
+/** Validates and converts the keys found; unset keys take ASE_CONF_DEFAULTS. */
+function buildConf(found: Map<keyof AseConf, Found>, file: string): { conf: AseConf; problems: ConfigProblem[]; warnings: string[] } {
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const data: Record<string, unknown> = {};
+  for (const [k, f] of found) data[k] = f.value;
+  const validate = validator();
+  const bad = new Set<string>();
+  if (!validate(data)) {
+    for (const e of validate.errors ?? []) {
+      const key = e.instancePath.slice(1);
+      if (bad.has(key) || !KNOWN.has(key)) continue;
+      bad.add(key);
+      const f = found.get(key as keyof AseConf);
+      problems.push({ file, path: f?.where ?? key, value: f?.value, message: `must be ${SPECS[key as keyof AseConf].accepts}` });
+    }
+  }
+  const conf = { ...ASE_CONF_DEFAULTS, xff_trusted_proxies: [...ASE_CONF_DEFAULTS.xff_trusted_proxies] } as AseConf;
+  const out = conf as unknown as Record<keyof AseConf, unknown>;
+  for (const [k, f] of found) {
+    if (bad.has(k)) continue;
+    const r = (SPECS[k] as KeySpec<unknown>).convert(f.value);
+    if ('error' in r) problems.push({ file, path: f.where, value: f.value, message: r.error });
+    else out[k] = r.value;
+  }
+  if (problems.length === 0) {
+    const ports: (keyof AseConf)[] = ['http_ws_port', 'https_wss_port', 'management_port'];
+    for (let i = 0; i < ports.length; i++) {
+      for (let j = i + 1; j < ports.length; j++) {
+        const a = ports[i] as keyof AseConf;
+        const b = ports[j] as keyof AseConf;
+        if (conf[a] === conf[b]) {
+          const f = found.get(b) ?? found.get(a);
+          problems.push({ file, path: f?.where ?? b, value: conf[b], message: `must differ from ${a}; each port is its own listener` });
+        }
+      }
+    }
+    if (!isLoopback(conf.management_bind)) {
+      warnings.push(`${file}: management_bind=${conf.management_bind} exposes the management API beyond this host; keep the management port private`);
+    }
+    if (conf.enable_cluster && conf.redis_url === '') {
+      warnings.push(`${file}: enable_cluster=true but redis_url is empty; instances cannot share state without Redis`);
+    }
+  }
+  return { conf, problems, warnings };
+}
+
+/** Internal form of parseAseConf that reports instead of throwing. */
+export function checkAseConf(text: string, file: string): { conf: AseConf; problems: ConfigProblem[]; warnings: string[] } {
+  const problems: ConfigProblem[] = [];
+  const found = new Map<keyof AseConf, Found>();
+  const firstLine = new Map<string, number>();
+  const ignored: string[] = [];
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = body.split(/\r\n|\n|\r/);
+  lines.forEach((raw, i) => {
+    const n = i + 1;
+    const line = raw.trim();
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+      problems.push({ file, path: `line ${n}`, value: line.length > 80 ? `${line.slice(0, 77)}...` : line, message: 'is not a `key=value` line' });
+      return;
+    }
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).replace(/\s;.*$/s, '').trim();
+    if (key === '') {
+      problems.push({ file, path: `line ${n}`, message: 'has no key before `=`' });
+      return;
+    }
+    const where = `line ${n}: ${key}`;
+    const first = firstLine.get(key);
+    if (first !== undefined) {
+      problems.push({ file, path: where, value, message: `duplicate key \`${key}\` (first set on line ${first})` });
+      return;
+    }
+    firstLine.set(key, n);
+    if (KNOWN.has(key)) found.set(key as keyof AseConf, { value, where });
+    else if (REFERENCE_ONLY.has(key)) ignored.push(`${key} (line ${n})`);
+    else problems.push({ file, path: where, message: unknownKeyMessage(key) });
+  });
+  const built = buildConf(found, file);
+  const warnings = ignored.length > 0 ? [referenceWarning(file, ignored), ...built.warnings] : built.warnings;
+  const lineOf = (p: ConfigProblem): number => Number(/^line (\d+)/.exec(p.path)?.[1] ?? 0);
+  const all = [...problems, ...built.problems].sort((a, b) => lineOf(a) - lineOf(b));
+  return { conf: built.conf, problems: all, warnings };
+}
+
+/**
+ * Parses the text of an `ase.conf` into a complete AseConf (defaults for what the file leaves out).
+ * Throws AseConfigError listing every problem of the file, each at `line N: key`.
+ */
+export function parseAseConf(text: string, file: string): { conf: AseConf; warnings: string[] } {
+  const r = checkAseConf(text, file);
+  if (r.problems.length > 0) throw new AseConfigError(r.problems);
+  return { conf: r.conf, warnings: r.warnings };
+}
+
+/** Internal form of normaliseAseConf that reports instead of throwing. */
+export function checkAseConfObject(partial: unknown, source: string): { conf: AseConf; problems: ConfigProblem[]; warnings: string[] } {
+  const cloned = cloneJsonData(partial ?? {}, source);
+  const problems = cloned.problems.map((p) => ({ ...p, path: p.path.replace(/^\//, '') }));
+  const found = new Map<keyof AseConf, Found>();
+  const ignored: string[] = [];
+  const value = cloned.value;
+  if (problems.length === 0 && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    problems.push({ file: source, path: '', value, message: 'must be an object of ase.conf keys' });
+  } else if (problems.length === 0) {
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      if (KNOWN.has(key)) found.set(key as keyof AseConf, { value: v, where: key });
+      else if (REFERENCE_ONLY.has(key)) ignored.push(key);
+      else problems.push({ file: source, path: key, message: unknownKeyMessage(key) });
+    }
+  }
+  const built = buildConf(found, source);
+  const warnings = ignored.length > 0 ? [referenceWarning(source, ignored), ...built.warnings] : built.warnings;
+  return { conf: built.conf, problems: [...problems, ...built.problems], warnings };
+}
+
+/**
+ * The same checks as parseAseConf for settings passed in code. Values may be typed (numbers,
+ * booleans, an array of proxies, sizes in bytes, durations in ms) or strings as in the file;
+ * `undefined` means "not set". Throws AseConfigError naming `source` and each bad key.
+ */
+export function normaliseAseConf(partial: Partial<Record<keyof AseConf, unknown>>, source = '<code>'): AseConf {
+  const r = checkAseConfObject(partial, source);
+  if (r.problems.length > 0) throw new AseConfigError(r.problems);
+  return r.conf;
+}

@@ -1,0 +1,203 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AseConfigError, formatConfigProblem, type ConfigProblem } from '../errors';
+import { checkApiJson } from './api-schema';
+import { checkAseConf, checkAseConfObject } from './ase-conf';
+import { ASE_CONF_DEFAULTS } from './defaults';
+import { parseJsonText } from './json-data';
+import type { ApiJson, ApiJsonInput, AseConf, LoadedConfig } from './types';
+
+/**
+ * The config directory, as the reference product lays it out: `ase.conf` and `api/<api_id>.json`.
+ * A bad `ase.conf` stops the start; a bad API file is reported and skipped, the others load.
+ */
+
+/** API id rule of the reference: up to 160 characters, letters, digits, space, `_`, `-`, alphanumeric first. */
+export const API_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,159}$/;
+/** Names the reference reserves (its CLI and REST API use them as selectors). */
+const RESERVED_API_IDS = new Set(['all', 'model', 'threshold', 'decoyall']);
+
+/** Why an API id is refused, or undefined when it is fine. */
+export function apiIdProblem(id: string): string | undefined {
+  if (!API_ID_PATTERN.test(id)) {
+    return 'api id must be 1 to 160 characters among letters, digits, space, "_" and "-", starting with a letter or digit';
+  }
+  if (RESERVED_API_IDS.has(id.toLowerCase())) return `api id \`${id}\` is reserved (all, model, threshold and decoyall are)`;
+  return undefined;
+}
+
+export function isValidApiId(id: string): boolean {
+  return apiIdProblem(id) === undefined;
+}
+
+/** `config/api/shop.json` → `shop`. */
+export function apiIdFromFile(file: string): string {
+  const base = path.basename(file);
+  return base.toLowerCase().endsWith('.json') ? base.slice(0, -'.json'.length) : base;
+}
+
+/** Reads and validates one API JSON file; problems instead of a throw. */
+function checkApiFile(file: string): { api?: ApiJson; problems: ConfigProblem[]; warnings: string[] } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return { problems: [{ file, path: '', message: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], warnings: [] };
+  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) return { problems: [{ file, path: '', message: parsed.message }], warnings: [] };
+  return checkApiJson(parsed.value, file);
+}
+
+/** Reads and validates one API JSON file, with its warnings. Throws AseConfigError. */
+export function readApiFile(file: string): { api: ApiJson; warnings: string[] } {
+  const r = checkApiFile(file);
+  if (!r.api || r.problems.length > 0) throw new AseConfigError(r.problems);
+  return { api: r.api, warnings: r.warnings };
+}
+
+/** Reads and validates one API JSON file (every default filled in). Throws AseConfigError. */
+export function loadApiFile(file: string): ApiJson {
+  return readApiFile(file).api;
+}
+
+/** The key two APIs must not share: hostname and url in matching form. */
+function routeKey(api: ApiJson): string {
+  const m = api.api_metadata;
+  let url = m.url.toLowerCase();
+  if (url.length > 1 && url.endsWith('/')) url = url.slice(0, -1);
+  return `${m.hostname.toLowerCase()} ${url}`;
+}
+
+function skipped(file: string, problems: readonly ConfigProblem[]): string {
+  return `${file}: skipped, ${problems.length === 1 ? 'one problem' : `${problems.length} problems`}:\n${problems.map((p) => `  - ${formatConfigProblem(p)}`).join('\n')}`;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads `dir/ase.conf` (missing: defaults) and every `dir/api/*.json` in name order. Throws
+ * AseConfigError when the directory or `ase.conf` is unusable; an API file that does not load is
+ * listed in `warnings` with every problem and skipped.
+ */
+export function loadConfigDir(dir: string): LoadedConfig {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
+    throw new AseConfigError([{ file: dir, path: '', message: `config directory ${why}` }]);
+  }
+  if (!st.isDirectory()) throw new AseConfigError([{ file: dir, path: '', message: 'is not a directory' }]);
+
+  const warnings: string[] = [];
+  const confFile = path.join(dir, 'ase.conf');
+  let conf: AseConf = { ...ASE_CONF_DEFAULTS, xff_trusted_proxies: [...ASE_CONF_DEFAULTS.xff_trusted_proxies] };
+  let confText: string | undefined;
+  try {
+    confText = fs.readFileSync(confFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new AseConfigError([{ file: confFile, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
+  }
+  if (confText !== undefined) {
+    const r = checkAseConf(confText, confFile);
+    if (r.problems.length > 0) throw new AseConfigError(r.problems);
+    conf = r.conf;
+    warnings.push(...r.warnings);
+  }
+
+  const apis = new Map<string, ApiJson>();
+  const apiDir = path.join(dir, 'api');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(apiDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new AseConfigError([{ file: apiDir, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
+  }
+  const routes = new Map<string, string>();
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(apiDir, name);
+    if (!isFile(file)) {
+      warnings.push(`${file}: skipped, not a regular file`);
+      continue;
+    }
+    const id = apiIdFromFile(name);
+    const idProblem = apiIdProblem(id);
+    if (idProblem) {
+      warnings.push(`${file}: skipped, ${idProblem}`);
+      continue;
+    }
+    const r = checkApiFile(file);
+    if (!r.api || r.problems.length > 0) {
+      warnings.push(skipped(file, r.problems));
+      continue;
+    }
+    const key = routeKey(r.api);
+    const other = routes.get(key);
+    if (other !== undefined) {
+      warnings.push(`${file}: skipped, api \`${other}\` already has the same hostname and url`);
+      continue;
+    }
+    routes.set(key, id);
+    apis.set(id, r.api);
+    warnings.push(...r.warnings);
+  }
+  return { conf, apis, warnings };
+}
+
+/**
+ * Configuration passed in code: `conf` as for normaliseAseConf, `apis` keyed by api id. Unlike
+ * loadConfigDir, any invalid API is a hard error: one AseConfigError lists every problem, with
+ * JSON paths into the object given (`/apis/shop/api_metadata/url`).
+ */
+export function fromObjects(input: { conf?: Partial<Record<keyof AseConf, unknown>>; apis?: Record<string, ApiJsonInput> } = {}): LoadedConfig {
+  const source = '<code>';
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const c = checkAseConfObject(input.conf ?? {}, source);
+  problems.push(...c.problems.map((p) => ({ ...p, path: p.path === '' ? '/conf' : `/conf/${p.path}` })));
+  warnings.push(...c.warnings);
+
+  const apis = new Map<string, ApiJson>();
+  const routes = new Map<string, string>();
+  const given: unknown = input.apis ?? {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given) || (Object.getPrototypeOf(given) !== Object.prototype && Object.getPrototypeOf(given) !== null)) {
+    problems.push({ file: source, path: '/apis', message: 'must be a plain object of api id to API JSON' });
+  } else {
+    for (const id of Object.keys(given).sort()) {
+      const raw = (given as Record<string, unknown>)[id];
+      if (raw === undefined) continue;
+      const at = `/apis/${id.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      const idProblem = apiIdProblem(id);
+      if (idProblem) {
+        problems.push({ file: source, path: at, message: idProblem });
+        continue;
+      }
+      const r = checkApiJson(raw, source, at, `${source} api \`${id}\``);
+      if (!r.api || r.problems.length > 0) {
+        problems.push(...r.problems);
+        continue;
+      }
+      const key = routeKey(r.api);
+      const other = routes.get(key);
+      if (other !== undefined) {
+        problems.push({ file: source, path: `${at}/api_metadata/url`, value: r.api.api_metadata.url, message: `api \`${other}\` already has the same hostname and url` });
+        continue;
+      }
+      routes.set(key, id);
+      apis.set(id, r.api);
+      warnings.push(...r.warnings);
+    }
+  }
+  if (problems.length > 0) throw new AseConfigError(problems);
+  return { conf: c.conf, apis, warnings };
+}

@@ -1,0 +1,465 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as path from 'node:path';
+import { type CompiledApi, compileApi } from './api/compiled-api';
+import { ASE_CONF_DEFAULTS } from './config/defaults';
+import { loadConfigDir, fromObjects } from './config/load';
+import { normaliseAseConf } from './config/ase-conf';
+import { validateApiJson } from './config/api-schema';
+import type { ApiJson, ApiJsonInput, AseConf } from './config/types';
+import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
+import { writeNodeResponse } from './http/node-response';
+import { type ClientIdentifiers, extractIdentifiers } from './identity/identifiers';
+import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
+import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry } from './lists/entries';
+import { loadListsFile, serializeLists } from './lists/list-file';
+import { ApiMatcher } from './match/api-matcher';
+import { SerialWriter, writeFileAtomic } from './persistence/atomic-file';
+import { checkPattern } from './policy/pattern-enforcement';
+import { RESPONSES } from './policy/responses';
+import { TrustedProxies, resolveClientIp } from './request/client-ip';
+import { parseHost } from './request/host';
+import { normalizeTarget } from './request/normalize-path';
+import { mapToInternal } from './upstream/path-mapping';
+import { Forwarder } from './upstream/forwarder';
+import { ServerPool } from './upstream/server-pool';
+import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondReason, ResponseSpec } from './types';
+
+export interface EnforcerOptions {
+  /**
+   * Config directory as the reference product has it: `ase.conf`, `api/<id>.json`, and `data/`
+   * where lists are persisted. Omit it to run purely from objects (nothing persisted).
+   */
+  configDir?: string;
+  /** `ase.conf` keys given in code; they override the file. */
+  conf?: Partial<Record<keyof AseConf, unknown>>;
+  /** API definitions given in code, by api_id; they are added to those of the directory. */
+  apis?: Record<string, ApiJsonInput | ApiJson>;
+  /**
+   * `middleware` (default): requests no API matches, and APIs without servers, go to the host app.
+   * `gateway`: the standalone product: those get 503 `Unknown API` / `No Backend Available`.
+   */
+  mode?: 'middleware' | 'gateway';
+  /** Defaults to warnings and errors on the console, prefixed `[ase]`. */
+  logger?: Logger;
+}
+
+/** Emitted for every detection, so applications, the access log and metrics can follow them. */
+export interface AttackEvent {
+  kind: DenyTag;
+  api: string;
+  ip: string;
+  /** The identifier that was (or would have been) deny-listed. */
+  identifier: ListEntry;
+  /** True when a deny-list entry was added (ASE-detected attacks enabled). */
+  listed: boolean;
+  /** True when this request was blocked (the API has enable_blocking). */
+  blocked: boolean;
+}
+
+export interface BlockedEvent {
+  reason: RespondReason;
+  api: string;
+  ip: string;
+  entry?: StoredEntry;
+}
+
+export interface EnforcerEvents {
+  attack: [AttackEvent];
+  blocked: [BlockedEvent];
+  backend_down: [{ api: string; server: string; error: string }];
+  warning: [string];
+}
+
+interface ApiRuntime {
+  api: CompiledApi;
+  pool: ServerPool;
+  forwarder: Forwarder | undefined;
+}
+
+const consoleLogger: Logger = {
+  info() {},
+  warn: (m) => console.warn(`[ase] ${m}`),
+  error: (m) => console.error(`[ase] ${m}`),
+};
+
+/**
+ * The engine: holds the configuration, the lists and the backend pools, and decides what happens
+ * to each request. Framework adapters only translate requests in and decisions out.
+ */
+export class Enforcer extends EventEmitter<EnforcerEvents> {
+  readonly conf: AseConf;
+  readonly mode: 'middleware' | 'gateway';
+  readonly configDir: string | undefined;
+  readonly logger: Logger;
+  /** Problems found while loading (skipped API files, ignored keys). */
+  readonly warnings: string[] = [];
+
+  readonly denyList: ClientList;
+  readonly allowList: ClientList;
+
+  private readonly apis = new Map<string, ApiRuntime>();
+  private matcher = new ApiMatcher([]);
+  private readonly trusted: TrustedProxies;
+  private readonly ca: Buffer | undefined;
+  private readonly listWriter: SerialWriter | undefined;
+  private firewall: boolean;
+  private aseDetected: boolean;
+  private warnedXff = false;
+  private closed = false;
+
+  constructor(options: EnforcerOptions = {}) {
+    super();
+    this.logger = options.logger ?? consoleLogger;
+    this.mode = options.mode ?? 'middleware';
+    this.configDir = options.configDir ? path.resolve(options.configDir) : undefined;
+
+    const fromDir = this.configDir ? loadConfigDir(this.configDir) : undefined;
+    const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
+    const conf = options.conf
+      ? normaliseAseConf({ ...(fromDir?.conf ?? ASE_CONF_DEFAULTS), ...options.conf }, '<options.conf>')
+      : { ...(fromDir?.conf ?? ASE_CONF_DEFAULTS) };
+    this.conf = conf;
+    this.firewall = conf.enable_firewall;
+    this.aseDetected = conf.enable_ase_detected_attack;
+    this.trusted = new TrustedProxies(conf.xff_trusted_proxies);
+    this.ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
+
+    const budget = new ListBudget(conf.attack_list_memory);
+    this.denyList = new ClientList('blacklist', budget, (tag) => ASE_DETECTED_TAGS.has(tag));
+    this.allowList = new ClientList('whitelist', budget);
+
+    for (const w of [...(fromDir?.warnings ?? []), ...fromCode.warnings]) this.warn(w);
+    for (const [id, json] of [...(fromDir?.apis ?? []), ...fromCode.apis]) this.installApi(id, json);
+    this.rebuildMatcher();
+
+    if (this.configDir) {
+      const listsFile = path.join(this.configDir, 'data', 'lists.json');
+      try {
+        for (const w of loadListsFile(listsFile, this.denyList, this.allowList)) this.warn(w);
+      } catch (err) {
+        // Starting with empty lists would silently unblock every listed client: refuse instead.
+        throw new AseError('ERR_ASE_CONFIG', 500, `${listsFile}: cannot be read (${(err as Error).message}); fix or remove it`, { cause: err });
+      }
+      this.listWriter = new SerialWriter(listsFile, () => serializeLists(this.denyList, this.allowList));
+    }
+  }
+
+  // ---------------------------------------------------------------- request path
+
+  /**
+   * Decides what happens to one request. Synchronous: every table it consults is in memory.
+   * Stage order: normalise → match → decoy → allow list → deny list → pattern → token → route.
+   */
+  decide(raw: RawRequest): Decision {
+    const target = normalizeTarget(raw.url);
+    if (!target.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
+    const host = parseHost(raw.headers['host']);
+    if (!host.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
+
+    if (this.conf.enable_ase_health && target.matchPath === '/ase' && (raw.method === 'GET' || raw.method === 'HEAD')) {
+      return this.respond('health', undefined, RESPONSES.health());
+    }
+
+    const match = this.matcher.match(host.host, target.matchPath);
+    if (match.kind !== 'api') {
+      if (this.mode === 'middleware') return { action: 'pass', api: undefined, request: undefined };
+      return match.kind === 'no_host'
+        ? this.respond('unknown_hostname', undefined, RESPONSES.unknownHostname())
+        : this.respond('unknown_api', undefined, RESPONSES.unknownApi());
+    }
+    const api = match.api;
+    const req: EnforcerRequest = {
+      method: raw.method,
+      path: target.path,
+      matchPath: target.matchPath,
+      query: target.query,
+      host: host.host,
+      protocol: protocolOf(raw),
+      ip: this.clientIp(raw),
+      headers: raw.headers,
+    };
+
+    // Decoys answer before anything else, deny-listed or not, so the trap never reveals itself.
+    if (api.decoy.enabled && isDecoyPath(api, req.matchPath)) {
+      this.recordDecoy(api, req);
+      return this.respond('decoy', api, api.decoy.response);
+    }
+
+    if (this.firewall) {
+      const ids = extractIdentifiers(api, req);
+      if (!this.findListed(this.allowList, ids)) {
+        const blocked = this.checkClient(api, req, ids);
+        if (blocked) return blocked;
+      }
+    }
+    return this.route(api, req);
+  }
+
+  /** Stages 4–6 for a client that is not allow-listed; undefined when the request may go on. */
+  private checkClient(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): Decision | undefined {
+    const denied = this.findListed(this.denyList, ids);
+    if (denied) {
+      this.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied });
+      if (api.enableBlocking) return this.respond('deny_list', api, api.blockResponse);
+    }
+
+    const pattern = checkPattern(api, req);
+    if (pattern?.kind === 'redirect') return this.respond('redirect', api, pattern.response);
+    if (pattern?.kind === 'violation') {
+      this.recordAttack(api, req, pattern.tag, strongestIdentifier(ids));
+      if (api.enableBlocking) return this.respond(pattern.tag, api, api.blockResponse);
+    }
+
+    if (api.identity.tokenMandatory && api.identity.oauth2 && !ids.token) {
+      this.recordAttack(api, req, 'missing_token', { type: 'ip', value: req.ip });
+      if (api.enableBlocking) return this.respond('missing_token', api, api.blockResponse);
+    }
+    return undefined;
+  }
+
+  private route(api: CompiledApi, req: EnforcerRequest): Decision {
+    const rt = this.apis.get(api.id)!;
+    if (rt.pool.size === 0) {
+      if (this.mode === 'middleware') return { action: 'pass', api, request: req };
+      return this.respond('no_backend', api, RESPONSES.noBackend());
+    }
+    const upstream = rt.pool.pick();
+    if (!upstream) return this.respond('no_backend', api, RESPONSES.noBackend());
+    return { action: 'proxy', api, request: req, upstream, forwardPath: mapToInternal(api, req.path) + req.query };
+  }
+
+  /** Sends a `proxy` decision's request to its backend. Adapters give it Node's req/res. */
+  forward(req: IncomingMessage, res: ServerResponse, decision: Extract<Decision, { action: 'proxy' }>): void {
+    const rt = this.apis.get(decision.api.id);
+    if (!rt?.forwarder) {
+      writeNodeResponse(res, RESPONSES.noBackend(), req.method);
+      return;
+    }
+    rt.forwarder.forward(req, res, { request: decision.request, upstream: decision.upstream, forwardPath: decision.forwardPath });
+  }
+
+  private respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
+    return { action: 'respond', reason, api, response };
+  }
+
+  private clientIp(raw: RawRequest): string {
+    return resolveClientIp(raw.remoteAddress, raw.headers['x-forwarded-for'], {
+      enableXff: this.conf.enable_xff,
+      trusted: this.trusted,
+      onUntrustedXff: () => {
+        if (this.warnedXff) return;
+        this.warnedXff = true;
+        this.warn(
+          'requests carry X-Forwarded-For but enable_xff is false: behind a proxy every client shares the ' +
+            "proxy's address, and one decoy hit or violation would block them all. Set enable_xff=true and xff_trusted_proxies.",
+        );
+      },
+    });
+  }
+
+  private findListed(list: ClientList, ids: ClientIdentifiers): StoredEntry | undefined {
+    if (list.size === 0) return undefined;
+    return (
+      list.get('ip', ids.ip) ??
+      (ids.token !== undefined ? list.get('token', ids.token) : undefined) ??
+      (ids.apiKey ? list.get('api_key', ids.apiKey.value, ids.apiKey.name) : undefined) ??
+      (ids.cookie ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
+      (ids.username !== undefined ? list.get('username', ids.username) : undefined)
+    );
+  }
+
+  private recordDecoy(api: CompiledApi, req: EnforcerRequest): void {
+    this.recordAttack(api, req, 'decoy', { type: 'ip', value: req.ip }, false);
+  }
+
+  /** An ASE-detected attack: deny-list the identifier when enabled, and tell subscribers. */
+  private recordAttack(api: CompiledApi, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked = api.enableBlocking): void {
+    let listed = false;
+    const protectedProxy = identifier.type === 'ip' && this.conf.enable_xff && this.trusted.has(identifier.value);
+    if (this.aseDetected && !protectedProxy && !this.allowList.has(identifier.type, identifier.value, identifier.name)) {
+      try {
+        listed = this.denyList.add(identifier, kind);
+        if (listed) this.persistLists();
+      } catch (err) {
+        this.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
+      }
+    }
+    this.emit('attack', { kind, api: api.id, ip: req.ip, identifier, listed, blocked });
+  }
+
+  // ---------------------------------------------------------------- lists (in-process API)
+
+  /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
+  async addDeny(entry: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
+    const added = this.denyList.add(entry, tag);
+    if (added) await this.persistListsOrThrow();
+    return added;
+  }
+
+  async removeDeny(entry: ListEntry): Promise<boolean> {
+    const removed = this.denyList.remove(entry);
+    if (removed) await this.persistListsOrThrow();
+    return removed;
+  }
+
+  /** Clears the deny list, or only entries with the given tag. */
+  async clearDeny(tag?: DenyTag): Promise<number> {
+    const n = this.denyList.clear(tag ? (t) => t === tag : undefined);
+    await this.persistListsOrThrow();
+    return n;
+  }
+
+  async addAllow(entry: ListEntry): Promise<boolean> {
+    const added = this.allowList.add(entry, 'manual');
+    if (added) await this.persistListsOrThrow();
+    return added;
+  }
+
+  async removeAllow(entry: ListEntry): Promise<boolean> {
+    const removed = this.allowList.remove(entry);
+    if (removed) await this.persistListsOrThrow();
+    return removed;
+  }
+
+  async clearAllow(): Promise<number> {
+    const n = this.allowList.clear();
+    await this.persistListsOrThrow();
+    return n;
+  }
+
+  private persistLists(): void {
+    this.listWriter?.write().catch((err: unknown) => this.logger.error(`could not persist lists: ${(err as Error).message}`));
+  }
+
+  private async persistListsOrThrow(): Promise<void> {
+    if (!this.listWriter) return;
+    try {
+      await this.listWriter.write();
+    } catch (err) {
+      throw persistFailed('lists', err);
+    }
+  }
+
+  // ---------------------------------------------------------------- switches
+
+  get firewallEnabled(): boolean {
+    return this.firewall;
+  }
+
+  setFirewall(enabled: boolean): void {
+    this.firewall = enabled;
+  }
+
+  get aseDetectedAttacksEnabled(): boolean {
+    return this.aseDetected;
+  }
+
+  /** Disabling removes every ASE-detected deny-list entry, as the reference product does. */
+  async setAseDetectedAttacks(enabled: boolean): Promise<void> {
+    this.aseDetected = enabled;
+    if (!enabled && this.denyList.clear((t) => ASE_DETECTED_TAGS.has(t)) > 0) await this.persistListsOrThrow();
+  }
+
+  // ---------------------------------------------------------------- APIs
+
+  listApis(): CompiledApi[] {
+    return [...this.apis.values()].map((r) => r.api);
+  }
+
+  getApi(id: string): CompiledApi | undefined {
+    return this.apis.get(id)?.api;
+  }
+
+  serverPool(id: string): ServerPool | undefined {
+    return this.apis.get(id)?.pool;
+  }
+
+  /**
+   * Adds (or with `replace`, updates) an API. Validated first; persisted to `api/<id>.json` before
+   * it goes live, so an acknowledged change survives a restart.
+   */
+  async putApi(id: string, input: unknown, opts: { replace?: boolean; persist?: boolean } = {}): Promise<CompiledApi> {
+    const exists = this.apis.has(id);
+    if (exists && !opts.replace) throw duplicateApi(id);
+    if (!exists && opts.replace) throw unknownApi(id);
+    const { api: json, warnings } = validateApiJson(input, `api ${id}`);
+    for (const w of warnings) this.warn(w);
+    if (this.configDir && opts.persist !== false) {
+      try {
+        await writeFileAtomic(path.join(this.configDir, 'api', `${id}.json`), `${JSON.stringify(json, null, 2)}\n`);
+      } catch (err) {
+        throw persistFailed(`api ${id}`, err);
+      }
+    }
+    const compiled = this.installApi(id, json);
+    this.rebuildMatcher();
+    return compiled;
+  }
+
+  private installApi(id: string, json: ApiJson): CompiledApi {
+    const api = compileApi(id, json);
+    const old = this.apis.get(id);
+    const pool = new ServerPool(json.api_metadata.servers, json.api_metadata.server_ssl, this.conf.server_down_time);
+    const forwarder =
+      pool.size > 0
+        ? new Forwarder({
+            pool,
+            timeoutMs: this.conf.backend_timeout,
+            ca: this.ca,
+            keepForwardedFor: this.conf.enable_xff,
+            onServerDown: (u, error) => this.emit('backend_down', { api: id, server: u.id, error }),
+            writeResponse: (res, spec) => writeNodeResponse(res, spec),
+          })
+        : undefined;
+    this.apis.set(id, { api, pool, forwarder });
+    // In-flight exchanges keep the old agent's sockets; idle ones are released.
+    old?.forwarder?.close();
+    return api;
+  }
+
+  private rebuildMatcher(): void {
+    const ordered = [...this.apis.keys()].sort().map((id) => this.apis.get(id)!.api);
+    this.matcher = new ApiMatcher(ordered);
+  }
+
+  private warn(msg: string): void {
+    this.warnings.push(msg);
+    this.logger.warn(msg);
+    if (this.listenerCount('warning') > 0) this.emit('warning', msg);
+  }
+
+  /** Stops background work and waits for pending writes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const rt of this.apis.values()) rt.forwarder?.close();
+    await this.listWriter?.flush();
+  }
+}
+
+function protocolOf(raw: RawRequest): Protocol {
+  if (raw.upgrade) return raw.encrypted ? 'wss' : 'ws';
+  return raw.encrypted ? 'https' : 'http';
+}
+
+function isDecoyPath(api: CompiledApi, matchPath: string): boolean {
+  if (api.decoy.wholeApi) return true;
+  for (const p of api.decoy.matchPaths) {
+    if (matchPath === p || (matchPath.startsWith(p) && matchPath.charCodeAt(p.length) === 47)) return true;
+  }
+  return false;
+}
+
+/** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */
+function strongestIdentifier(ids: ClientIdentifiers): ListEntry {
+  if (ids.token !== undefined) return { type: 'token', value: ids.token };
+  if (ids.apiKey) return { type: 'api_key', name: ids.apiKey.name, value: ids.apiKey.value };
+  if (ids.cookie) return { type: 'cookie', name: ids.cookie.name, value: ids.cookie.value };
+  return { type: 'ip', value: ids.ip };
+}
+
+export function createEnforcer(options: EnforcerOptions = {}): Enforcer {
+  return new Enforcer(options);
+}

@@ -1,0 +1,92 @@
+import type { CompiledApi } from '../api/compiled-api';
+import { getQueryParam, parseCookies } from '../request/cookies';
+import type { EnforcerRequest } from '../types';
+import { claimString, decodeJwtPayload } from './jwt';
+
+/** Every identifier of a client the API is configured to capture. */
+export interface ClientIdentifiers {
+  ip: string;
+  token?: string;
+  apiKey?: { name: string; value: string };
+  cookie?: { name: string; value: string };
+  username?: string;
+  /** From `jwt.clientid`; recorded in events and logs, not matched against lists. */
+  clientId?: string;
+}
+
+function header(req: EnforcerRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `Authorization: <scheme> <credentials>` → credentials when the scheme matches (case-insensitive). */
+export function authorizationCredentials(req: EnforcerRequest, scheme: string): string | undefined {
+  const auth = header(req, 'authorization');
+  if (!auth || auth.length > 16384) return undefined;
+  const sp = auth.indexOf(' ');
+  if (sp <= 0 || auth.slice(0, sp).toLowerCase() !== scheme) return undefined;
+  const cred = auth.slice(sp + 1).trim();
+  return cred.length > 0 ? cred : undefined;
+}
+
+/** MAC scheme: the token is the `id` attribute (`MAC id="<jwt>", ts="...", ...`). */
+function macId(req: EnforcerRequest): string | undefined {
+  const cred = authorizationCredentials(req, 'mac');
+  if (!cred) return undefined;
+  const m = /(?:^|[\s,])id="([^"]{1,8192})"/.exec(cred);
+  return m?.[1];
+}
+
+type Cookies = Map<string, string>;
+
+function jwtFrom(api: CompiledApi, req: EnforcerRequest, cookies: () => Cookies): string | undefined {
+  const loc = api.identity.jwt?.location;
+  if (!loc) return undefined;
+  if (loc.startsWith('qs:')) return getQueryParam(req.query, loc.slice(3));
+  const lower = loc.toLowerCase();
+  if (lower === 'h:authorization:bearer') return authorizationCredentials(req, 'bearer');
+  if (lower === 'h:authorization:mac') return macId(req);
+  if (lower.startsWith('h:cookie:')) return cookies().get(loc.slice('h:cookie:'.length));
+  if (lower.startsWith('h:')) return header(req, lower.slice(2));
+  return undefined;
+}
+
+/** Reads the identifiers the API captures; cookies are parsed only when something needs them. */
+export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): ClientIdentifiers {
+  const id = api.identity;
+  const ids: ClientIdentifiers = { ip: req.ip };
+  let parsed: Cookies | undefined;
+  const cookies = (): Cookies => (parsed ??= parseCookies(req.headers['cookie']));
+
+  if (id.oauth2) {
+    const t = authorizationCredentials(req, 'bearer');
+    if (t) ids.token = t;
+  }
+  if (id.apikeyQs) {
+    const v = getQueryParam(req.query, id.apikeyQs);
+    if (v) ids.apiKey = { name: id.apikeyQs.toLowerCase(), value: v };
+  }
+  if (!ids.apiKey && id.apikeyHeader) {
+    const v = header(req, id.apikeyHeader);
+    if (v) ids.apiKey = { name: id.apikeyHeader, value: v };
+  }
+  if (id.cookie) {
+    const v = cookies().get(id.cookie);
+    if (v) ids.cookie = { name: id.cookie, value: v };
+  }
+  if (id.jwt) {
+    const raw = jwtFrom(api, req, cookies);
+    const payload = raw ? decodeJwtPayload(raw) : undefined;
+    if (payload) {
+      const user = id.jwt.username ? claimString(payload, id.jwt.username) : undefined;
+      if (user) ids.username = user;
+      const client = id.jwt.clientid ? claimString(payload, id.jwt.clientid) : undefined;
+      if (client) ids.clientId = client;
+    }
+  }
+  if (!ids.username && id.usernameHeader) {
+    const v = header(req, id.usernameHeader);
+    if (v) ids.username = v;
+  }
+  return ids;
+}

@@ -1,0 +1,24 @@
+/**
+ * @ase/core — the framework-neutral engine of the API Security Enforcer.
+ * Adapters (`@ase/express`, `@ase/koa`, `@ase/fastify`) translate requests into `RawRequest`,
+ * call `enforcer.decide()`, and apply the returned `Decision`.
+ */
+export { Enforcer, createEnforcer } from './enforcer';
+export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent } from './enforcer';
+export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
+export { silentLogger } from './types';
+export { fromNodeRequest } from './http/node-request';
+export { writeNodeResponse } from './http/node-response';
+export { AseError, AseConfigError, formatConfigProblem, toAseError } from './errors';
+export type { AseErrorCode, ConfigProblem } from './errors';
+export type { CompiledApi } from './api/compiled-api';
+export type { Upstream } from './upstream/server-pool';
+export type { ApiJson, ApiJsonInput, ApiMetadata, AseConf, ServerJson } from './config/types';
+export { ASE_CONF_DEFAULTS, API_DEFAULTS } from './config/defaults';
+export { loadConfigDir, loadApiFile, apiIdFromFile } from './config/load';
+export { parseAseConf } from './config/ase-conf';
+export { validateApiJson } from './config/api-schema';
+export { parseDuration, parseSize, parseRate } from './config/units';
+export { ENTRY_TYPES, DENY_TAGS, ASE_DETECTED_TAGS, canonicalEntry, describeEntry } from './lists/entries';
+export type { EntryType, DenyTag, ListEntry } from './lists/entries';
+export type { StoredEntry } from './lists/client-list';

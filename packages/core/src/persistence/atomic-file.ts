@@ -1,0 +1,98 @@
+import { promises as fsp, mkdirSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Writes a file so that a crash leaves either the old or the new content, never a torn one:
+ * write a temp file in the same directory, fsync it, rename it over the target, fsync the directory.
+ */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  const dir = path.dirname(file);
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await fsp.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+export function writeFileAtomicSync(file: string, data: string): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(tmp, data, { encoding: 'utf8', mode: 0o600 });
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const dh = await fsp.open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+  }
+}
+
+/**
+ * Serialises writes of one file and coalesces bursts: while a write runs, later requests share
+ * the single write that follows it, which always carries the newest snapshot.
+ */
+export class SerialWriter {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => string,
+  ) {}
+
+  write(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) {
+      this.running = this.run();
+      return this.running;
+    }
+    const after = this.running.catch(() => undefined);
+    this.queued = after.then(() => {
+      this.queued = undefined;
+      this.running = this.run();
+      return this.running;
+    });
+    return this.queued;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await writeFileAtomic(this.file, this.snapshot());
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Waits for every pending write. */
+  async flush(): Promise<void> {
+    while (this.queued || this.running) {
+      await (this.queued ?? this.running)?.catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Cookie and query-string lookups for client identifiers. Both are bounded and never throw on
+ * attacker input: cookie values are not decoded at all, query values are decoded the WHATWG
+ * `application/x-www-form-urlencoded` way (malformed escapes stay literal, bad UTF-8 becomes U+FFFD).
+ */
+
+/** Most cookies kept from one request. */
+export const MAX_COOKIES = 64;
+/** Characters of the Cookie header read; a pair crossing this limit is ignored with everything after it. */
+export const MAX_COOKIE_HEADER = 8192;
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Several Cookie headers as one (`; `-joined, as Node does), reading no more than the bound needs. */
+function joinHead(values: readonly string[]): string {
+  let out = '';
+  for (const v of values) {
+    out = out.length === 0 ? v : `${out}; ${v}`;
+    if (out.length > MAX_COOKIE_HEADER) break;
+  }
+  return out;
+}
+
+/**
+ * Cookie name → value. The first occurrence of a name wins; a value in double quotes is unquoted;
+ * pairs without `=`, with an empty name or with an empty value are skipped; values are returned as
+ * sent (no percent-decoding). At most {@link MAX_COOKIES} cookies from the first
+ * {@link MAX_COOKIE_HEADER} characters. Names are case-sensitive.
+ */
+export function parseCookies(header: string | string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (header === undefined) return out;
+  let s = Array.isArray(header) ? joinHead(header) : header;
+  if (s.length > MAX_COOKIE_HEADER) {
+    // Keep only whole pairs inside the bound (a pair ending exactly at the bound is whole).
+    const head = s.slice(0, MAX_COOKIE_HEADER + 1);
+    const cut = head.lastIndexOf(';');
+    s = cut < 0 ? '' : head.slice(0, cut);
+  }
+  const len = s.length;
+  let i = 0;
+  while (i < len && out.size < MAX_COOKIES) {
+    let end = s.indexOf(';', i);
+    if (end < 0) end = len;
+    const eq = s.indexOf('=', i);
+    if (eq >= 0 && eq < end) {
+      let ns = i;
+      let ne = eq;
+      while (ns < ne && isOws(s.charCodeAt(ns))) ns++;
+      while (ne > ns && isOws(s.charCodeAt(ne - 1))) ne--;
+      let vs = eq + 1;
+      let ve = end;
+      while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
+      while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
+      if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
+        vs++;
+        ve--;
+      }
+      if (ne > ns && ve > vs) {
+        const name = s.slice(ns, ne);
+        if (!out.has(name)) out.set(name, s.slice(vs, ve));
+      }
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
+/**
+ * Decodes one form-urlencoded component: `+` is a space, valid `%XX` escapes are bytes, everything is
+ * then read as UTF-8 (invalid sequences → U+FFFD); malformed escapes stay as written. Never throws.
+ */
+export function decodeFormComponent(s: string): string {
+  const hasPlus = s.indexOf('+') >= 0;
+  const pct = s.indexOf('%');
+  if (pct < 0) return hasPlus ? s.split('+').join(' ') : s;
+  const src = Buffer.from(hasPlus ? s.split('+').join(' ') : s, 'utf8');
+  const dst = Buffer.allocUnsafe(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i] ?? 0;
+    if (b === 0x25 && i + 2 < src.length) {
+      const h1 = hexValue(src[i + 1] ?? 0);
+      const h2 = hexValue(src[i + 2] ?? 0);
+      if (h1 >= 0 && h2 >= 0) {
+        dst[n++] = h1 * 16 + h2;
+        i += 2;
+        continue;
+      }
+    }
+    dst[n++] = b;
+  }
+  return dst.toString('utf8', 0, n);
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * The first value of query parameter `name` (exact, case-sensitive, compared after decoding), decoded;
+ * `undefined` when absent, '' for `?name` or `?name=`. `query` is "" or starts with `?`.
+ * Repeated keys: the first wins, so `?apikey=a&apikey=b` is `a` whichever the backend reads.
+ */
+export function getQueryParam(query: string, name: string): string | undefined {
+  const len = query.length;
+  let i = query.charCodeAt(0) === 0x3f ? 1 : 0;
+  while (i < len) {
+    let end = query.indexOf('&', i);
+    if (end < 0) end = len;
+    if (end > i) {
+      const eq = query.indexOf('=', i);
+      const keyEnd = eq >= 0 && eq < end ? eq : end;
+      if (decodeFormComponent(query.slice(i, keyEnd)) === name) {
+        return keyEnd === end ? '' : decodeFormComponent(query.slice(keyEnd + 1, end));
+      }
+    }
+    i = end + 1;
+  }
+  return undefined;
+}

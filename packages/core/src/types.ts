@@ -1,0 +1,80 @@
+import type { CompiledApi } from './api/compiled-api';
+import type { Upstream } from './upstream/server-pool';
+
+export type Protocol = 'http' | 'https' | 'ws' | 'wss';
+
+export type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * What an adapter hands to the core: plain data read off Node's IncomingMessage, which all three
+ * frameworks expose (`req`, `ctx.req`, `request.raw`). Nothing downstream re-reads the framework object.
+ */
+export interface RawRequest {
+  method: string;
+  /** The raw request-target (`req.url`). */
+  url: string;
+  /** Lower-case header names, as Node gives them. */
+  headers: Headers;
+  /** Socket peer address. */
+  remoteAddress: string | undefined;
+  /** True when the connection is TLS. */
+  encrypted: boolean;
+  /** True for a WebSocket upgrade request. */
+  upgrade?: boolean;
+}
+
+/** The request as the pipeline sees it: resolved once, in core. */
+export interface EnforcerRequest {
+  method: string;
+  /** Normalised path (forward form: keeps case and `;params`). */
+  path: string;
+  /** Matching form of the path: lower case, no `;params`, no trailing slash. */
+  matchPath: string;
+  /** Query string including the leading `?`, or "". Forwarded byte for byte. */
+  query: string;
+  /** Host without port, lower case; "" when absent. */
+  host: string;
+  protocol: Protocol;
+  /** Client IP, canonical (IPv4-mapped IPv6 as IPv4). */
+  ip: string;
+  headers: Headers;
+}
+
+export interface ResponseSpec {
+  status: number;
+  /** Reason phrase; Node's default for the status when empty. */
+  reason: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Why a request was answered by the enforcer instead of reaching the app or a backend. */
+export type RespondReason =
+  | 'malformed'
+  | 'unknown_api'
+  | 'unknown_hostname'
+  | 'deny_list'
+  | 'invalid_protocol'
+  | 'invalid_method'
+  | 'invalid_content_type'
+  | 'missing_token'
+  | 'decoy'
+  | 'redirect'
+  | 'health'
+  | 'no_backend';
+
+export type Decision =
+  /** Hand the request to the host app's next handler (no API matched, or an API without servers). */
+  | { action: 'pass'; api: CompiledApi | undefined; request: EnforcerRequest | undefined }
+  /** Answer it now, with this response. */
+  | { action: 'respond'; reason: RespondReason; api: CompiledApi | undefined; response: ResponseSpec }
+  /** Forward it to a backend server of the API. */
+  | { action: 'proxy'; api: CompiledApi; request: EnforcerRequest; upstream: Upstream; forwardPath: string };
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

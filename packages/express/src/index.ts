@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Enforcer, fromNodeRequest, writeNodeResponse } from '@ase/core';
+
+/** The fields of Express's request we read; Express adds `originalUrl` to Node's IncomingMessage. */
+type ExpressRequest = IncomingMessage & { originalUrl?: string };
+type Next = (err?: unknown) => void;
+
+/**
+ * Express middleware: `app.use(aseMiddleware(enforcer))`, before body parsers and routes.
+ * Translation only: the request goes to `enforcer.decide()`, the decision comes back as
+ * next() (the app's routes), a response written now, or a proxied exchange.
+ */
+export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
+  return function aseEnforcer(req, res, next) {
+    let decision;
+    try {
+      // Mounted under a path, Express strips it from req.url: policy must see the full target.
+      decision = enforcer.decide({ ...fromNodeRequest(req), url: req.originalUrl ?? req.url ?? '/' });
+    } catch (err) {
+      next(err); // fail closed: Express answers 500, the request never reaches a route
+      return;
+    }
+    switch (decision.action) {
+      case 'pass':
+        next();
+        return;
+      case 'respond':
+        writeNodeResponse(res, decision.response, req.method);
+        return;
+      case 'proxy':
+        enforcer.forward(req, res, decision);
+        return;
+    }
+  };
+}
+
+export default aseMiddleware;

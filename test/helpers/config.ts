@@ -1,0 +1,26 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** A minimal API definition; `over` is merged into api_metadata. */
+export function api(url: string, over: Record<string, unknown> = {}): { api_metadata: Record<string, unknown> } {
+  return { api_metadata: { protocol: 'http', url, hostname: '*', ...over } };
+}
+
+export function servers(...ports: number[]): { host: string; port: number }[] {
+  return ports.map((port) => ({ host: '127.0.0.1', port }));
+}
+
+/** Writes a config directory (ase.conf text and api/<id>.json files) in a fresh temp dir. */
+export function configDir(opts: { conf?: string; apis?: Record<string, unknown>; rawApis?: Record<string, string> } = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ase-test-'));
+  fs.mkdirSync(path.join(dir, 'api'));
+  if (opts.conf !== undefined) fs.writeFileSync(path.join(dir, 'ase.conf'), opts.conf);
+  for (const [id, json] of Object.entries(opts.apis ?? {})) {
+    fs.writeFileSync(path.join(dir, 'api', `${id}.json`), JSON.stringify(json, null, 2));
+  }
+  for (const [id, text] of Object.entries(opts.rawApis ?? {})) {
+    fs.writeFileSync(path.join(dir, 'api', `${id}.json`), text);
+  }
+  return dir;
+}
