@@ -34,6 +34,8 @@ export interface ListEntry {
 
 const MAX_VALUE = 4096;
 const MAX_NAME = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * Validates and canonicalises an entry (IPs in canonical form, api_key names lower case since
@@ -47,8 +49,8 @@ export function canonicalEntry(input: unknown): ListEntry {
     throw listEntryInvalid(`type must be one of ${ENTRY_TYPES.join(', ')}`);
   }
   const value = e['value'];
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE) {
-    throw listEntryInvalid(`value must be a non-empty string of at most ${MAX_VALUE} characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE || CONTROL.test(value)) {
+    throw listEntryInvalid(`value must be a non-empty string of at most ${MAX_VALUE} characters without control characters`);
   }
   if (type === 'ip') {
     const ip = canonicalIp(value.trim());
@@ -57,7 +59,7 @@ export function canonicalEntry(input: unknown): ListEntry {
   }
   if (type === 'cookie' || type === 'api_key') {
     const name = e['name'];
-    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME) {
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || CONTROL.test(name)) {
       throw listEntryInvalid(`${type} entries need a non-empty name of at most ${MAX_NAME} characters`);
     }
     return { type, name: type === 'api_key' ? name.toLowerCase() : name, value };
@@ -65,9 +67,9 @@ export function canonicalEntry(input: unknown): ListEntry {
   return { type: type as EntryType, value };
 }
 
-/** The lookup key of an entry; NUL cannot occur in header values, so it cannot be forged. */
+/** The lookup key of an entry; names and values never hold control characters, so it cannot be forged. */
 export function entryKey(type: EntryType, value: string, name?: string): string {
-  return name === undefined ? `${type}\u0000${value}` : `${type}\u0000${name}\u0000${value}`;
+  return `${type}\u0000${name ?? ''}\u0000${value}`;
 }
 
 export function describeEntry(e: ListEntry): string {
