@@ -103,3 +103,21 @@ describe('Express adapter: path normalisation before matching', () => {
     expect(backend.seen.at(-1)?.url).toBe('/shop/items?id=7');
   });
 });
+
+describe('Express adapter: enable_strict_request_parser=false', () => {
+  test('an unusable Host header matches as absent (only `*` APIs) instead of 400; paths stay strict', async () => {
+    const backend = await startBackend('lenient');
+    const app = await startExpressApp({
+      conf: { enable_strict_request_parser: false },
+      apis: { any: api('/any', { servers: servers(backend.port) }), exact: api('/exact', { hostname: 'good.example', servers: servers(backend.port) }) },
+    });
+    try {
+      expect((await request(app.port, { path: '/any/x', headers: { host: 'good.example@evil.example' } })).status).toBe(200);
+      expect((await request(app.port, { path: '/exact/x', headers: { host: 'good.example@evil.example' } })).body).toBe('host app GET /exact/x');
+      expect((await rawRequest(app.port, 'GET /any/%2e%2e/%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status).toBe(400);
+    } finally {
+      await app.close();
+      await backend.close();
+    }
+  });
+});

@@ -155,8 +155,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   decide(raw: RawRequest): Decision {
     const target = normalizeTarget(raw.url);
     if (!target.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
-    const host = parseHost(raw.headers['host']);
-    if (!host.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
+    // enable_strict_request_parser=false only relaxes the Host header (an unusable one matches as
+    // absent, i.e. only `*` APIs); path problems are bypass vectors and always get 400.
+    const parsedHost = parseHost(raw.headers['host']);
+    if (!parsedHost.ok && this.conf.enable_strict_request_parser) return this.respond('malformed', undefined, RESPONSES.malformed());
+    const host = parsedHost.ok ? parsedHost : { ok: true as const, host: '' };
 
     if (this.conf.enable_ase_health && target.matchPath === '/ase' && (raw.method === 'GET' || raw.method === 'HEAD')) {
       return this.respond('health', undefined, RESPONSES.health());
