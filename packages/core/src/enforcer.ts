@@ -10,6 +10,7 @@ import { validateApiJson } from './config/api-schema';
 import type { ApiJson, ApiJsonInput, AseConf } from './config/types';
 import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
 import { writeNodeResponse } from './http/node-response';
+import { AccessLog } from './logs/access-log';
 import { type ClientIdentifiers, extractIdentifiers } from './identity/identifiers';
 import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry } from './lists/entries';
@@ -104,6 +105,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly trusted: TrustedProxies;
   private readonly ca: Buffer | undefined;
   private readonly listWriter: SerialWriter | undefined;
+  private accessLog: AccessLog | undefined;
   private firewall: boolean;
   private aseDetected: boolean;
   private warnedXff = false;
@@ -143,6 +145,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         throw new AseError('ERR_ASE_CONFIG', 500, `${listsFile}: cannot be read (${(err as Error).message}); fix or remove it`, { cause: err });
       }
       this.listWriter = new SerialWriter(listsFile, () => serializeLists(this.denyList, this.allowList));
+      if (conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
     }
   }
 
@@ -439,6 +442,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.closed = true;
     for (const rt of this.apis.values()) rt.forwarder?.close();
     await this.listWriter?.flush();
+    await this.accessLog?.close();
   }
 }
 

@@ -26,7 +26,6 @@ export const REFERENCE_ONLY_KEYS: readonly string[] = Object.freeze([
   'buffer_size',
   'enable_1G',
   'timezone',
-  'enable_access_log',
   'flush_log_immediate',
   'syslog_server',
   'auth_method',
@@ -163,6 +162,7 @@ const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
     },
   },
   enable_audit: bool(),
+  enable_access_log: bool(),
   admin_log_level: integer(1, 5, 'a log level from 1 to 5 (1 fatal, 2 error, 3 warning, 4 info, 5 debug)'),
   attack_list_memory: {
     schema: { anyOf: [{ type: 'string', pattern: SIZE_PATTERN }, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }] },

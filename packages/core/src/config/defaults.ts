@@ -19,6 +19,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   enable_xff: false,
   xff_trusted_proxies: ['127.0.0.0/8', '::1/128'],
   enable_audit: true,
+  enable_access_log: true,
   admin_log_level: 4,
   attack_list_memory: 128 * 1024 * 1024,
   enable_strict_request_parser: true,

@@ -114,6 +114,8 @@ export interface AseConf {
   /** IPs and CIDRs (IPv4 or IPv6) whose X-Forwarded-For is believed. */
   xff_trusted_proxies: string[];
   enable_audit: boolean;
+  /** Detections and blocks go to `<configDir>/logs/access.log` (when there is a config directory). */
+  enable_access_log: boolean;
   admin_log_level: number;
   attack_list_memory: number;
   enable_strict_request_parser: boolean;

@@ -1,0 +1,56 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import * as path from 'node:path';
+import type { AttackEvent, BlockedEvent, Enforcer } from '../enforcer';
+import type { ListEntry } from '../lists/entries';
+
+/** Identifier values can be credentials (tokens, API keys, cookies): only a prefix is logged. */
+export function maskValue(v: string): string {
+  return v.length <= 4 ? '****' : `${v.slice(0, 4)}****`;
+}
+
+function describe(e: ListEntry): string {
+  const value = e.type === 'ip' || e.type === 'username' ? e.value : maskValue(e.value);
+  return e.name === undefined ? `${e.type}:${value}` : `${e.type}:${e.name}=${value}`;
+}
+
+/** Printable, single-line, bounded: log lines must not be forgeable through request data. */
+function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 256);
+}
+
+export function formatAttack(e: AttackEvent, at = new Date()): string {
+  return `[${at.toISOString()}] [type:attack] [tag:${e.kind}] [api_id:${clean(e.api)}] [connectinfo:${e.ip}] [identifier:${clean(describe(e.identifier))}] [listed:${e.listed}] [blocked:${e.blocked}]`;
+}
+
+export function formatBlocked(e: BlockedEvent, at = new Date()): string {
+  const entry = e.entry ? ` [entry:${clean(describe(e.entry))}] [tag:${e.entry.tag}]` : '';
+  return `[${at.toISOString()}] [type:blocked] [reason:${e.reason}] [api_id:${clean(e.api)}] [connectinfo:${e.ip}]${entry}`;
+}
+
+/**
+ * The access log: one line per detection and per block, appended to `logs/access.log` through a
+ * buffered stream, so the request path never waits on the disk.
+ */
+export class AccessLog {
+  private readonly stream: WriteStream;
+  private readonly onAttack = (e: AttackEvent): void => void this.stream.write(`${formatAttack(e)}\n`);
+  private readonly onBlocked = (e: BlockedEvent): void => void this.stream.write(`${formatBlocked(e)}\n`);
+
+  constructor(
+    private readonly enforcer: Enforcer,
+    readonly file: string,
+  ) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
+    this.stream.on('error', (err) => enforcer.logger.error(`access log ${file}: ${err.message}`));
+    enforcer.on('attack', this.onAttack);
+    enforcer.on('blocked', this.onBlocked);
+  }
+
+  close(): Promise<void> {
+    this.enforcer.off('attack', this.onAttack);
+    this.enforcer.off('blocked', this.onBlocked);
+    return new Promise((resolve) => this.stream.end(resolve));
+  }
+}
