@@ -1,15 +1,13 @@
 import { listFull } from '../errors';
-import { type DenyTag, type EntryType, type ListEntry, entryKey } from './entries';
+import { DENY_TAGS, type DenyTag, type EntryType, type ListEntry, entryKey } from './entries';
 
 export interface StoredEntry extends ListEntry {
   tag: DenyTag;
-  /** Epoch ms. */
-  added: number;
 }
 
-/** Rough bytes one entry costs in memory (key, object, map slot); used to honour attack_list_memory. */
+/** Rough bytes one entry costs in memory (value string, name, map slot); used to honour attack_list_memory. */
 export function entryCost(e: ListEntry): number {
-  return 160 + 4 * (e.value.length + (e.name?.length ?? 0));
+  return 64 + 2 * (e.value.length + (e.name?.length ?? 0));
 }
 
 /**
@@ -22,10 +20,20 @@ export class ListBudget {
   constructor(readonly limit: number) {}
 }
 
-/** A deny or allow list: identifier → entry, with O(1) lookups for the request path. */
+const TAG_INDEX = new Map<DenyTag, number>(DENY_TAGS.map((t, i) => [t, i]));
+
+/**
+ * A deny or allow list with O(1) lookups for the request path. Entries live in one map per type
+ * (and per name for cookies and API keys) keyed by the raw value, so a lookup hashes the header
+ * value itself and allocates nothing; the stored value is just the tag's index. This keeps a
+ * million entries within the memory budget the benchmarks hold us to.
+ */
 export class ClientList {
-  private readonly entries = new Map<string, StoredEntry>();
-  /** Count per type, so the request path can skip building keys for types nobody listed. */
+  /** type → name ('' when the type has none) → value → tag index. */
+  private readonly maps = new Map<EntryType, Map<string, Map<string, number>>>();
+  /** Automatic entries in insertion order, for eviction (manual entries never need it). */
+  private readonly evictionOrder = new Set<string>();
+  private count = 0;
   private readonly perType = new Map<EntryType, number>();
 
   constructor(
@@ -35,50 +43,65 @@ export class ClientList {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   hasType(type: EntryType): boolean {
     return (this.perType.get(type) ?? 0) > 0;
   }
 
+  private values(type: EntryType, name: string | undefined): Map<string, number> | undefined {
+    return this.maps.get(type)?.get(name ?? '');
+  }
+
   has(type: EntryType, value: string, name?: string): boolean {
-    return this.entries.has(entryKey(type, value, name));
+    return this.values(type, name)?.has(value) ?? false;
   }
 
   get(type: EntryType, value: string, name?: string): StoredEntry | undefined {
-    return this.entries.get(entryKey(type, value, name));
+    const tagIdx = this.values(type, name)?.get(value);
+    if (tagIdx === undefined) return undefined;
+    const tag = DENY_TAGS[tagIdx]!;
+    return name === undefined ? { type, value, tag } : { type, name, value, tag };
   }
 
   /** Adds an entry; returns false when it was already there. Throws when the budget is exhausted. */
-  add(entry: ListEntry, tag: DenyTag, added = Date.now()): boolean {
-    const key = entryKey(entry.type, entry.value, entry.name);
-    if (this.entries.has(key)) return false;
+  add(entry: ListEntry, tag: DenyTag): boolean {
+    if (this.has(entry.type, entry.value, entry.name)) return false;
     const cost = entryCost(entry);
     while (this.budget.used + cost > this.budget.limit) {
       if (!this.evictable(tag) || !this.evictOldestEvictable()) throw listFull(this.name);
     }
-    const stored: StoredEntry = { ...entry, tag, added };
-    this.entries.set(key, stored);
+    let byName = this.maps.get(entry.type);
+    if (!byName) this.maps.set(entry.type, (byName = new Map()));
+    const nameKey = entry.name ?? '';
+    let values = byName.get(nameKey);
+    if (!values) byName.set(nameKey, (values = new Map()));
+    values.set(entry.value, TAG_INDEX.get(tag)!);
+    if (this.evictable(tag)) this.evictionOrder.add(entryKey(entry.type, entry.value, entry.name));
     this.budget.used += cost;
+    this.count++;
     this.perType.set(entry.type, (this.perType.get(entry.type) ?? 0) + 1);
     return true;
   }
 
   remove(entry: ListEntry): boolean {
-    const key = entryKey(entry.type, entry.value, entry.name);
-    const found = this.entries.get(key);
-    if (!found) return false;
-    this.drop(key, found);
+    const values = this.values(entry.type, entry.name);
+    if (!values?.has(entry.value)) return false;
+    values.delete(entry.value);
+    this.evictionOrder.delete(entryKey(entry.type, entry.value, entry.name));
+    this.budget.used -= entryCost(entry);
+    this.count--;
+    this.perType.set(entry.type, (this.perType.get(entry.type) ?? 1) - 1);
     return true;
   }
 
   /** Removes every entry, or those whose tag satisfies `which`; returns how many. */
   clear(which?: (tag: DenyTag) => boolean): number {
     let n = 0;
-    for (const [key, e] of this.entries) {
+    for (const e of this.list()) {
       if (!which || which(e.tag)) {
-        this.drop(key, e);
+        this.remove(e);
         n++;
       }
     }
@@ -87,25 +110,25 @@ export class ClientList {
 
   list(tag?: DenyTag | 'all'): StoredEntry[] {
     const out: StoredEntry[] = [];
-    for (const e of this.entries.values()) if (!tag || tag === 'all' || e.tag === tag) out.push(e);
+    const want = tag && tag !== 'all' ? TAG_INDEX.get(tag) : undefined;
+    for (const [type, byName] of this.maps) {
+      for (const [name, values] of byName) {
+        for (const [value, tagIdx] of values) {
+          if (want !== undefined && tagIdx !== want) continue;
+          const t = DENY_TAGS[tagIdx]!;
+          out.push(name === '' ? { type, value, tag: t } : { type, name, value, tag: t });
+        }
+      }
+    }
     return out;
   }
 
-  private drop(key: string, e: StoredEntry): void {
-    this.entries.delete(key);
-    this.budget.used -= entryCost(e);
-    this.perType.set(e.type, (this.perType.get(e.type) ?? 1) - 1);
-  }
-
   private evictOldestEvictable(): boolean {
-    // Map iteration is insertion order, so the first evictable entry is the oldest one.
-    for (const [key, e] of this.entries) {
-      if (this.evictable(e.tag)) {
-        this.drop(key, e);
-        return true;
-      }
+    for (const key of this.evictionOrder) {
+      this.evictionOrder.delete(key);
+      const [type, name, value] = key.split('\u0000') as [EntryType, string, string];
+      if (this.remove(name === '' ? { type, value } : { type, name, value })) return true;
     }
     return false;
   }
 }
-

@@ -26,8 +26,7 @@ export function loadListsFile(file: string, deny: ClientList, allow: ClientList)
     try {
       const r = raw as Record<string, unknown>;
       const tag = (DENY_TAGS as readonly string[]).includes(String(r['tag'])) ? (r['tag'] as DenyTag) : 'manual';
-      const added = typeof r['added'] === 'number' ? r['added'] : Date.now();
-      list.add(canonicalEntry(raw), tag, added);
+      list.add(canonicalEntry(raw), tag);
     } catch (err) {
       warnings.push(`${file}: ${list.name}[${i}] skipped: ${(err as Error).message}`);
     }
