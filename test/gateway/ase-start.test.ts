@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { api, configDir, servers } from '../helpers/config';
-import { type Backend, freePort, request, startBackend } from '../helpers/http';
+import { type Backend, freePort, rawRequest, request, startBackend } from '../helpers/http';
 import { runCli } from '../helpers/cli';
 
 describe('ase start: the standalone gateway', () => {
@@ -97,12 +97,45 @@ describe('ase start: the standalone gateway', () => {
     expect(cli.stderr()).toMatch(/enable_firewal/);
   });
 
-  test('--framework koa and fastify exit with a clear "not available yet"', async () => {
-    for (const fw of ['koa', 'fastify']) {
-      const cli = runCli(['start', '--config-dir', configDir(), '--port', '0', '--framework', fw]);
-      expect(await cli.exited).toBe(2);
-      expect(cli.stderr()).toMatch(/not available yet/);
+  test.each(['express', 'koa', 'fastify'])('--framework %s serves the same gateway and stops cleanly', async (fw) => {
+    const dir = configDir({
+      conf: 'enable_ase_detected_attack=true\n',
+      apis: {
+        shop: api('/shop', {
+          enable_blocking: true,
+          servers: servers(backend.port),
+          decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'decoy', decoy_subpaths: ['/shop/admin'] },
+        }),
+        local: api('/local'),
+      },
+    });
+    const port = await freePort();
+    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--framework', fw]);
+    try {
+      await cli.waitFor(new RegExp(`ASE ready: ${fw} gateway on port ${port}, 2 APIs loaded`));
+      const proxied = await request(port, { path: '/shop/items?x=1', method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      expect(proxied.status).toBe(200);
+      expect(JSON.parse(proxied.body)).toEqual({ server: 'b', url: '/shop/items?x=1' });
+      expect(backend.seen.at(-1)).toMatchObject({ method: 'POST', url: '/shop/items?x=1', body: 'hello' });
+      const unknown = await request(port, { path: '/nothing' });
+      expect([unknown.status, unknown.statusMessage, unknown.body]).toEqual([503, 'Service Unavailable', 'Error: Unknown API']);
+      const noServers = await request(port, { path: '/local/x' });
+      expect([noServers.status, noServers.body]).toEqual([503, 'Error: No Backend Available']);
+      // A path Fastify's router cannot decode gets ASE's answer on every framework.
+      for (const target of ['/shop/%zz', '/other/%zz', '/shop/..%2fadmin']) {
+        const bad = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        expect([target, bad.status, bad.text.endsWith('\r\n\r\nError: Malformed Request')]).toEqual([target, 400, true]);
+      }
+      const decoy = await request(port, { path: '/shop/admin' });
+      expect([decoy.status, decoy.body]).toEqual([200, 'decoy']);
+      const blocked = await request(port, { path: '/shop/items' });
+      expect([blocked.status, blocked.body]).toEqual([403, 'Error: Unauthorized']);
+    } finally {
+      cli.child.kill('SIGTERM');
     }
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toMatch(/SIGTERM received, shutting down/);
+    expect(cli.stderr()).toBe('');
   });
 
   test('bad flags are refused with usage and exit code 2', async () => {

@@ -15,7 +15,13 @@ export interface RunningCli {
 
 /** Runs the built `ase` CLI (`pnpm test` builds before jest runs). */
 export function runCli(args: string[], opts: { cwd?: string } = {}): RunningCli {
-  const child = spawn(process.execPath, [ASE_BIN, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return runNode(ASE_BIN, args, opts);
+}
+
+/** Runs a Node script as a child process (stdout/stderr captured); `env` is added to this process's. */
+export function runNode(script: string, args: string[] = [], opts: { cwd?: string; env?: Record<string, string> } = {}): RunningCli {
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];

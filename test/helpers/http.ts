@@ -124,3 +124,40 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/**
+ * Like rawRequest, parsed into a Reply: status line, headers (lower-case; repeated ones joined with
+ * ", "), and the body (de-chunked when the response is chunked).
+ */
+export async function rawReply(port: number, raw: string): Promise<Reply> {
+  const { text } = await rawRequest(port, raw);
+  const split = text.indexOf('\r\n\r\n');
+  const head = split === -1 ? text : text.slice(0, split);
+  let body = split === -1 ? '' : text.slice(split + 4);
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(statusLine);
+  const headers: http.IncomingHttpHeaders = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const k = line.slice(0, i).trim().toLowerCase();
+    const v = line.slice(i + 1).trim();
+    const prev = headers[k];
+    headers[k] = prev === undefined ? v : `${String(prev)}, ${v}`;
+  }
+  if (/chunked/i.test(String(headers['transfer-encoding'] ?? ''))) body = dechunk(body);
+  return { status: m ? Number(m[1]) : 0, statusMessage: m?.[2] ?? '', headers, body: Buffer.from(body, 'latin1').toString('utf8') };
+}
+
+function dechunk(s: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const eol = s.indexOf('\r\n', i);
+    if (eol === -1) return out;
+    const size = parseInt(s.slice(i, eol), 16);
+    if (!(size > 0)) return out;
+    out += s.slice(eol + 2, eol + 2 + size);
+    i = eol + 2 + size + 2;
+  }
+}

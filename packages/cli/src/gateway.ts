@@ -1,8 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { type Enforcer, type Logger, createEnforcer, writeNodeResponse } from '@ase/core';
-import { aseMiddleware } from '@ase/express';
+import { type Enforcer, type Logger, type ResponseSpec, createEnforcer, writeNodeResponse } from '@ase/core';
 
 export const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -24,34 +22,116 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** No longer thrown: every framework of FRAMEWORKS is available. Kept for callers that test for it. */
 export class FrameworkUnavailableError extends Error {
   override readonly name = 'FrameworkUnavailableError';
 }
 
+/** Gateway mode answers every request itself; this only runs if a decision ever passes one on. */
+const UNKNOWN_API: ResponseSpec = {
+  status: 503,
+  reason: 'Service Unavailable',
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body: 'Error: Unknown API',
+};
+
+/** A plain Node server's timeouts (never listens). */
+const NODE_SERVER_DEFAULTS = http.createServer();
+
+/** An AseError's message hides its cause from clients; the operator's log shows it. */
+function errorText(err: Error): string {
+  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message;
+}
+
+interface Served {
+  server: http.Server;
+  /** Stops the framework app (after the server has stopped accepting). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The app of each framework: the adapter first, then the Unknown API fallback. Nothing else.
+ * Each loads its framework and adapter only when chosen (each costs ~100 ms at start-up).
+ */
+const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promise<Served>> = {
+  async express(enforcer) {
+    const express = require('express') as typeof import('express');
+    const { aseMiddleware: expressMiddleware } = require('@ase/express') as typeof import('@ase/express');
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(expressMiddleware(enforcer));
+    app.use((req: http.IncomingMessage, res: http.ServerResponse) => writeNodeResponse(res, UNKNOWN_API, req.method));
+    return { server: http.createServer(app), stop: async () => {} };
+  },
+
+  async koa(enforcer, logger) {
+    const Koa = require('koa') as typeof import('koa');
+    const { aseMiddleware: koaMiddleware } = require('@ase/koa') as typeof import('@ase/koa');
+    const app = new Koa();
+    // Replaces Koa's default stderr logging (an error inside the enforcer answers 500).
+    app.on('error', (err: Error) => logger.error(`request failed: ${errorText(err)}`));
+    app.use(koaMiddleware(enforcer));
+    app.use((ctx) => {
+      ctx.respond = false;
+      writeNodeResponse(ctx.res, UNKNOWN_API, ctx.method);
+    });
+    return { server: http.createServer(app.callback()), stop: async () => {} };
+  },
+
+  async fastify(enforcer, logger) {
+    const { fastify: Fastify } = require('fastify') as typeof import('fastify');
+    const { aseFrameworkErrors, asePlugin } = require('@ase/fastify') as typeof import('@ase/fastify');
+    const app = Fastify({
+      logger: false,
+      // Paths Fastify's router cannot decode get the enforcer's answer, as on Express and Koa.
+      frameworkErrors: aseFrameworkErrors(enforcer),
+      // Node's server timeouts, as the Express and Koa gateways have (Fastify's defaults: no request
+      // timeout, 72 s keep-alive).
+      requestTimeout: NODE_SERVER_DEFAULTS.requestTimeout,
+      keepAliveTimeout: NODE_SERVER_DEFAULTS.keepAliveTimeout,
+    });
+    app.addHook('onError', (_req, _reply, err, done) => {
+      logger.error(`request failed: ${errorText(err)}`);
+      done();
+    });
+    await app.register(asePlugin, { enforcer });
+    app.setNotFoundHandler((req, reply) => {
+      reply.hijack();
+      writeNodeResponse(reply.raw, UNKNOWN_API, req.method);
+    });
+    await app.ready();
+    // We listen on Fastify's own server ourselves (as for the other frameworks); app.close() then
+    // only runs the onClose hooks, which close the enforcer.
+    return { server: app.server, stop: () => app.close() };
+  },
+};
+
 /** The standalone product: an app of the chosen framework with the enforcer in gateway mode. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const framework = opts.framework ?? 'express';
-  if (framework !== 'express') {
-    throw new FrameworkUnavailableError(`--framework ${framework} is not available yet: only express is implemented in this version`);
-  }
   const enforcer = createEnforcer({ configDir: opts.configDir, mode: 'gateway', logger: opts.logger });
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(aseMiddleware(enforcer));
-  // Gateway mode answers every request itself; this only runs if a decision ever passes one on.
-  app.use((req: http.IncomingMessage, res: http.ServerResponse) => {
-    writeNodeResponse(res, { status: 503, reason: 'Service Unavailable', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Error: Unknown API' }, req.method);
-  });
-
-  const server = http.createServer(app);
+  let served: Served;
+  try {
+    served = await BUILDERS[framework](enforcer, opts.logger);
+  } catch (err) {
+    await enforcer.close();
+    throw err;
+  }
+  const { server } = served;
   const port = opts.port ?? enforcer.conf.http_ws_port;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await served.stop();
+    await enforcer.close();
+    throw err;
+  }
   const bound = (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
@@ -63,6 +143,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         // Give in-flight requests a moment, then cut what is left.
         setTimeout(() => server.closeAllConnections(), 5000).unref();
       });
+      await served.stop();
       await enforcer.close();
     })());
 

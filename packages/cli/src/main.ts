@@ -1,23 +1,31 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseError, type Logger } from '@ase/core';
+import { AseError, type Logger, parseAseConf } from '@ase/core';
+import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
+import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
-import { FRAMEWORKS, type Framework, FrameworkUnavailableError, startGateway } from './gateway';
+import { COMMANDS } from './commands';
+import type { Framework, Gateway } from './gateway';
+import { promptHidden } from './secret-prompt';
 
-const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] COMMAND [ARGS]
+const MANAGEMENT_HELP = Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${`${name} ${c.args}`.trimEnd()}\n        ${c.summary}`)
+  .join('\n');
 
-Commands:
+const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--config-dir DIR] COMMAND [ARGS]
+
   start [--config-dir DIR] [--port N] [--admin-port N] [--framework express|koa|fastify]
-        Run the standalone gateway on the config directory DIR (default ./config).
+        Run the standalone gateway on the config directory DIR (default ./config), with the
+        management API on --admin-port (else management_port of ase.conf, 8010), bound to
+        management_bind (127.0.0.1).
 
-The management commands (add_api, update_api, list_api, add_blacklist, ...) arrive with the
-management API; see the README.`;
+Management commands (they call the management API of a running ase start):
+${MANAGEMENT_HELP}
 
-const MANAGEMENT_COMMANDS = new Set([
-  'add_api', 'update_api', 'delete_api', 'list_api', 'api_info', 'add_server', 'delete_server', 'list_server',
-  'enable_firewall', 'disable_firewall', 'status', 'add_blacklist', 'delete_blacklist', 'view_blacklist',
-  'clear_blacklist', 'add_whitelist', 'delete_whitelist', 'view_whitelist', 'clear_whitelist', 'update_password',
-  'enable_ase_detected_attack', 'disable_ase_detected_attack',
-]);
+  -u USER        access key (default admin)
+  -p PASSWORD    secret key; else ASE_PASSWORD, else asked at a terminal, else admin
+  --host H       management API host (default 127.0.0.1)
+  --admin-port N management API port (default: management_port of DIR/ase.conf, else 8010)`;
 
 function stdLogger(): Logger {
   const stamp = (): string => new Date().toISOString();
@@ -37,20 +45,57 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`ase: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  if (args.flags.help || !args.command) {
+  if (args.flags.help || !args.command || args.command === 'help') {
     console.log(USAGE);
-    return args.flags.help ? 0 : 2;
+    return args.flags.help || args.command === 'help' ? 0 : 2;
   }
   if (args.command === 'start') return start(args);
-  if (MANAGEMENT_COMMANDS.has(args.command)) {
-    console.error(`ase: ${args.command} is not available yet: the management API is not part of this version`);
-    return 2;
-  }
+  if (Object.prototype.hasOwnProperty.call(COMMANDS, args.command)) return manage(args);
   console.error(`ase: unknown command "${args.command}"\n\n${USAGE}`);
   return 2;
 }
 
+/** `management_port` of DIR/ase.conf, when the file is there and valid. */
+function confManagementPort(configDir: string): number | undefined {
+  const file = path.join(configDir, 'ase.conf');
+  try {
+    return parseAseConf(fs.readFileSync(file, 'utf8'), file).conf.management_port;
+  } catch {
+    return undefined;
+  }
+}
+
+async function manage(args: CliArgs): Promise<number> {
+  const command = args.command!;
+  const configDir = path.resolve(args.flags.configDir ?? './config');
+  const askSecret = async (prompt: string, envName: string): Promise<string | undefined> =>
+    (envName ? process.env[envName] : undefined) ?? (await promptHidden(prompt));
+  try {
+    const password = args.flags.password ?? (await askSecret('password: ', 'ASE_PASSWORD')) ?? 'admin';
+    const client = new AdminClient({
+      host: args.flags.host ?? '127.0.0.1',
+      port: args.flags.adminPort ?? confManagementPort(configDir) ?? 8010,
+      user: args.flags.user ?? 'admin',
+      password,
+      command,
+    });
+    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret }, args.positionals);
+    if (lines.length > 0) console.log(lines.join('\n'));
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`ase: ${err.message}`);
+      return err.exitCode;
+    }
+    console.error(`ase: ${command} failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 async function start(args: CliArgs): Promise<number> {
+  // Loaded here: the management commands do not need the frameworks, and start faster without them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FRAMEWORKS, FrameworkUnavailableError, startGateway } = require('./gateway') as typeof import('./gateway');
   const logger = stdLogger();
   const framework = args.flags.framework ?? 'express';
   if (!(FRAMEWORKS as readonly string[]).includes(framework)) {
@@ -58,7 +103,7 @@ async function start(args: CliArgs): Promise<number> {
     return 2;
   }
   const configDir = path.resolve(args.flags.configDir ?? './config');
-  let gw;
+  let gw: Gateway;
   try {
     gw = await startGateway({ configDir, port: args.flags.port, framework: framework as Framework, logger });
   } catch (err) {
@@ -74,11 +119,32 @@ async function start(args: CliArgs): Promise<number> {
     console.error(`ase: cannot start: ${e.code === 'EADDRINUSE' ? `port ${args.flags.port ?? ''} is already in use` : e.message}`);
     return 1;
   }
+
+  // The management API on its own port, loopback-only unless management_bind says otherwise.
+  const conf = gw.enforcer.conf;
+  const adminPort = args.flags.adminPort ?? conf.management_port;
+  let adminSrv: AdminServer;
+  try {
+    const admin = createAdmin(gw.enforcer, { info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, framework }) });
+    adminSrv = await startAdminServer(admin, { port: adminPort, host: conf.management_bind });
+  } catch (err) {
+    await gw.close().catch(() => undefined);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      console.error(`ase: cannot start: management port ${adminPort} is already in use (set --admin-port or management_port)`);
+    } else if (err instanceof AseError) {
+      console.error(`ase: cannot start: ${err.message}`);
+    } else {
+      console.error(`ase: cannot start the management API on ${conf.management_bind}:${adminPort}: ${e.code ?? e.message}`);
+    }
+    return 1;
+  }
+
   // Signal handlers go in before the ready line: whoever waits for that line may stop us at once.
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       logger.info(`${signal} received, shutting down`);
-      gw.close().then(
+      Promise.all([adminSrv.close(), gw.close()]).then(
         () => resolve(0),
         (err: unknown) => {
           logger.error(`shutdown failed: ${(err as Error).message}`);
@@ -90,9 +156,10 @@ async function start(args: CliArgs): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   const apis = gw.enforcer.listApis().length;
+  const bind = adminSrv.host.includes(':') ? `[${adminSrv.host}]` : adminSrv.host;
   logger.info(
-    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${configDir}` +
-      (args.flags.adminPort !== undefined ? ` (--admin-port ${args.flags.adminPort} accepted; management API not available yet)` : ''),
+    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${configDir}; ` +
+      `management API on ${bind}:${adminSrv.port}`,
   );
   return stopped;
 }

@@ -22,10 +22,19 @@ import { RESPONSES } from './policy/responses';
 import { TrustedProxies, resolveClientIp } from './request/client-ip';
 import { parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
+import { parseCookies } from './request/cookies';
+import { readSetCookie } from './upstream/sticky-sessions';
 import { mapToInternal } from './upstream/path-mapping';
-import { Forwarder } from './upstream/forwarder';
-import { ServerPool } from './upstream/server-pool';
+import type { ServerPool } from './upstream/server-pool';
+import { ApiRuntime } from './api/api-runtime';
 import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondReason, ResponseSpec } from './types';
+// management (issue 4)
+import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './admin/api-edits';
+import { AdminCredentials } from './admin/credentials';
+import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './admin/runtime-state';
+import { apiIdProblem } from './config/load';
+import type { FlowControlJson, ServerJson } from './config/types';
+import { AseConfigError } from './errors';
 
 export interface EnforcerOptions {
   /**
@@ -70,13 +79,8 @@ export interface EnforcerEvents {
   attack: [AttackEvent];
   blocked: [BlockedEvent];
   backend_down: [{ api: string; server: string; error: string }];
+  backend_up: [{ api: string; server: string; error: string }];
   warning: [string];
-}
-
-interface ApiRuntime {
-  api: CompiledApi;
-  pool: ServerPool;
-  forwarder: Forwarder | undefined;
 }
 
 const consoleLogger: Logger = {
@@ -146,6 +150,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       }
       this.listWriter = new SerialWriter(listsFile, () => serializeLists(this.denyList, this.allowList));
       if (conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
+      this.loadRuntimeState(); // management (issue 4): switches changed at run time survive a restart
     }
   }
 
@@ -231,9 +236,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       if (this.mode === 'middleware') return { action: 'pass', api, request: req };
       return this.respond('no_backend', api, RESPONSES.noBackend());
     }
-    const upstream = rt.pool.pick();
+    const stickyKey = rt.sticky ? parseCookies(req.headers['cookie']).get(api.identity.cookie) : undefined;
+    const pinned = stickyKey !== undefined ? rt.sticky!.get(stickyKey) : undefined;
+    const pinnedUp = pinned !== undefined ? rt.pool.find(pinned) : undefined;
+    const upstream = pinnedUp && rt.pool.isUsable(pinnedUp) ? pinnedUp : rt.pool.pick();
     if (!upstream) return this.respond('no_backend', api, RESPONSES.noBackend());
-    return { action: 'proxy', api, request: req, upstream, forwardPath: mapToInternal(api, req.path) + req.query };
+    return { action: 'proxy', api, request: req, upstream, forwardPath: mapToInternal(api, req.path) + req.query, stickyKey };
   }
 
   /** Sends a `proxy` decision's request to its backend. Adapters give it Node's req/res. */
@@ -243,7 +251,25 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       writeNodeResponse(res, RESPONSES.noBackend(), req.method);
       return;
     }
-    rt.forwarder.forward(req, res, { request: decision.request, upstream: decision.upstream, forwardPath: decision.forwardPath });
+    const { sticky } = rt;
+    const { stickyKey, release } = decision;
+    if (release) res.once('close', release);
+    const logout = sticky && stickyKey !== undefined && rt.api.meta.logout_api_enabled && decision.request.matchPath.endsWith('/logout');
+    if (logout) res.once('close', () => sticky.delete(stickyKey));
+    rt.forwarder.forward(req, res, {
+      request: decision.request,
+      upstream: decision.upstream,
+      forwardPath: decision.forwardPath,
+      // Stickiness starts when a backend sets the API's cookie: later requests with it come back here.
+      onResponse: sticky
+        ? (u, headers) => {
+            const set = readSetCookie(headers['set-cookie'], rt.api.identity.cookie);
+            if (set?.kind === 'set') sticky.set(set.value, u.id);
+            else if (set?.kind === 'delete' && stickyKey !== undefined) sticky.delete(stickyKey);
+            else if (stickyKey !== undefined && !logout && sticky.get(stickyKey) === undefined) sticky.set(stickyKey, u.id);
+          }
+        : undefined,
+    });
   }
 
   private respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
@@ -407,21 +433,15 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private installApi(id: string, json: ApiJson): CompiledApi {
     const api = compileApi(id, json);
     const old = this.apis.get(id);
-    const pool = new ServerPool(json.api_metadata.servers, json.api_metadata.server_ssl, this.conf.server_down_time);
-    const forwarder =
-      pool.size > 0
-        ? new Forwarder({
-            pool,
-            timeoutMs: this.conf.backend_timeout,
-            ca: this.ca,
-            keepForwardedFor: this.conf.enable_xff,
-            onServerDown: (u, error) => this.emit('backend_down', { api: id, server: u.id, error }),
-            writeResponse: (res, spec) => writeNodeResponse(res, spec),
-          })
-        : undefined;
-    this.apis.set(id, { api, pool, forwarder });
-    // In-flight exchanges keep the old agent's sockets; idle ones are released.
-    old?.forwarder?.close();
+    const rt = new ApiRuntime(api, {
+      conf: this.conf,
+      ca: this.ca,
+      onServerDown: (apiId, u, error) => this.emit('backend_down', { api: apiId, server: u.id, error }),
+      onHealthChange: (apiId, u, healthy) => this.emit(healthy ? 'backend_up' : 'backend_down', { api: apiId, server: u.id, error: healthy ? '' : 'health_check' }),
+      writeResponse: (res, spec) => writeNodeResponse(res, spec),
+    });
+    this.apis.set(id, rt);
+    old?.retire(rt);
     return api;
   }
 
@@ -429,6 +449,175 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const ordered = [...this.apis.keys()].sort().map((id) => this.apis.get(id)!.api);
     this.matcher = new ApiMatcher(ordered);
   }
+
+  // ---- management (issue 4) ------------------------------------------------------------------
+  // The operations behind @ase/admin and the `ase` CLI. Each one validates first, persists, and only
+  // then changes what the request path sees. They run one at a time, so two concurrent edits of one
+  // API cannot lose each other's change.
+
+  private mgmtQueue: Promise<unknown> = Promise.resolve();
+  private mgmtCredentials: AdminCredentials | undefined;
+  private runtimeState: RuntimeState = {};
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.mgmtQueue.then(fn, fn);
+    this.mgmtQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private managedApi(id: string): CompiledApi {
+    const api = this.apis.get(id)?.api;
+    if (!api) throw unknownApi(id);
+    return api;
+  }
+
+  /** Validates an API definition and checks that no other API has the same hostname and url. */
+  private checkedApiJson(id: string, input: unknown): ApiJson {
+    const { api: json } = validateApiJson(input, `api ${id}`);
+    const other = routeConflict(this.listApis(), id, json);
+    if (other !== undefined) {
+      throw new AseConfigError([{ file: `api ${id}`, path: '/api_metadata/url', value: json.api_metadata.url, message: `api \`${other}\` already has the same hostname and url` }]);
+    }
+    return json;
+  }
+
+  /** The management API's credentials (`data/credentials.json`), shared by every admin mount. */
+  get adminCredentials(): AdminCredentials {
+    return (this.mgmtCredentials ??= new AdminCredentials(this.configDir ? path.join(this.configDir, 'data', 'credentials.json') : undefined));
+  }
+
+  /** Adds an API. The id must be valid and free; the hostname and url must not belong to another API. */
+  createApi(id: string, input: unknown): Promise<CompiledApi> {
+    return this.serialized(async () => {
+      const idProblem = apiIdProblem(id);
+      if (idProblem) throw new AseConfigError([{ file: 'api_id', path: '', value: id, message: idProblem }]);
+      if (this.apis.has(id)) throw duplicateApi(id);
+      return this.putApi(id, this.checkedApiJson(id, input));
+    });
+  }
+
+  /** Replaces an existing API's definition (persisted to `api/<id>.json` first). */
+  updateApi(id: string, input: unknown): Promise<CompiledApi> {
+    return this.serialized(async () => {
+      this.managedApi(id);
+      return this.putApi(id, this.checkedApiJson(id, input), { replace: true });
+    });
+  }
+
+  /** Removes an API: `api/<id>.json` is deleted first, then the API stops matching. */
+  deleteApi(id: string): Promise<void> {
+    return this.serialized(async () => {
+      this.managedApi(id);
+      if (this.configDir) {
+        try {
+          await removeFileDurable(path.join(this.configDir, 'api', `${id}.json`));
+        } catch (err) {
+          throw persistFailed(`api ${id}`, err);
+        }
+      }
+      const rt = this.apis.get(id);
+      this.apis.delete(id);
+      this.rebuildMatcher();
+      rt?.close();
+    });
+  }
+
+  /** Adds a backend server (`{host, port, server_spike_threshold?, server_connection_quota?}`) to an API. */
+  addServer(apiId: string, server: unknown): Promise<ServerJson> {
+    return this.serialized(async () => {
+      const edit = withServerAdded(this.managedApi(apiId), server);
+      await this.putApi(apiId, edit.json, { replace: true });
+      return edit.server;
+    });
+  }
+
+  /** Removes the server `{host, port}` from an API. */
+  deleteServer(apiId: string, server: unknown): Promise<void> {
+    return this.serialized(async () => {
+      await this.putApi(apiId, withServerRemoved(this.managedApi(apiId), server), { replace: true });
+    });
+  }
+
+  /** The API's `flow_control` (values only: enforcement is the flow-control stage's business). */
+  getFlowControl(apiId: string): FlowControlJson {
+    return { ...this.managedApi(apiId).json.api_metadata.flow_control };
+  }
+
+  /** Changes keys of an API's `flow_control`; returns the whole new `flow_control`. */
+  updateFlowControl(apiId: string, changes: unknown): Promise<FlowControlJson> {
+    return this.serialized(async () => {
+      const edit = withFlowControl(this.managedApi(apiId), changes);
+      await this.putApi(apiId, edit.json, { replace: true });
+      return { ...edit.flowControl };
+    });
+  }
+
+  /** Changes `server_connection_quota` / `server_spike_threshold` of the server `{host, port}` of an API. */
+  updateServerFlowControl(apiId: string, server: unknown): Promise<ServerJson> {
+    return this.serialized(async () => {
+      const edit = withServerFlowControl(this.managedApi(apiId), server);
+      await this.putApi(apiId, edit.json, { replace: true });
+      return edit.server;
+    });
+  }
+
+  /** Enables or disables the firewall, persisted in `data/runtime.json`; false when it already was. */
+  updateFirewall(enabled: boolean): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.firewall === enabled) return false;
+      await this.persistRuntimeState({ ...this.runtimeState, enable_firewall: enabled });
+      this.setFirewall(enabled);
+      return true;
+    });
+  }
+
+  /** Enables or disables ASE-detected attacks (disabling purges their entries), persisted; false when unchanged. */
+  updateAseDetectedAttacks(enabled: boolean): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.aseDetected === enabled) return false;
+      await this.persistRuntimeState({ ...this.runtimeState, enable_ase_detected_attack: enabled });
+      await this.setAseDetectedAttacks(enabled);
+      return true;
+    });
+  }
+
+  /** `attack_list_memory` configured and in use (bytes, both lists together). */
+  get attackListMemory(): { configured: number; used: number } {
+    return { configured: this.conf.attack_list_memory, used: this.denyList.memoryUsed };
+  }
+
+  /** Open WebSocket connections of an API, as `/v4/ase/persistentconnection` reports them; unknown APIs throw. */
+  persistentConnections(apiId: string): { ws: number; wss: number } {
+    this.managedApi(apiId);
+    return this.apis.get(apiId)!.openConnections();
+  }
+
+  private loadRuntimeState(): void {
+    if (!this.configDir) return;
+    const file = path.join(this.configDir, 'data', 'runtime.json');
+    this.runtimeState = readRuntimeState(file);
+    const { enable_firewall: fw, enable_ase_detected_attack: detected } = this.runtimeState;
+    if (fw !== undefined && fw !== this.firewall) {
+      this.firewall = fw;
+      this.logger.info(`firewall ${fw ? 'enabled' : 'disabled'} by ${file} (changed at run time; it overrides ase.conf)`);
+    }
+    if (detected !== undefined && detected !== this.aseDetected) {
+      this.aseDetected = detected;
+      this.logger.info(`ASE-detected attacks ${detected ? 'enabled' : 'disabled'} by ${file} (changed at run time; it overrides ase.conf)`);
+    }
+  }
+
+  private async persistRuntimeState(next: RuntimeState): Promise<void> {
+    if (this.configDir) {
+      try {
+        await writeFileAtomic(path.join(this.configDir, 'data', 'runtime.json'), serializeRuntimeState(next));
+      } catch (err) {
+        throw persistFailed('data/runtime.json', err);
+      }
+    }
+    this.runtimeState = next;
+  }
+  // ---- end of management (issue 4) -----------------------------------------------------------
 
   private warn(msg: string): void {
     this.warnings.push(msg);
@@ -440,7 +629,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const rt of this.apis.values()) rt.forwarder?.close();
+    for (const rt of this.apis.values()) rt.close();
     await this.listWriter?.flush();
     await this.accessLog?.close();
   }

@@ -11,7 +11,9 @@ export type AseErrorCode =
   | 'ERR_ASE_UNKNOWN_API'
   | 'ERR_ASE_DUPLICATE_API'
   | 'ERR_ASE_PERSIST'
-  | 'ERR_ASE_INTERNAL';
+  | 'ERR_ASE_INTERNAL'
+  | 'ERR_ASE_DUPLICATE_SERVER'
+  | 'ERR_ASE_UNKNOWN_SERVER';
 
 export class AseError extends Error {
   override readonly name: string = 'AseError';
@@ -72,6 +74,11 @@ export const duplicateApi = (id: string): AseError =>
   new AseError('ERR_ASE_DUPLICATE_API', 409, `api ${id} already exists`);
 export const persistFailed = (what: string, cause: unknown): AseError =>
   new AseError('ERR_ASE_PERSIST', 500, `could not persist ${what}`, { cause });
+
+export const duplicateServer = (api: string, server: string): AseError =>
+  new AseError('ERR_ASE_DUPLICATE_SERVER', 409, `server ${server} already exists in api ${api}`);
+export const unknownServer = (api: string, server: string): AseError =>
+  new AseError('ERR_ASE_UNKNOWN_SERVER', 404, `server ${server} does not exist in api ${api}`);
 
 /** Turns anything thrown into an AseError without leaking internals into messages. */
 export function toAseError(err: unknown): AseError {

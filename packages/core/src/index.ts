@@ -22,3 +22,8 @@ export { parseDuration, parseSize, parseRate } from './config/units';
 export { ENTRY_TYPES, DENY_TAGS, ASE_DETECTED_TAGS, canonicalEntry, describeEntry } from './lists/entries';
 export type { EntryType, DenyTag, ListEntry } from './lists/entries';
 export type { StoredEntry } from './lists/client-list';
+// management (issue 4)
+export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './admin/credentials';
+export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
+export { duplicateServer, unknownServer } from './errors';
+export type { FlowControlJson } from './config/types';

@@ -69,7 +69,17 @@ export type Decision =
   /** Answer it now, with this response. */
   | { action: 'respond'; reason: RespondReason; api: CompiledApi | undefined; response: ResponseSpec }
   /** Forward it to a backend server of the API. */
-  | { action: 'proxy'; api: CompiledApi; request: EnforcerRequest; upstream: Upstream; forwardPath: string };
+  | {
+      action: 'proxy';
+      api: CompiledApi;
+      request: EnforcerRequest;
+      upstream: Upstream;
+      forwardPath: string;
+      /** Value of the API's session cookie when sticky sessions are on. */
+      stickyKey?: string | undefined;
+      /** Frees the server slot taken by flow control; called when the response closes. */
+      release?: (() => void) | undefined;
+    };
 
 export interface Logger {
   info(msg: string): void;

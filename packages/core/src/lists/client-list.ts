@@ -46,6 +46,11 @@ export class ClientList {
     return this.count;
   }
 
+  /** Bytes in use in the budget this list shares (`attack_list_memory`): both lists together. */
+  get memoryUsed(): number {
+    return this.budget.used;
+  }
+
   hasType(type: EntryType): boolean {
     return (this.perType.get(type) ?? 0) > 0;
   }

@@ -18,6 +18,8 @@ export interface ForwardJob {
   forwardPath: string;
   /** Called once when the exchange is over, whatever the outcome. */
   onDone?: (outcome: ForwardOutcome) => void;
+  /** Called with the backend's response headers (e.g. to start a sticky session). */
+  onResponse?: ((upstream: Upstream, headers: IncomingMessage['headers']) => void) | undefined;
 }
 
 export type ForwardOutcome = { ok: true; upstream: Upstream; status: number } | { ok: false; upstream: Upstream; status: number; error: string };
@@ -68,7 +70,11 @@ export class Forwarder {
       ...(opts.ca ? { ca: opts.ca } : {}),
       on: {
         proxyReq: (proxyReq, req) => this.onProxyReq(proxyReq, req),
-        proxyRes: (proxyRes, req) => this.finish(this.exchange(req), { ok: true, upstream: this.exchange(req).current, status: proxyRes.statusCode ?? 0 }),
+        proxyRes: (proxyRes, req) => {
+          const ex = this.exchange(req);
+          ex.onResponse?.(ex.current, proxyRes.headers);
+          this.finish(ex, { ok: true, upstream: ex.current, status: proxyRes.statusCode ?? 0 });
+        },
         error: (err, req, res) => this.onError(err as NodeJS.ErrnoException, req, res),
       },
     });
@@ -84,6 +90,11 @@ export class Forwarder {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /** Drops idle keep-alive sockets only; exchanges in flight finish on theirs. */
+  closeIdle(): void {
+    for (const sockets of Object.values(this.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   }
 
   private exchange(req: IncomingMessage): Exchange {

@@ -1,0 +1,540 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as path from 'node:path';
+import { DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry } from '@ase/core';
+import { AuditFile, type AuditRecord, MASK, formatAudit, maskIdentifier } from './audit-log';
+import { BodyTooLargeError, readNodeBody } from './node-body';
+import { renderApi, renderEntry, renderFlowControl, renderServer } from './render';
+import { FailureThrottle } from './throttle';
+import type { AdminOptions, AdminRequest, AdminResponse, BodySource, ServiceInfo } from './types';
+
+/** Every endpoint lives under this path. */
+export const ADMIN_PREFIX = '/v4/ase';
+/** Default largest request body: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const TYPE_LABEL: Readonly<Record<string, string>> = { ip: 'IP', token: 'Token', username: 'Username', cookie: 'Cookie', api_key: 'API key' };
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One call being served: what the handlers and the audit line need. */
+interface Call {
+  req: AdminRequest;
+  path: string;
+  params: URLSearchParams;
+  /** Extra `key=value` pairs for the audit line (entry, server, changed keys); never secrets. */
+  audit: [string, string][];
+}
+
+type Handler = (call: Call) => Promise<AdminResponse>;
+
+/** A response decided early (missing parameter, bad body): thrown, then answered as is. */
+class Answer extends Error {
+  constructor(readonly response: AdminResponse) {
+    super(response.body);
+  }
+}
+
+class ForbiddenKey extends Error {}
+
+const HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+
+function json(status: number, body: unknown, extra: Record<string, string> = {}): AdminResponse {
+  return { status, headers: { ...HEADERS, ...extra }, body: JSON.stringify(body) };
+}
+
+/** `{"status": ..., "status_message": ...}`, the envelope of every answer that has no body of its own. */
+function envelope(status: number, s: string, message: string, extra?: Record<string, string>): AdminResponse {
+  return json(status, { status: s, status_message: message }, extra);
+}
+
+const success = (message = 'success'): AdminResponse => envelope(200, 'success', message);
+const fail = (status: number, message: string, extra?: Record<string, string>): AdminResponse => envelope(status, 'fail', message, extra);
+const validationError = (message: string): AdminResponse => envelope(403, 'validation_error', message);
+const apiNotFound = (id: string): AdminResponse => envelope(404, 'api_not_found', `api ${id} does not exist`);
+
+function header(headers: AdminRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
+  const s = Array.isArray(v) ? v.join(', ') : v;
+  return s === undefined || s.trim() === '' ? undefined : s;
+}
+
+function isJsonType(contentType: string): boolean {
+  const media = contentType.split(';')[0]!.trim().toLowerCase();
+  return media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media);
+}
+
+function canonicalIp(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+function describeEntry(e: ListEntry): string {
+  return [TYPE_LABEL[e.type] ?? e.type, e.name, e.value].filter((x) => x !== undefined).join(' ');
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Keys of a body object beyond `allowed`: a typo must fail, not be ignored. */
+function onlyKeys(body: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw new Answer(validationError(`${what}: unknown key \`${extra[0]}\`; known keys: ${allowed.join(', ')}`));
+}
+
+/**
+ * The management REST API (`/v4/ase/...`) of one enforcer, as one framework-neutral handler:
+ * `handle(AdminRequest) → AdminResponse`. Mounts (Express, Koa, Fastify, standalone) only carry
+ * requests in and responses out. Every call is authenticated (`x-ase-access-key: admin`,
+ * `x-ase-secret-key`), throttled on repeated failures, and written to the audit log.
+ */
+export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
+  readonly bodyLimit: number;
+  private readonly logger: Logger;
+  private readonly throttle: FailureThrottle | undefined;
+  private readonly auditFile: AuditFile | undefined;
+  private readonly routes: Readonly<Record<string, Partial<Record<Method, Handler>>>>;
+
+  constructor(
+    readonly enforcer: Enforcer,
+    private readonly options: AdminOptions = {},
+  ) {
+    super();
+    this.logger = options.logger ?? enforcer.logger;
+    this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    if (!Number.isInteger(this.bodyLimit) || this.bodyLimit < 1) throw new TypeError(`bodyLimit must be a positive whole number of bytes (got ${String(options.bodyLimit)})`);
+    this.throttle = options.throttle === false ? undefined : new FailureThrottle(options.throttle);
+    const file = options.auditFile ?? (enforcer.configDir ? path.join(enforcer.configDir, 'logs', 'audit.log') : false);
+    this.auditFile = file && enforcer.conf.enable_audit ? new AuditFile(file, this.logger) : undefined;
+    // Loads data/credentials.json now: a broken file stops the start instead of every later call.
+    void enforcer.adminCredentials;
+    this.routes = this.routeTable();
+  }
+
+  // ------------------------------------------------------------------ entry points
+
+  /** Answers one request. Never throws: every failure is an answer. */
+  async handle(req: AdminRequest): Promise<AdminResponse> {
+    const q = req.url.indexOf('?');
+    let p = q < 0 ? req.url : req.url.slice(0, q);
+    if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+    const call: Call = { req, path: p, params: new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)), audit: [] };
+    let res: AdminResponse;
+    try {
+      res = await this.serve(call);
+    } catch (err) {
+      res = this.errorAnswer(err);
+    }
+    this.record(call, res);
+    return res;
+  }
+
+  /** Serves a Node request/response pair (what every mount has underneath). */
+  async handleNode(req: IncomingMessage, res: ServerResponse, opts: { url?: string; body?: BodySource } = {}): Promise<void> {
+    const answer = await this.handle({
+      method: req.method ?? 'GET',
+      url: opts.url ?? req.url ?? '/',
+      headers: req.headers,
+      ip: canonicalIp(req.socket.remoteAddress),
+      body: opts.body ?? (() => readNodeBody(req, this.bodyLimit)),
+    });
+    writeAdminResponse(res, answer, req.method);
+  }
+
+  /** Flushes and closes the audit file. */
+  async close(): Promise<void> {
+    await this.auditFile?.close();
+  }
+
+  // ------------------------------------------------------------------ pipeline
+
+  private async serve(call: Call): Promise<AdminResponse> {
+    const { req } = call;
+    const wait = this.throttle?.retryAfter(req.ip) ?? 0;
+    if (wait > 0) return fail(429, `too many failed attempts from ${req.ip}; try again in ${wait} seconds`, { 'retry-after': String(wait) });
+
+    const access = header(req.headers, 'x-ase-access-key');
+    const secret = header(req.headers, 'x-ase-secret-key');
+    if (access === undefined) return fail(403, 'x-ase-access-key header missing');
+    if (secret === undefined) return fail(403, 'x-ase-secret-key header missing');
+    if (!(await this.enforcer.adminCredentials.verify(access, secret))) {
+      if (this.throttle?.fail(req.ip)) this.logger.warn(`management API: ${req.ip} locked out after repeated authorization failures`);
+      return fail(403, 'authorization failure');
+    }
+    this.throttle?.succeed(req.ip);
+
+    const methods = this.routes[call.path];
+    if (!methods) return fail(404, 'unknown endpoint');
+    const handler = methods[req.method as Method];
+    if (!handler) return fail(405, `method ${req.method} is not allowed here`, { allow: Object.keys(methods).join(', ') });
+    return handler(call);
+  }
+
+  private errorAnswer(err: unknown): AdminResponse {
+    if (err instanceof Answer) return err.response;
+    if (err instanceof BodyTooLargeError) return fail(413, err.message, { connection: 'close' });
+    const e = err as { code?: unknown; status?: unknown; message?: unknown };
+    const message = typeof e?.message === 'string' ? e.message : String(err);
+    switch (e?.code) {
+      case 'ERR_ASE_CONFIG':
+        if (e.status === 400) return validationError(message);
+        break;
+      case 'ERR_ASE_LIST_ENTRY':
+        return validationError(message);
+      case 'ERR_ASE_UNKNOWN_API':
+        return envelope(404, 'api_not_found', message);
+      case 'ERR_ASE_DUPLICATE_API':
+        return envelope(403, 'api_already_exists', message);
+      case 'ERR_ASE_DUPLICATE_SERVER':
+        return envelope(403, 'server_exists', 'server already exists');
+      case 'ERR_ASE_UNKNOWN_SERVER':
+        return envelope(404, 'server_not_found', 'server does not exist');
+      case 'ERR_ASE_LIST_FULL':
+        return fail(507, message);
+    }
+    const cause = (err as { cause?: { message?: unknown } })?.cause?.message;
+    this.logger.error(`management API: ${message}${typeof cause === 'string' ? ` (${cause})` : ''}`);
+    return fail(500, 'unknown error');
+  }
+
+  /** The audit line of a call: secrets masked, identifier values cut to a prefix. */
+  private record(call: Call, res: AdminResponse): void {
+    if (!this.enforcer.conf.enable_audit) return;
+    const { req } = call;
+    const access = header(req.headers, 'x-ase-access-key');
+    const secretGiven = header(req.headers, 'x-ase-secret-key') !== undefined;
+    const cli = header(req.headers, 'x-ase-cli-command');
+    const viaCli = cli !== undefined && /^[a-z_]{1,64}$/.test(cli);
+    const accessShown = access === undefined ? '(missing)' : access === 'admin' ? access : MASK;
+    const fields: [string, string][] = [];
+    if (viaCli) fields.push(['username', accessShown]);
+    for (const [k, v] of call.params) fields.push([k, v]);
+    fields.push(...call.audit);
+    if (!viaCli) {
+      fields.push(['x-ase-access-key', accessShown]);
+      fields.push(['x-ase-secret-key', secretGiven ? MASK : '(missing)']);
+    }
+    fields.push(['client', req.ip], ['result', String(res.status)]);
+    const time = new Date();
+    const subject = viaCli ? 'cli' : 'rest_api';
+    const action = viaCli ? cli : `${req.method} ${call.path}`;
+    const line = formatAudit(time, subject, action, fields);
+    this.auditFile?.write(line);
+    this.emit('audit', { time, subject, action, fields, line });
+  }
+
+  // ------------------------------------------------------------------ request helpers
+
+  private param(call: Call, name: string): string {
+    const all = call.params.getAll(name);
+    if (all.length === 0 || all[0] === '') throw new Answer(validationError(`query parameter ${name} is required`));
+    if (all.length > 1) throw new Answer(validationError(`query parameter ${name} is given more than once`));
+    return all[0]!;
+  }
+
+  private api(call: Call): string {
+    const id = this.param(call, 'api_id');
+    if (!this.enforcer.getApi(id)) throw new Answer(apiNotFound(id));
+    return id;
+  }
+
+  /** The JSON body: content type checked, size capped, `__proto__`/`constructor`/`prototype` refused. */
+  private async body(call: Call): Promise<unknown> {
+    const ct = header(call.req.headers, 'content-type');
+    if (ct === undefined) throw new Answer(fail(403, 'content-type header missing'));
+    if (!isJsonType(ct)) throw new Answer(fail(415, 'content-type must be application/json'));
+    const src = call.req.body;
+    const raw = typeof src === 'function' ? await src() : src;
+    let text = raw === undefined ? '' : typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+    if (Buffer.byteLength(text) > this.bodyLimit) throw new BodyTooLargeError(this.bodyLimit);
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    try {
+      return JSON.parse(text, (key, value: unknown) => {
+        if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
+        return value;
+      }) as unknown;
+    } catch (err) {
+      if (err instanceof ForbiddenKey) throw new Answer(validationError(`key \`${err.message}\` is not allowed`));
+      throw new Answer(fail(403, 'json parsing error'));
+    }
+  }
+
+  /** A deny/allow-list entry body: `{type, value}` or `{type, name, value}`. */
+  private async entry(call: Call): Promise<ListEntry> {
+    const body = await this.body(call);
+    if (!isObject(body)) throw new Answer(validationError('the body must be an object like {"type": "ip", "value": "1.1.1.1"}'));
+    onlyKeys(body, ['type', 'name', 'value'], 'entry');
+    if (body['name'] !== undefined && body['type'] !== 'cookie' && body['type'] !== 'api_key') {
+      throw new Answer(validationError('name applies to cookie and api_key entries only'));
+    }
+    const e = canonicalEntry(body);
+    call.audit.push(['type', e.type]);
+    if (e.name !== undefined) call.audit.push(['name', e.name]);
+    call.audit.push(['value', maskIdentifier(e.type, e.value)]);
+    return e;
+  }
+
+  /** `{"<key>": {...}}`: the one object a server or flow-control body carries. */
+  private async wrapped(call: Call, key: string, example: string): Promise<Record<string, unknown>> {
+    const body = await this.body(call);
+    if (!isObject(body) || !isObject(body[key])) throw new Answer(validationError(`the body must be an object like ${example}`));
+    onlyKeys(body, [key], 'body');
+    return body[key] as Record<string, unknown>;
+  }
+
+  private switchParam(call: Call): boolean {
+    const s = call.params.getAll('status');
+    if (s.length !== 1 || (s[0] !== 'enable' && s[0] !== 'disable')) {
+      throw new Answer(envelope(403, 'invalid_value', 'query parameter status contains invalid value'));
+    }
+    return s[0] === 'enable';
+  }
+
+  private tagParam(call: Call, allowed: readonly string[]): string {
+    const t = call.params.getAll('tag');
+    if (t.length === 0) return 'all';
+    if (t.length > 1 || !allowed.includes(t[0]!)) throw new Answer(envelope(403, 'invalid_value', 'query parameter tag contains invalid value'));
+    return t[0]!;
+  }
+
+  private info(): ServiceInfo & { http_ws_port: number; management_port: number } {
+    const given = this.options.info?.() ?? {};
+    return {
+      http_ws_port: given.http_ws_port ?? this.enforcer.conf.http_ws_port,
+      management_port: given.management_port ?? this.enforcer.conf.management_port,
+      ...(given.framework !== undefined ? { framework: given.framework } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ endpoints
+
+  private routeTable(): Record<string, Partial<Record<Method, Handler>>> {
+    const e = this.enforcer;
+    const P = ADMIN_PREFIX;
+    const SERVER_EXAMPLE = '{"server": {"host": "127.0.0.1", "port": 8080}}';
+    return {
+      [`${P}/api`]: {
+        GET: async (call) => {
+          if (!call.params.has('api_id')) {
+            const ids = e.listApis().map((a) => a.id).sort();
+            return json(200, { api_count: String(ids.length), api: ids.map((api_id) => ({ api_id, status: 'loaded' })) });
+          }
+          const id = this.api(call);
+          return json(200, renderApi(e.getApi(id)!.json));
+        },
+        POST: async (call) => {
+          const id = this.param(call, 'api_id');
+          await e.createApi(id, await this.body(call));
+          return success();
+        },
+        PUT: async (call) => {
+          const id = this.api(call);
+          await e.updateApi(id, await this.body(call));
+          return success();
+        },
+        DELETE: async (call) => {
+          await e.deleteApi(this.api(call));
+          return success();
+        },
+      },
+
+      [`${P}/server`]: {
+        GET: async (call) => {
+          const id = this.api(call);
+          const api = e.getApi(id)!;
+          const pool = e.serverPool(id);
+          const servers = api.json.api_metadata.servers.map((s) => {
+            const u = pool?.servers.find((x) => x.host === s.host && x.port === s.port);
+            return { ...renderServerForList(renderServer(s, api.meta.protocol)), health_status: u && pool?.isUsable(u) ? 'Up' : 'Down' };
+          });
+          return json(200, { api_id: id, server_count: servers.length, server: servers });
+        },
+        POST: async (call) => {
+          const id = this.api(call);
+          const server = await this.wrapped(call, 'server', SERVER_EXAMPLE);
+          call.audit.push(['server', `${String(server['host'])}:${String(server['port'])}`]);
+          await e.addServer(id, server);
+          return success();
+        },
+        DELETE: async (call) => {
+          const id = this.api(call);
+          const server = await this.wrapped(call, 'server', SERVER_EXAMPLE);
+          onlyKeys(server, ['host', 'port'], 'server');
+          call.audit.push(['server', `${String(server['host'])}:${String(server['port'])}`]);
+          await e.deleteServer(id, server);
+          return success();
+        },
+      },
+
+      [`${P}/cluster`]: {
+        GET: async () => {
+          const cluster = this.options.cluster?.();
+          if (!cluster) return envelope(404, 'no_cluster_mode', 'ase is not in cluster mode');
+          return json(200, { cluster_id: cluster.cluster_id, node_count: cluster.node.length, node: cluster.node });
+        },
+      },
+
+      [`${P}/persistentconnection`]: {
+        GET: async (call) => {
+          const id = this.api(call);
+          return json(200, { api_id: id, persistent_connection_count: e.persistentConnections(id) });
+        },
+      },
+
+      [`${P}/firewall`]: {
+        GET: async () => envelope(200, e.firewallEnabled ? 'enabled' : 'disabled', 'Ok'),
+        POST: async (call) => {
+          const on = this.switchParam(call);
+          const changed = await e.updateFirewall(on);
+          const state = on ? 'enabled' : 'disabled';
+          return envelope(200, state, `Firewall is ${changed ? 'now' : 'already'} ${state}`);
+        },
+      },
+
+      [`${P}/firewall/blacklist`]: {
+        GET: async (call) => {
+          const tag = this.tagParam(call, ['all', ...DENY_TAGS]);
+          const tags = tag === 'all' ? DENY_TAGS : [tag as DenyTag];
+          const out: Record<string, Record<string, string>[]> = {};
+          for (const t of tags) out[`${t}_blacklist`] = e.denyList.list(t).map(renderEntry);
+          return json(200, out);
+        },
+        POST: async (call) => {
+          const entry = await this.entry(call);
+          return (await e.addDeny(entry)) ? success(`${describeEntry(entry)} added to blacklist`) : fail(403, `${describeEntry(entry)} already exist`);
+        },
+        DELETE: async (call) => {
+          if (call.params.has('tag')) {
+            const tag = this.tagParam(call, ['all', ...DENY_TAGS]);
+            await e.clearDeny(tag === 'all' ? undefined : (tag as DenyTag));
+            return success(tag === 'all' ? 'Blacklist cleared' : `Blacklist cleared of ${tag} entries`);
+          }
+          const entry = await this.entry(call);
+          return (await e.removeDeny(entry)) ? success(`${describeEntry(entry)} deleted from blacklist`) : fail(404, `${describeEntry(entry)} does not exist`);
+        },
+      },
+
+      [`${P}/firewall/whitelist`]: {
+        GET: async (call) => {
+          this.tagParam(call, ['all', 'manual']);
+          return json(200, { whitelist: e.allowList.list().map(renderEntry) });
+        },
+        POST: async (call) => {
+          const entry = await this.entry(call);
+          return (await e.addAllow(entry)) ? success(`${describeEntry(entry)} added to whitelist`) : fail(403, `${describeEntry(entry)} already exist`);
+        },
+        DELETE: async (call) => {
+          if (call.params.has('tag')) {
+            this.tagParam(call, ['all', 'manual']);
+            await e.clearAllow();
+            return success('Whitelist cleared');
+          }
+          const entry = await this.entry(call);
+          return (await e.removeAllow(entry)) ? success(`${describeEntry(entry)} deleted from whitelist`) : fail(404, `${describeEntry(entry)} does not exist`);
+        },
+      },
+
+      [`${P}/firewall/flowcontrol`]: {
+        GET: async (call) => {
+          const id = this.api(call);
+          return json(200, { api_id: id, flow_control: renderFlowControl(e.getFlowControl(id), e.getApi(id)!.meta.protocol) });
+        },
+        POST: async (call) => {
+          const id = this.api(call);
+          const changes = await this.wrapped(call, 'flow_control', '{"flow_control": {"client_spike_threshold": "100/second"}}');
+          for (const [k, v] of Object.entries(changes)) call.audit.push([k, String(v)]);
+          const fc = await e.updateFlowControl(id, changes);
+          return json(200, { api_id: id, flow_control: renderFlowControl(fc, e.getApi(id)!.meta.protocol) });
+        },
+      },
+
+      [`${P}/firewall/flowcontrol/server`]: {
+        POST: async (call) => {
+          const id = this.api(call);
+          const server = await this.wrapped(call, 'server', '{"server": {"host": "127.0.0.1", "port": 8080, "server_connection_quota": 100}}');
+          for (const [k, v] of Object.entries(server)) call.audit.push([k, String(v)]);
+          await e.updateServerFlowControl(id, server);
+          return success('server updated successfully');
+        },
+      },
+
+      // Beyond the reference's REST pages: what the CLI's status, enable/disable_ase_detected_attack
+      // and update_password commands need.
+      [`${P}/status`]: {
+        GET: async () => {
+          const info = this.info();
+          const mem = e.attackListMemory;
+          return json(200, {
+            status: 'started',
+            mode: 'inline',
+            framework: info.framework,
+            http_ws_port: info.http_ws_port,
+            management_port: info.management_port,
+            firewall: e.firewallEnabled ? 'enabled' : 'disabled',
+            audit: e.conf.enable_audit ? 'enabled' : 'disabled',
+            ase_detected_attack: e.aseDetectedAttacksEnabled ? 'enabled' : 'disabled',
+            attack_list_memory: { configured: mem.configured, used: mem.used, free: Math.max(0, mem.configured - mem.used) },
+            api_count: e.listApis().length,
+            admin_log_level: e.conf.admin_log_level,
+            timezone: 'UTC',
+          });
+        },
+      },
+
+      [`${P}/asedetectedattack`]: {
+        GET: async () => envelope(200, e.aseDetectedAttacksEnabled ? 'enabled' : 'disabled', 'Ok'),
+        POST: async (call) => {
+          const on = this.switchParam(call);
+          const changed = await e.updateAseDetectedAttacks(on);
+          const state = on ? 'enabled' : 'disabled';
+          return envelope(200, state, `ASE detected attack is ${changed ? 'now' : 'already'} ${state}`);
+        },
+      },
+
+      [`${P}/password`]: {
+        POST: async (call) => {
+          const body = await this.body(call);
+          if (!isObject(body)) throw new Answer(validationError('the body must be an object like {"new_password": "..."}'));
+          onlyKeys(body, ['new_password'], 'body');
+          call.audit.push(['new_password', MASK]);
+          await e.adminCredentials.setSecret(body['new_password'] as string);
+          return success('password updated successfully');
+        },
+      },
+    };
+  }
+}
+
+/** Read server lists the reference's way: host, port, quota, then spike threshold. */
+function renderServerForList(s: Record<string, unknown>): Record<string, unknown> {
+  const { host, port, server_connection_quota, ...rest } = s;
+  return { host, port, server_connection_quota, ...rest };
+}
+
+/** Writes an AdminResponse to a Node response (no body for HEAD). */
+export function writeAdminResponse(res: ServerResponse, answer: AdminResponse, method?: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+  res.end(method === 'HEAD' ? undefined : answer.body);
+}
+
+/** An admin API for an enforcer. Create one per enforcer and give it to every mount. */
+export function createAdmin(enforcer: Enforcer, options?: AdminOptions): AdminApi {
+  return new AdminApi(enforcer, options);
+}
+
+/** Mounts accept an AdminApi or an enforcer (for which they make one). */
+export function toAdmin(x: AdminApi | Enforcer, options?: AdminOptions): AdminApi {
+  if (x instanceof AdminApi) return x;
+  // Duck-typed too: a second copy of this package (or of core) must not make an AdminApi an enforcer.
+  const maybe = x as unknown as Partial<AdminApi>;
+  if (typeof maybe.handle === 'function' && typeof maybe.handleNode === 'function') return x as unknown as AdminApi;
+  return new AdminApi(x as Enforcer, options);
+}
+
+/** True when a mount should hand this path to the admin API. */
+export function isAdminPath(urlPath: string): boolean {
+  return urlPath === ADMIN_PREFIX || urlPath.startsWith(`${ADMIN_PREFIX}/`) || urlPath.startsWith(`${ADMIN_PREFIX}?`);
+}

@@ -1,0 +1,71 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from '@ase/core';
+
+/** What every secret is written as. */
+export const MASK = '**********';
+
+/** One audit record: `YYYY-MM-DD hh:mm:ss | subject | action | key=value, ...`. */
+export interface AuditRecord {
+  time: Date;
+  /** `rest_api` for a REST call, `cli` for an `ase` command. */
+  subject: 'rest_api' | 'cli';
+  /** `POST /v4/ase/api` for REST calls, the command name (`add_api`) for the CLI. */
+  action: string;
+  fields: [string, string][];
+  /** The formatted line, without the newline. */
+  line: string;
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** `2024-05-06 10:45:12`, in UTC. */
+export function auditTime(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/**
+ * A value as written in a line: plain when it is a simple token, else JSON-quoted, so request data
+ * can neither break the line nor fake another `key=value`. Long values are cut.
+ */
+export function auditValue(v: string): string {
+  const s = v.length > 256 ? `${v.slice(0, 253)}...` : v;
+  return /^[\w.:/@*()[\]+-]*$/.test(s) && s !== '' ? s : JSON.stringify(s);
+}
+
+export function formatAudit(time: Date, subject: string, action: string, fields: readonly (readonly [string, string])[]): string {
+  return `${auditTime(time)} | ${subject} | ${action} | ${fields.map(([k, v]) => `${k}=${auditValue(v)}`).join(', ')}`;
+}
+
+/** Identifier values can be credentials of API clients (tokens, API keys, cookies): a prefix only. */
+export function maskIdentifier(type: string, value: string): string {
+  if (type === 'ip' || type === 'username') return value;
+  return value.length <= 4 ? '****' : `${value.slice(0, 4)}****`;
+}
+
+/** Appends lines to the audit file through one buffered stream, opened on the first line. */
+export class AuditFile {
+  private stream: WriteStream | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly logger: Logger,
+  ) {}
+
+  write(line: string): void {
+    if (!this.stream) {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      this.stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
+      this.stream.on('error', (err) => this.logger.error(`audit log ${this.file}: ${err.message}`));
+    }
+    this.stream.write(`${line}\n`);
+  }
+
+  close(): Promise<void> {
+    const s = this.stream;
+    this.stream = undefined;
+    return s ? new Promise((resolve) => s.end(resolve)) : Promise.resolve();
+  }
+}

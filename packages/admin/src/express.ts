@@ -1,0 +1,27 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Enforcer } from '@ase/core';
+import { type AdminApi, isAdminPath, toAdmin } from './admin';
+import type { AdminOptions } from './types';
+
+/** The fields of Express's request we read (Node's IncomingMessage, plus `body` if a parser ran). */
+type ExpressRequest = IncomingMessage & { body?: unknown };
+type Next = (err?: unknown) => void;
+
+/**
+ * Express mount: `app.use(adminExpress(admin))`, or under a path: `app.use('/admin', adminExpress(admin))`
+ * serves `/admin/v4/ase/...`. Other paths go to `next()`. Mount it before body parsers (a parsed
+ * JSON body is still accepted).
+ */
+export function adminExpress(admin: AdminApi | Enforcer, options?: AdminOptions): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
+  const a = toAdmin(admin, options);
+  return function aseAdmin(req, res, next) {
+    const url = req.url ?? '/';
+    if (!isAdminPath(url)) {
+      next();
+      return;
+    }
+    a.handleNode(req, res, { url }).catch(next);
+  };
+}
+
+export default adminExpress;

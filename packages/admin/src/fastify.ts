@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Enforcer } from '@ase/core';
+import { ADMIN_PREFIX, type AdminApi, toAdmin } from './admin';
+import type { AdminOptions } from './types';
+
+/** The parts of a Fastify instance the plugin uses (Fastify 5). */
+export interface FastifyInstanceLike {
+  prefix: string;
+  removeAllContentTypeParsers(): void;
+  addContentTypeParser(contentType: string, parser: (request: never, payload: never, done: (err: Error | null, body?: unknown) => void) => void): unknown;
+  route(options: {
+    method: string[];
+    url: string;
+    handler: (request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): void }) => void;
+  }): unknown;
+}
+
+export interface AdminFastifyOptions {
+  /** The admin API, or the enforcer to make one for. */
+  admin: AdminApi | Enforcer;
+  adminOptions?: AdminOptions;
+  /** Fastify's own option: `{ prefix: '/admin' }` serves `/admin/v4/ase/...`. */
+  prefix?: string;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/**
+ * Fastify plugin: `app.register(adminFastify, { admin })`. Encapsulated on purpose: its routes
+ * read their body themselves (the admin API's size limit, content-type and JSON rules apply the
+ * same on every mount), so Fastify's parsers are switched off inside it, and only inside it.
+ */
+export function adminFastify(instance: FastifyInstanceLike, opts: AdminFastifyOptions, done: (err?: Error) => void): void {
+  const a = toAdmin(opts.admin, opts.adminOptions);
+  const prefix = instance.prefix;
+  instance.removeAllContentTypeParsers();
+  // Leave the body stream unread for the handler.
+  instance.addContentTypeParser('*', (_request, _payload, next) => next(null, undefined));
+  const handler = (request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): void }): void => {
+    reply.hijack();
+    const full = request.raw.url ?? '/';
+    const url = prefix && full.startsWith(prefix) ? full.slice(prefix.length) || '/' : full;
+    a.handleNode(request.raw, reply.raw, { url }).catch((err: unknown) => {
+      a.enforcer.logger.error(`management API: ${(err as Error).message}`);
+      reply.raw.destroy();
+    });
+  };
+  instance.route({ method: METHODS, url: ADMIN_PREFIX, handler });
+  instance.route({ method: METHODS, url: `${ADMIN_PREFIX}/*`, handler });
+  done();
+}
+
+export default adminFastify;

@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Enforcer } from '@ase/core';
+import { type AdminApi, isAdminPath, toAdmin } from './admin';
+import { readNodeBody } from './node-body';
+import type { AdminOptions } from './types';
+
+/** The fields of Koa's context we use (Koa 2 and 3). */
+export interface KoaContextLike {
+  method: string;
+  /** Path and query, relative to a koa-mount prefix. */
+  url: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  request: { rawBody?: unknown; body?: unknown };
+  status: number;
+  body: unknown;
+  set(field: string, value: string): void;
+}
+
+/**
+ * Koa mount: `app.use(adminKoa(admin))` serves `/v4/ase/...` and passes everything else on.
+ * Put it before body parsers (koa-bodyparser's `rawBody` is used if one ran first).
+ */
+export function adminKoa(admin: AdminApi | Enforcer, options?: AdminOptions): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<void> {
+  const a = toAdmin(admin, options);
+  return async function aseAdmin(ctx, next) {
+    if (!isAdminPath(ctx.url)) {
+      await next();
+      return;
+    }
+    const raw = ctx.request.rawBody;
+    const answer = await a.handle({
+      method: ctx.method,
+      url: ctx.url,
+      headers: ctx.req.headers,
+      ip: ctx.req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? 'unknown',
+      body: typeof raw === 'string' ? raw : () => readNodeBody(ctx.req, a.bodyLimit),
+    });
+    ctx.status = answer.status;
+    for (const [k, v] of Object.entries(answer.headers)) ctx.set(k, v);
+    ctx.body = answer.body;
+  };
+}
+
+export default adminKoa;

@@ -1,0 +1,98 @@
+import { API_DEFAULTS, type ApiJson, type FlowControlJson, type ServerJson, type StoredEntry } from '@ase/core';
+
+/*
+ * Bodies of the read endpoints, shaped as the reference shows them: keys in the reference's order,
+ * and, while they hold their defaults, without the fields that do not apply to the API's protocol
+ * (`bytes_in_threshold`/`bytes_out_threshold` on REST APIs, `server_spike_threshold` on WebSocket
+ * APIs) or that the reference's samples do not show (`is_token_mandatory`, `username_header`, `jwt`,
+ * `health_check_headers`). `api/<id>.json` itself always holds every field.
+ */
+
+const METADATA_ORDER = [
+  'protocol',
+  'url',
+  'hostname',
+  'cookie',
+  'cookie_idle_timeout',
+  'logout_api_enabled',
+  'cookie_persistence_enabled',
+  'oauth2_access_token',
+  'is_token_mandatory',
+  'apikey_qs',
+  'apikey_header',
+  'login_url',
+  'enable_blocking',
+  'api_mapping',
+  'api_pattern_enforcement',
+  'flow_control',
+  'api_memory_size',
+  'health_check',
+  'health_check_interval',
+  'health_retry_count',
+  'health_url',
+  'health_check_headers',
+  'server_ssl',
+  'servers',
+  'decoy_config',
+  'username_header',
+  'jwt',
+] as const;
+
+const PATTERN_ORDER = ['protocol_allowed', 'http_redirect', 'methods_allowed', 'content_type_allowed', 'error_code', 'error_def', 'error_message_body'];
+const REDIRECT_ORDER = ['response_code', 'response_def', 'https_url'];
+const FLOW_ORDER = ['client_spike_threshold', 'bytes_in_threshold', 'bytes_out_threshold', 'server_connection_queueing'];
+const SERVER_ORDER = ['host', 'port', 'server_spike_threshold', 'server_connection_quota'];
+const DECOY_ORDER = ['decoy_enabled', 'response_code', 'response_def', 'response_message', 'decoy_subpaths'];
+const JWT_ORDER = ['location', 'username', 'clientid'];
+
+/** A copy of `o` with the keys of `order` first (in that order), then any others. */
+function ordered(o: object, order: readonly string[]): Record<string, unknown> {
+  const src = o as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of order) if (Object.prototype.hasOwnProperty.call(src, k)) out[k] = src[k];
+  for (const k of Object.keys(src)) if (!(k in out)) out[k] = src[k];
+  return out;
+}
+
+function isOffRate(v: unknown): boolean {
+  return typeof v === 'string' && /^0\/(?:second|minute|hour)$/i.test(v);
+}
+
+/** `flow_control` as the reference shows it for the API's protocol. */
+export function renderFlowControl(fc: FlowControlJson, protocol: string): Record<string, unknown> {
+  const out = ordered(fc, FLOW_ORDER);
+  if (protocol !== 'ws') {
+    if (isOffRate(out['bytes_in_threshold'])) delete out['bytes_in_threshold'];
+    if (isOffRate(out['bytes_out_threshold'])) delete out['bytes_out_threshold'];
+  }
+  return out;
+}
+
+export function renderServer(s: ServerJson, protocol: string): Record<string, unknown> {
+  const out = ordered(s, SERVER_ORDER);
+  if (protocol === 'ws' && isOffRate(out['server_spike_threshold'])) delete out['server_spike_threshold'];
+  return out;
+}
+
+/** Read API (GET /v4/ase/api?api_id=...). */
+export function renderApi(json: ApiJson): { api_metadata: Record<string, unknown> } {
+  const m = json.api_metadata;
+  const out = ordered(m, METADATA_ORDER);
+  out['api_pattern_enforcement'] = ordered(m.api_pattern_enforcement, PATTERN_ORDER);
+  (out['api_pattern_enforcement'] as Record<string, unknown>)['http_redirect'] = ordered(m.api_pattern_enforcement.http_redirect, REDIRECT_ORDER);
+  out['flow_control'] = renderFlowControl(m.flow_control, m.protocol);
+  out['servers'] = m.servers.map((s) => renderServer(s, m.protocol));
+  out['decoy_config'] = ordered(m.decoy_config, DECOY_ORDER);
+  out['jwt'] = ordered(m.jwt, JWT_ORDER);
+  if (m.is_token_mandatory === API_DEFAULTS.is_token_mandatory) delete out['is_token_mandatory'];
+  if (m.username_header === '') delete out['username_header'];
+  if (Object.keys(m.health_check_headers).length === 0) delete out['health_check_headers'];
+  if (m.jwt.location === '' && m.jwt.username === '' && m.jwt.clientid === '') delete out['jwt'];
+  return { api_metadata: out };
+}
+
+/** One deny- or allow-list entry: `{type, name?, value}`. */
+export function renderEntry(e: StoredEntry): Record<string, string> {
+  return e.name === undefined ? { type: e.type, value: e.value } : { type: e.type, name: e.name, value: e.value };
+}
+

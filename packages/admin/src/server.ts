@@ -1,0 +1,64 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Enforcer } from '@ase/core';
+import { type AdminApi, toAdmin } from './admin';
+import type { AdminOptions } from './types';
+
+export interface AdminServerOptions {
+  /** Port; `management_port` of ase.conf (8010) when undefined. 0 picks a free port. */
+  port?: number | undefined;
+  /** Address to bind; `management_bind` of ase.conf (127.0.0.1) when undefined. */
+  host?: string | undefined;
+  /** Used when an enforcer (not an AdminApi) is given. */
+  adminOptions?: AdminOptions;
+}
+
+export interface AdminServer {
+  admin: AdminApi;
+  server: http.Server;
+  /** The port really listened on. */
+  port: number;
+  host: string;
+  /** Stops listening, drops idle connections, and closes the admin API's audit file. */
+  close(): Promise<void>;
+}
+
+/**
+ * The standalone management listener: `/v4/ase/...` on its own port, bound to the loopback
+ * interface unless `management_bind` (or `host`) says otherwise. Everything else gets 404.
+ */
+export async function startAdminServer(target: AdminApi | Enforcer, opts: AdminServerOptions = {}): Promise<AdminServer> {
+  const admin = toAdmin(target, opts.adminOptions);
+  const server = http.createServer((req, res) => {
+    admin.handleNode(req, res).catch((err: unknown) => {
+      admin.enforcer.logger.error(`management API: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end('{"status":"fail","status_message":"unknown error"}');
+    });
+  });
+  // Management calls are small: slow or idle clients do not get to hold sockets for long.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  const port = opts.port ?? admin.enforcer.conf.management_port;
+  const host = opts.host ?? admin.enforcer.conf.management_bind;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      await admin.close();
+    })());
+  return { admin, server, port: bound, host, close };
+}

@@ -1,0 +1,75 @@
+import type { Headers, Logger } from '@ase/core';
+
+/** A request body as a mount has it: already read, or a function that reads it (with the size limit). */
+export type BodySource = string | Uint8Array | undefined | (() => Promise<string | Uint8Array | undefined>);
+
+/** What a mount hands to the admin handler: plain data, whatever the framework. */
+export interface AdminRequest {
+  method: string;
+  /** Path and query, relative to where the admin API is mounted: `/v4/ase/api?api_id=shop`. */
+  url: string;
+  /** Lower-case header names, as Node gives them. */
+  headers: Headers;
+  /** Client address (the socket peer): keys the failed-login throttle, and goes to the audit log. */
+  ip: string;
+  /** Read only once the caller is authenticated and the endpoint takes a body. */
+  body?: BodySource;
+}
+
+/** What the admin handler answers; a mount writes it as is. */
+export interface AdminResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON text. */
+  body: string;
+}
+
+/** Failed-login throttle: after `maxFailures` wrong credentials within `windowMs` from one address, 429 for `lockoutMs`. */
+export interface ThrottleOptions {
+  /** Defaults to 5. */
+  maxFailures?: number;
+  /** Defaults to 60 000 ms. */
+  windowMs?: number;
+  /** Defaults to 60 000 ms. */
+  lockoutMs?: number;
+}
+
+/** Values `/v4/ase/status` reports that only the host process knows. */
+export interface ServiceInfo {
+  /** The data port really listened on (`ase start --port 0` picks one). Defaults to `http_ws_port`. */
+  http_ws_port?: number;
+  /** The management port really listened on. Defaults to `management_port`. */
+  management_port?: number;
+  /** The framework the data port runs on (`ase start --framework`); left out of the status when unknown. */
+  framework?: string;
+}
+
+export interface ClusterNode {
+  host: string;
+  port: number;
+  uuid: string;
+  status: 'active' | 'inactive';
+}
+
+export interface ClusterInfo {
+  cluster_id: string;
+  node: ClusterNode[];
+}
+
+export interface AdminOptions {
+  /** Largest request body accepted, in bytes; larger gets 413. Defaults to 1 MiB (1 048 576). */
+  bodyLimit?: number;
+  /** Failed-login throttle; `false` turns it off (not recommended). */
+  throttle?: ThrottleOptions | false;
+  /**
+   * Audit log file. Defaults to `<configDir>/logs/audit.log` when the enforcer has a config directory;
+   * `false` writes no file (the `audit` event still fires). Nothing is recorded when `enable_audit=false`.
+   */
+  auditFile?: string | false;
+  /** Live values for `/v4/ase/status`. */
+  info?: () => ServiceInfo;
+  /** Cluster membership for `/v4/ase/cluster`; without it the endpoint answers 404 `no_cluster_mode`. */
+  cluster?: () => ClusterInfo;
+  /** Defaults to the enforcer's logger. */
+  logger?: Logger;
+}

@@ -1,0 +1,357 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AseConfigError, apiIdFromFile, apiIdProblem, formatConfigProblem, readApiFile } from '@ase/core';
+import { type AdminClient, CliError } from './admin-client';
+
+/** What a management command gets: the client, the config directory, and how to ask for a secret. */
+export interface CommandContext {
+  client: AdminClient;
+  configDir: string;
+  /** Reads a secret: from the environment, else the terminal (hidden), else undefined. */
+  askSecret(prompt: string, envName: string): Promise<string | undefined>;
+}
+
+export interface Command {
+  /** Arguments, for the usage text. */
+  args: string;
+  summary: string;
+  run(ctx: CommandContext, args: readonly string[]): Promise<string[]>;
+}
+
+/** Wrong arguments: exit code 2 with the command's usage. */
+export class CommandUsageError extends CliError {
+  constructor(command: string, message?: string) {
+    super(`${message ? `${message}\n` : ''}usage: ase ${command} ${COMMANDS[command]?.args ?? ''}`.trim(), 2);
+  }
+}
+
+const A = '/v4/ase';
+const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+function need(command: string, args: readonly string[], min: number, max = min): void {
+  if (args.length < min || args.length > max) {
+    throw new CommandUsageError(command, `${command} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${args.length}`);
+  }
+}
+
+/** Reads and checks an API file the way the server will, so a bad file is named with its field here. */
+function readApiText(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(err)})`}`);
+  }
+  try {
+    readApiFile(file);
+  } catch (err) {
+    if (err instanceof AseConfigError) {
+      throw new CliError(`invalid API file ${file}:\n${err.problems.map((p) => `  - ${formatConfigProblem(p)}`).join('\n')}`);
+    }
+    throw err;
+  }
+  return text;
+}
+
+/** `127.0.0.1:8080`, `backend.local:80`, `[::1]:8080` → host and port. */
+function hostPort(command: string, s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65_535) throw new CommandUsageError(command, `"${s}" is not host:port (like 127.0.0.1:8080)`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** `ip 1.1.1.1`, `token T`, `username U`, `cookie NAME VALUE`, `api_key NAME VALUE` → a list entry. */
+function entry(command: string, args: readonly string[]): Record<string, string> {
+  const [type, a, b] = args;
+  if (type === 'cookie' || type === 'api_key') {
+    if (args.length !== 3) throw new CommandUsageError(command, `${type} entries take a name and a value`);
+    return { type, name: a!, value: b! };
+  }
+  if (type === 'ip' || type === 'token' || type === 'username') {
+    if (args.length !== 2) throw new CommandUsageError(command, `${type} entries take one value`);
+    return { type, value: a! };
+  }
+  throw new CommandUsageError(command, `the type must be one of ip, token, username, cookie, api_key${type ? ` (got "${type}")` : ''}`);
+}
+
+const DENY_HEADINGS: readonly [string, string][] = [
+  ['manual', 'Manual Blacklist'],
+  ['abs_generated', 'ABS Generated Blacklist'],
+  ['decoy', 'Realtime Decoy Blacklist'],
+  ['invalid_protocol', 'Realtime Protocol Blacklist'],
+  ['invalid_method', 'Realtime Method Blacklist'],
+  ['invalid_content_type', 'Realtime Content-Type Blacklist'],
+  ['missing_token', 'Realtime Missing-Token Blacklist'],
+];
+
+/** `1) type : cookie, name : JSESSIONID, value : ...`, as the reference's CLI prints them. */
+function entryLines(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((e: Record<string, unknown>, i) => `${i + 1}) ${Object.entries(e).map(([k, v]) => `${k} : ${str(v)}`).join(', ')}`);
+}
+
+const LOG_LEVELS = ['', 'fatal', 'error', 'warning', 'info', 'debug'];
+
+function mb(bytes: unknown): string {
+  return `${(Number(bytes) / (1024 * 1024)).toFixed(2)} MB`;
+}
+
+function statusBlock(s: Record<string, unknown>): string[] {
+  const mem = (s['attack_list_memory'] ?? {}) as Record<string, unknown>;
+  const rows: [string, string][] = [
+    ['status', str(s['status'])],
+    ['mode', str(s['mode'])],
+    ['http/ws', `port ${str(s['http_ws_port'])}`],
+    ['management', `port ${str(s['management_port'])}`],
+    ['firewall', str(s['firewall'])],
+    ['audit', str(s['audit'])],
+    ['ase detected attack', str(s['ase_detected_attack'])],
+    ['attack list memory', `configured ${mb(mem['configured'])}, used ${mb(mem['used'])}, free ${mb(mem['free'])}`],
+    ['log level', LOG_LEVELS[Number(s['admin_log_level'])] ?? str(s['admin_log_level'])],
+    ['timezone', str(s['timezone'])],
+    ['apis', str(s['api_count'])],
+  ];
+  if (typeof s['framework'] === 'string') rows.splice(2, 0, ['framework', s['framework']]);
+  return ['ASE for Node.js, API Security Enforcer', ...rows.map(([k, v]) => `${k.padEnd(24)}: ${v}`)];
+}
+
+/** `shop ( loaded ), http, decoy: in-context, client_spike_threshold: 700/second, server_connection_queueing: enabled`. */
+function apiLine(id: string, status: string, json: Record<string, unknown> | undefined): string {
+  const m = (json?.['api_metadata'] ?? {}) as Record<string, unknown>;
+  const parts = [`${id} ( ${status} )`];
+  if (typeof m['protocol'] === 'string') parts.push(m['protocol']);
+  const decoy = (m['decoy_config'] ?? {}) as Record<string, unknown>;
+  if (decoy['decoy_enabled'] === true) {
+    parts.push(`decoy: ${Array.isArray(decoy['decoy_subpaths']) && decoy['decoy_subpaths'].length > 0 ? 'in-context' : 'out-context'}`);
+  }
+  const fc = (m['flow_control'] ?? {}) as Record<string, unknown>;
+  const spike = fc['client_spike_threshold'];
+  if ((typeof spike === 'string' && !/^0\//.test(spike)) || fc['server_connection_queueing'] === true) {
+    parts.push(`client_spike_threshold: ${str(spike)}`, `server_connection_queueing: ${fc['server_connection_queueing'] === true ? 'enabled' : 'disabled'}`);
+  }
+  return parts.join(', ');
+}
+
+function listCommands(list: 'blacklist' | 'whitelist'): Record<string, Command> {
+  const p = `${A}/firewall/${list}`;
+  const entryArgs = 'ip|token|username VALUE  |  cookie|api_key NAME VALUE';
+  return {
+    [`add_${list}`]: {
+      args: entryArgs,
+      summary: `add an entry to the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
+      run: async ({ client }, args) => [str((await client.call('POST', p, {}, entry(`add_${list}`, args)))['status_message'])],
+    },
+    [`delete_${list}`]: {
+      args: entryArgs,
+      summary: `remove an entry from the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
+      run: async ({ client }, args) => [str((await client.call('DELETE', p, {}, entry(`delete_${list}`, args)))['status_message'])],
+    },
+    [`view_${list}`]: {
+      args: list === 'blacklist' ? '[all|manual|abs_generated|decoy|invalid_protocol|invalid_method|invalid_content_type|missing_token]' : '',
+      summary: `show the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
+      run: async ({ client }, args) => {
+        need(`view_${list}`, args, 0, list === 'blacklist' ? 1 : 0);
+        const body = await client.call('GET', p, args[0] ? { tag: args[0] } : {});
+        if (list === 'whitelist') return ['Whitelist', ...entryLines(body['whitelist'])];
+        const out: string[] = [];
+        for (const [tag, heading] of DENY_HEADINGS) {
+          if (!(`${tag}_blacklist` in body)) continue;
+          out.push(heading, ...entryLines(body[`${tag}_blacklist`]));
+        }
+        return out;
+      },
+    },
+    [`clear_${list}`]: {
+      args: '',
+      summary: `empty the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
+      run: async ({ client }, args) => {
+        need(`clear_${list}`, args, 0);
+        return [str((await client.call('DELETE', p, { tag: 'all' }))['status_message'])];
+      },
+    },
+  };
+}
+
+function flowCommand(key: 'client_spike_threshold' | 'bytes_in_threshold' | 'bytes_out_threshold'): Command {
+  return {
+    args: 'API_ID N/second|minute|hour',
+    summary: `set ${key} of an API`,
+    run: async ({ client }, args) => {
+      need(`update_${key}`, args, 2);
+      const [api, rate] = args as [string, string];
+      await client.call('POST', `${A}/firewall/flowcontrol`, { api_id: api }, { flow_control: { [key]: rate } });
+      return [`${key} of api ${api} updated to ${rate}`];
+    },
+  };
+}
+
+function serverFlowCommand(key: 'server_spike_threshold' | 'server_connection_quota'): Command {
+  return {
+    args: key === 'server_spike_threshold' ? 'API_ID HOST:PORT N/second|minute|hour' : 'API_ID HOST:PORT N',
+    summary: `set ${key} of a server of an API`,
+    run: async ({ client }, args) => {
+      need(`update_${key}`, args, 3);
+      const [api, server, value] = args as [string, string, string];
+      const { host, port } = hostPort(`update_${key}`, server);
+      let v: string | number = value;
+      if (key === 'server_connection_quota') {
+        if (!/^\d{1,10}$/.test(value)) throw new CommandUsageError(`update_${key}`, `"${value}" is not a whole number`);
+        v = Number(value);
+      }
+      await client.call('POST', `${A}/firewall/flowcontrol/server`, { api_id: api }, { server: { host, port, [key]: v } });
+      return [`${key} of server ${server} of api ${api} updated to ${value}`];
+    },
+  };
+}
+
+function switchCommand(what: 'firewall' | 'asedetectedattack', on: boolean): Command {
+  return {
+    args: '',
+    summary: `${on ? 'enable' : 'disable'} ${what === 'firewall' ? 'the firewall (lists, pattern enforcement, flow control)' : 'blocking of ASE-detected attacks (disable purges their deny-list entries)'}`,
+    run: async ({ client }, args) => {
+      need(`${on ? 'enable' : 'disable'}_${what === 'firewall' ? 'firewall' : 'ase_detected_attack'}`, args, 0);
+      return [str((await client.call('POST', `${A}/${what}`, { status: on ? 'enable' : 'disable' }))['status_message'])];
+    },
+  };
+}
+
+/** Every management command, by name. Each talks to the management API of a running `ase start`. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  status: {
+    args: '',
+    summary: 'show the state of the running enforcer',
+    run: async ({ client }, args) => {
+      need('status', args, 0);
+      return statusBlock(await client.call('GET', `${A}/status`));
+    },
+  },
+  add_api: {
+    args: 'FILE.json',
+    summary: 'add an API; its id is the file name (shop.json → shop)',
+    run: async ({ client }, args) => {
+      need('add_api', args, 1);
+      const file = args[0]!;
+      if (!/\.json$/i.test(file)) throw new CliError(`${file}: an API file name must end in .json (its name is the api id)`);
+      const id = apiIdFromFile(file);
+      const problem = apiIdProblem(id);
+      if (problem) throw new CliError(`${file}: ${problem}`);
+      const text = readApiText(file);
+      await client.call('POST', `${A}/api`, { api_id: id }, text);
+      return [`api ${id} added successfully`];
+    },
+  },
+  update_api: {
+    args: 'API_ID',
+    summary: 'reload an API from <config-dir>/api/API_ID.json after editing it',
+    run: async ({ client, configDir }, args) => {
+      need('update_api', args, 1);
+      const id = args[0]!;
+      const problem = apiIdProblem(id);
+      if (problem) throw new CliError(problem);
+      const text = readApiText(path.join(configDir, 'api', `${id}.json`));
+      await client.call('PUT', `${A}/api`, { api_id: id }, text);
+      return [`api ${id} updated successfully`];
+    },
+  },
+  delete_api: {
+    args: 'API_ID',
+    summary: 'remove an API (and its api/API_ID.json)',
+    run: async ({ client }, args) => {
+      need('delete_api', args, 1);
+      await client.call('DELETE', `${A}/api`, { api_id: args[0]! });
+      return [`api ${args[0]!} deleted successfully`];
+    },
+  },
+  list_api: {
+    args: '',
+    summary: 'list the APIs',
+    run: async ({ client }, args) => {
+      need('list_api', args, 0);
+      const list = await client.call('GET', `${A}/api`);
+      const apis = Array.isArray(list['api']) ? (list['api'] as Record<string, unknown>[]) : [];
+      const out: string[] = [];
+      for (const a of apis) {
+        const id = str(a['api_id']);
+        out.push(apiLine(id, str(a['status']), await client.call('GET', `${A}/api`, { api_id: id })));
+      }
+      return out;
+    },
+  },
+  api_info: {
+    args: 'API_ID',
+    summary: 'print an API definition (JSON)',
+    run: async ({ client }, args) => {
+      need('api_info', args, 1);
+      return [JSON.stringify(await client.call('GET', `${A}/api`, { api_id: args[0]! }), null, 2)];
+    },
+  },
+  add_server: {
+    args: 'API_ID HOST:PORT [SERVER_SPIKE_THRESHOLD [SERVER_CONNECTION_QUOTA]]',
+    summary: 'add a backend server to an API',
+    run: async ({ client }, args) => {
+      need('add_server', args, 2, 4);
+      const [api, server, spike, quota] = args as [string, string, string | undefined, string | undefined];
+      const s: Record<string, unknown> = hostPort('add_server', server);
+      if (spike !== undefined) s['server_spike_threshold'] = spike;
+      if (quota !== undefined) {
+        if (!/^\d{1,10}$/.test(quota)) throw new CommandUsageError('add_server', `"${quota}" is not a whole number`);
+        s['server_connection_quota'] = Number(quota);
+      }
+      await client.call('POST', `${A}/server`, { api_id: api }, { server: s });
+      return [`server ${server} added to api ${api}`];
+    },
+  },
+  delete_server: {
+    args: 'API_ID HOST:PORT',
+    summary: 'remove a backend server from an API',
+    run: async ({ client }, args) => {
+      need('delete_server', args, 2);
+      const [api, server] = args as [string, string];
+      await client.call('DELETE', `${A}/server`, { api_id: api }, { server: hostPort('delete_server', server) });
+      return [`server ${server} deleted from api ${api}`];
+    },
+  },
+  list_server: {
+    args: 'API_ID',
+    summary: 'list the servers of an API with their health',
+    run: async ({ client }, args) => {
+      need('list_server', args, 1);
+      const body = await client.call('GET', `${A}/server`, { api_id: args[0]! });
+      const servers = Array.isArray(body['server']) ? (body['server'] as Record<string, unknown>[]) : [];
+      return servers.map((s) => {
+        const host = str(s['host']);
+        const parts = [`${host.includes(':') ? `[${host}]` : host}:${str(s['port'])} ( ${str(s['health_status'])} )`];
+        for (const k of ['server_spike_threshold', 'server_connection_quota']) if (k in s) parts.push(`${k}: ${str(s[k])}`);
+        return parts.join(', ');
+      });
+    },
+  },
+  enable_firewall: switchCommand('firewall', true),
+  disable_firewall: switchCommand('firewall', false),
+  enable_ase_detected_attack: switchCommand('asedetectedattack', true),
+  disable_ase_detected_attack: switchCommand('asedetectedattack', false),
+  ...listCommands('blacklist'),
+  ...listCommands('whitelist'),
+  update_password: {
+    args: '[NEW_PASSWORD]',
+    summary: 'change the admin password (the x-ase-secret-key); no restart needed',
+    run: async ({ client, askSecret }, args) => {
+      need('update_password', args, 0, 1);
+      const next = args[0] ?? (await askSecret('new password: ', 'ASE_NEW_PASSWORD'));
+      if (next === undefined) throw new CliError('update_password needs the new password: as an argument, in ASE_NEW_PASSWORD, or typed at a terminal');
+      if (args[0] === undefined && process.env['ASE_NEW_PASSWORD'] === undefined) {
+        const again = await askSecret('re-enter new password: ', '');
+        if (again !== next) throw new CliError('the passwords do not match');
+      }
+      await client.call('POST', `${A}/password`, {}, { new_password: next });
+      return ['password updated successfully'];
+    },
+  },
+  update_client_spike_threshold: flowCommand('client_spike_threshold'),
+  update_bytes_in_threshold: flowCommand('bytes_in_threshold'),
+  update_bytes_out_threshold: flowCommand('bytes_out_threshold'),
+  update_server_spike_threshold: serverFlowCommand('server_spike_threshold'),
+  update_server_connection_quota: serverFlowCommand('server_connection_quota'),
+};

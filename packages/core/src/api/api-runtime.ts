@@ -1,0 +1,146 @@
+import type { ServerResponse } from 'node:http';
+import type { AseConf } from '../config/types';
+import { parseDuration, parseRate, parseSize } from '../config/units';
+import { ByteMeter } from '../flow/byte-meter';
+import { type RateLimiter, createRateLimiter } from '../flow/rate-limit';
+import { Forwarder } from '../upstream/forwarder';
+import { HealthChecker } from '../upstream/health-check';
+import { ServerScheduler, type SchedulerServer } from '../upstream/scheduler';
+import { ServerPool, type Upstream } from '../upstream/server-pool';
+import { StickyTable } from '../upstream/sticky-sessions';
+import type { WsTunnel } from '../upstream/ws-proxy';
+import type { ResponseSpec } from '../types';
+import type { CompiledApi } from './compiled-api';
+
+export interface ApiRuntimeDeps {
+  conf: AseConf;
+  ca: Buffer | undefined;
+  onServerDown(api: string, server: Upstream, error: string): void;
+  onHealthChange(api: string, server: Upstream, healthy: boolean): void;
+  writeResponse(res: ServerResponse, spec: ResponseSpec): void;
+}
+
+const OFF = { points: 0, unit: 'second', windowSeconds: 1 } as const;
+
+/**
+ * Everything one API needs at run time besides its definition: the server pool and its proxy,
+ * flow-control limiters and the server scheduler, health checks, the sticky-session table and the
+ * WebSocket meters. Built when the API is installed, closed when it is replaced or removed.
+ */
+export class ApiRuntime {
+  readonly pool: ServerPool;
+  readonly forwarder: Forwarder | undefined;
+  /** `client_spike_threshold`, keyed by client IP; undefined when off. */
+  readonly clientLimiter: RateLimiter | undefined;
+  /** Present only when a server has a quota or a spike threshold: the plain path stays synchronous. */
+  readonly scheduler: ServerScheduler | undefined;
+  readonly health: HealthChecker | undefined;
+  /** Present when `cookie_persistence_enabled` and the API names its cookie. */
+  readonly sticky: StickyTable | undefined;
+  readonly bytesIn: ByteMeter | undefined;
+  readonly bytesOut: ByteMeter | undefined;
+  /** Open WebSocket tunnels, counted for `/v4/ase/persistentconnection` and ended on close. */
+  readonly tunnels = new Map<WsTunnel, 'ws' | 'wss'>();
+
+  constructor(
+    readonly api: CompiledApi,
+    deps: ApiRuntimeDeps,
+  ) {
+    const m = api.meta;
+    this.pool = new ServerPool(m.servers, m.server_ssl, deps.conf.server_down_time);
+    this.forwarder =
+      this.pool.size > 0
+        ? new Forwarder({
+            pool: this.pool,
+            timeoutMs: deps.conf.backend_timeout,
+            ca: deps.ca,
+            keepForwardedFor: deps.conf.enable_xff,
+            onServerDown: (u, error) => deps.onServerDown(api.id, u, error),
+            writeResponse: deps.writeResponse,
+          })
+        : undefined;
+
+    this.clientLimiter = createRateLimiter(parseRate(m.flow_control.client_spike_threshold) ?? OFF, `client:${api.id}`);
+
+    const schedServers: SchedulerServer[] = this.pool.servers.map((u) => ({
+      id: u.id,
+      quota: u.json.server_connection_quota,
+      spike: createRateLimiter(parseRate(u.json.server_spike_threshold) ?? OFF, `spike:${api.id}`),
+    }));
+    this.scheduler = schedServers.some((s) => s.quota > 0 || s.spike)
+      ? new ServerScheduler(schedServers, {
+          queueing: m.flow_control.server_connection_queueing,
+          queueMaxSize: deps.conf.queue_max_size,
+          queueMaxWaitMs: deps.conf.queue_max_wait,
+          isUsable: (s) => {
+            const u = this.pool.find(s.id);
+            return u !== undefined && this.pool.isUsable(u);
+          },
+        })
+      : undefined;
+
+    this.health =
+      m.health_check && this.pool.size > 0
+        ? new HealthChecker(
+            this.pool.servers,
+            {
+              intervalMs: m.health_check_interval * 1000,
+              retryCount: m.health_retry_count,
+              path: m.health_url,
+              headers: m.health_check_headers,
+              ssl: m.server_ssl,
+              ca: deps.ca,
+            },
+            (id, healthy) => {
+              const u = this.pool.find(id);
+              if (!u) return;
+              u.healthy = healthy;
+              if (healthy) u.passiveDownUntil = 0;
+              this.scheduler?.recheck();
+              deps.onHealthChange(api.id, u, healthy);
+            },
+          )
+        : undefined;
+    this.health?.start();
+
+    this.sticky =
+      m.cookie_persistence_enabled && m.cookie
+        ? new StickyTable({ maxBytes: parseSize(m.api_memory_size) ?? 128 * 1024 * 1024, idleMs: parseDuration(m.cookie_idle_timeout) ?? 0 })
+        : undefined;
+
+    const inRate = parseRate(m.flow_control.bytes_in_threshold);
+    const outRate = parseRate(m.flow_control.bytes_out_threshold);
+    this.bytesIn = inRate && inRate.points > 0 ? new ByteMeter(inRate) : undefined;
+    this.bytesOut = outRate && outRate.points > 0 ? new ByteMeter(outRate) : undefined;
+  }
+
+  /** Open WebSocket connections by scheme. */
+  openConnections(): { ws: number; wss: number } {
+    let ws = 0;
+    let wss = 0;
+    for (const scheme of this.tunnels.values()) scheme === 'ws' ? ws++ : wss++;
+    return { ws, wss };
+  }
+
+  /**
+   * The API was replaced (management update): stop this runtime's background work, hand open
+   * WebSockets to the successor so they stay counted, and let in-flight exchanges finish.
+   */
+  retire(successor: ApiRuntime | undefined): void {
+    this.health?.stop();
+    this.scheduler?.close();
+    this.forwarder?.closeIdle();
+    if (successor) for (const [t, scheme] of this.tunnels) successor.tunnels.set(t, scheme);
+    else for (const t of this.tunnels.keys()) t.close();
+    this.tunnels.clear();
+  }
+
+  /** Shutdown: everything stops, open WebSockets included. */
+  close(): void {
+    this.health?.stop();
+    this.scheduler?.close();
+    this.forwarder?.close();
+    for (const t of this.tunnels.keys()) t.close();
+    this.tunnels.clear();
+  }
+}

@@ -1,0 +1,88 @@
+import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, toAseError } from '@ase/core';
+import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false`: requests to this route are not checked by ASE. Absent or `true`: they are. */
+    ase?: boolean;
+  }
+}
+
+export interface AsePluginOptions {
+  enforcer: Enforcer;
+}
+
+type Done = (err?: Error) => void;
+
+/** Translation only: Fastify's request to `enforcer.decide()`, and the decision back onto the reply. */
+function enforce(enforcer: Enforcer, request: FastifyRequest, reply: FastifyReply, done: Done): void {
+  let decision: Decision;
+  try {
+    // originalUrl: the target as it arrived, even when Fastify's rewriteUrl changed raw.url.
+    decision = enforcer.decide({ ...fromNodeRequest(request.raw), url: request.originalUrl });
+  } catch (err) {
+    done(toAseError(err)); // fail closed: Fastify answers 500 without the cause; no route runs
+    return;
+  }
+  switch (decision.action) {
+    case 'pass':
+      done();
+      return;
+    case 'respond': {
+      const spec = decision.response;
+      if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
+      void reply.code(spec.status).headers(spec.headers).send(spec.body);
+      return;
+    }
+    case 'proxy':
+      reply.hijack(); // the proxy writes reply.raw itself
+      enforcer.forward(request.raw, reply.raw, decision);
+      return;
+  }
+}
+
+const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) => {
+  const enforcer = opts.enforcer;
+  if (!enforcer || typeof enforcer.decide !== 'function') {
+    done(new TypeError('@ase/fastify: register it as fastify.register(asePlugin, { enforcer }) with an enforcer from createEnforcer()'));
+    return;
+  }
+  fastify.addHook('onRoute', (route) => {
+    const value: unknown = route.config?.ase;
+    if (value !== undefined && typeof value !== 'boolean') {
+      // A typo must not silently change what is protected: refuse the route at start-up.
+      throw new AseConfigError([{ file: `route ${String(route.method)} ${route.url}`, path: 'config.ase', value, message: 'must be true or false' }]);
+    }
+  });
+  fastify.addHook('onRequest', (request, reply, next) => {
+    if (request.routeOptions.config?.ase === false) return next();
+    enforce(enforcer, request, reply, next);
+  });
+  fastify.addHook('onClose', async () => {
+    await enforcer.close();
+  });
+  done();
+};
+
+/**
+ * `fastify.register(asePlugin, { enforcer })`: checks every request of the app in `onRequest`
+ * (requests that match no route included), and closes the enforcer when the app closes.
+ */
+export const asePlugin: FastifyPluginCallback<AsePluginOptions> = fp(plugin, { fastify: '5.x', name: '@ase/fastify' });
+
+/**
+ * For Fastify's `frameworkErrors` option. Fastify answers some requests itself before any hook
+ * runs, e.g. a path its router cannot decode (`FST_ERR_BAD_URL`, 400 JSON). With this handler they
+ * go through the enforcer first, so its answer (`400 Error: Malformed Request`, a decoy, a block) is
+ * the one the client gets; requests the enforcer passes on get Fastify's own error answer.
+ */
+export function aseFrameworkErrors(enforcer: Enforcer): NonNullable<FastifyServerOptions['frameworkErrors']> {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    enforce(enforcer, request, reply, (err) => {
+      void reply.code(err ? 500 : (error.statusCode ?? 400)).send(err ?? error);
+    });
+  };
+}
+
+export default asePlugin;

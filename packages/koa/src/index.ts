@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Decision, type Enforcer, fromNodeRequest, toAseError } from '@ase/core';
+
+/**
+ * The fields of Koa's context we read and write (Koa 3's `Context` satisfies it), so the public
+ * types need neither koa nor @types/koa.
+ */
+export interface KoaContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** `req.url` as it arrived; koa-mount rewrites `req.url`, never this. */
+  originalUrl: string;
+  status: number;
+  message: string;
+  body: unknown;
+  respond?: boolean;
+  set(headers: Record<string, string>): void;
+}
+
+export type KoaNext = () => Promise<unknown>;
+
+/**
+ * Koa middleware: `app.use(aseMiddleware(enforcer))`, before body parsers and routes.
+ * Translation only: the request goes to `enforcer.decide()`, the decision comes back as
+ * `next()` (the rest of the stack), a response set on `ctx`, or a proxied exchange.
+ * An error inside the enforcer propagates into Koa's error handling (500): the request fails closed.
+ */
+export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNext) => Promise<void> {
+  return async function aseEnforcer(ctx, next) {
+    let decision: Decision;
+    try {
+      // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
+      decision = enforcer.decide({ ...fromNodeRequest(ctx.req), url: ctx.originalUrl });
+    } catch (err) {
+      throw toAseError(err); // fail closed: Koa answers 500 and never exposes the cause
+    }
+    switch (decision.action) {
+      case 'pass':
+        await next();
+        return;
+      case 'respond': {
+        const spec = decision.response;
+        ctx.status = spec.status;
+        if (spec.reason) ctx.message = spec.reason;
+        ctx.set(spec.headers); // before the body, so Koa keeps our content-type
+        ctx.body = spec.body;
+        return;
+      }
+      case 'proxy':
+        ctx.respond = false; // the proxy writes ctx.res itself
+        enforcer.forward(ctx.req, ctx.res, decision);
+        return;
+    }
+  };
+}
+
+export default aseMiddleware;
