@@ -17,7 +17,7 @@ describe('ase start: the standalone gateway', () => {
       apis: { shop: api('/shop', { enable_blocking: true, servers: servers(backend.port) }) },
     });
     const port = await freePort();
-    const cli = runCli(['start', '--config-dir', dir, '--port', String(port)]);
+    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
     try {
       await cli.waitFor(/ASE ready: express gateway on port (\d+), 1 API loaded/);
       expect((await request(port, { path: '/shop/items' })).status).toBe(200);
@@ -51,7 +51,7 @@ describe('ase start: the standalone gateway', () => {
     fs.mkdirSync(path.join(root, 'config', 'api'), { recursive: true });
     fs.writeFileSync(path.join(root, 'config', 'api', 'shop.json'), JSON.stringify(api('/shop', { servers: servers(backend.port) })));
     const port = await freePort();
-    const cli = runCli(['start', '--port', String(port)], { cwd: root });
+    const cli = runCli(['start', '--port', String(port), '--admin-port', '0'], { cwd: root });
     try {
       await cli.waitFor(/1 API loaded/);
       expect((await request(port, { path: '/shop/a' })).status).toBe(200);
@@ -67,7 +67,7 @@ describe('ase start: the standalone gateway', () => {
       rawApis: { broken: '{ "api_metadata": { "url": "/x", ' },
     });
     const port = await freePort();
-    const cli = runCli(['start', '--config-dir', dir, '--port', String(port)]);
+    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
     try {
       await cli.waitFor(/1 API loaded/);
       const all = cli.stdout() + cli.stderr();
@@ -110,7 +110,7 @@ describe('ase start: the standalone gateway', () => {
       },
     });
     const port = await freePort();
-    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--framework', fw]);
+    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0', '--framework', fw]);
     try {
       await cli.waitFor(new RegExp(`ASE ready: ${fw} gateway on port ${port}, 2 APIs loaded`));
       const proxied = await request(port, { path: '/shop/items?x=1', method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
@@ -149,7 +149,7 @@ describe('ase start: the standalone gateway', () => {
 
   test('a port already in use is reported, not thrown', async () => {
     const port = backend.port;
-    const cli = runCli(['start', '--config-dir', configDir(), '--port', String(port)]);
+    const cli = runCli(['start', '--config-dir', configDir(), '--port', String(port), '--admin-port', '0']);
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toMatch(/already in use/);
   });
@@ -157,7 +157,7 @@ describe('ase start: the standalone gateway', () => {
   test('the example config of examples/standalone loads without warnings', async () => {
     const dir = path.resolve(__dirname, '..', '..', 'examples', 'standalone', 'config');
     const port = await freePort();
-    const cli = runCli(['start', '--config-dir', dir, '--port', String(port)]);
+    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
     try {
       await cli.waitFor(/2 APIs loaded/);
       expect(cli.stderr()).toBe('');

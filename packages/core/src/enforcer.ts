@@ -18,7 +18,8 @@ import { loadListsFile, serializeLists } from './lists/list-file';
 import { ApiMatcher } from './match/api-matcher';
 import { SerialWriter, writeFileAtomic } from './persistence/atomic-file';
 import { checkPattern } from './policy/pattern-enforcement';
-import { RESPONSES } from './policy/responses';
+import { RESPONSES, textResponse } from './policy/responses';
+import { rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
 import { TrustedProxies, resolveClientIp } from './request/client-ip';
 import { parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
@@ -75,11 +76,19 @@ export interface BlockedEvent {
   entry?: StoredEntry;
 }
 
+/** A request refused by flow control: over `client_spike_threshold`, or no server slot free. */
+export interface FlowControlEvent {
+  kind: 'client_spike' | 'server_busy' | 'queue_full' | 'queue_timeout' | 'bytes_in' | 'bytes_out';
+  api: string;
+  ip: string;
+}
+
 export interface EnforcerEvents {
   attack: [AttackEvent];
   blocked: [BlockedEvent];
   backend_down: [{ api: string; server: string; error: string }];
   backend_up: [{ api: string; server: string; error: string }];
+  flow_control: [FlowControlEvent];
   warning: [string];
 }
 
@@ -157,10 +166,13 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   // ---------------------------------------------------------------- request path
 
   /**
-   * Decides what happens to one request. Synchronous: every table it consults is in memory.
-   * Stage order: normalise → match → decoy → allow list → deny list → pattern → token → route.
+   * Decides what happens to one request. Stages 0–6 are synchronous (every table they consult is in
+   * memory); only APIs with flow control (client rate, server quota or spike) return a Promise, for
+   * the rate-limiter store and the server queue. Adapters handle both (see `settleDecision`).
+   * Stage order: normalise → match → decoy → allow list → deny list → pattern → token → client flow
+   * control → route.
    */
-  decide(raw: RawRequest): Decision {
+  decide(raw: RawRequest): Decision | Promise<Decision> {
     const target = normalizeTarget(raw.url);
     if (!target.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
     // enable_strict_request_parser=false only relaxes the Host header (an unusable one matches as
@@ -205,7 +217,16 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         if (blocked) return blocked;
       }
     }
-    return this.route(api, req);
+    const rt = this.apis.get(api.id)!;
+    const limiter = this.firewall ? rt.clientLimiter : undefined;
+    if (limiter) {
+      return limiter.consume(req.ip).then((r) => {
+        if (r.ok) return this.route(rt, req);
+        this.emit('flow_control', { kind: 'client_spike', api: api.id, ip: req.ip });
+        return this.respond('rate_limited', api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
+      });
+    }
+    return this.route(rt, req);
   }
 
   /** Stages 4–6 for a client that is not allow-listed; undefined when the request may go on. */
@@ -230,18 +251,31 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return undefined;
   }
 
-  private route(api: CompiledApi, req: EnforcerRequest): Decision {
-    const rt = this.apis.get(api.id)!;
+  private route(rt: ApiRuntime, req: EnforcerRequest): Decision | Promise<Decision> {
+    const { api } = rt;
     if (rt.pool.size === 0) {
       if (this.mode === 'middleware') return { action: 'pass', api, request: req };
       return this.respond('no_backend', api, RESPONSES.noBackend());
     }
     const stickyKey = rt.sticky ? parseCookies(req.headers['cookie']).get(api.identity.cookie) : undefined;
     const pinned = stickyKey !== undefined ? rt.sticky!.get(stickyKey) : undefined;
+    const forwardPath = mapToInternal(api, req.path) + req.query;
+    if (rt.scheduler && this.firewall) {
+      return rt.scheduler.acquire({ preferred: pinned }).then((slot): Decision => {
+        const upstream = slot.ok ? rt.pool.find(slot.id) : undefined;
+        if (slot.ok && upstream) return { action: 'proxy', api, request: req, upstream, forwardPath, stickyKey, release: slot.release };
+        if (slot.ok) slot.release();
+        if (!slot.ok && slot.reason !== 'no_backend') {
+          this.emit('flow_control', { kind: slot.reason, api: api.id, ip: req.ip });
+          return this.respond('server_busy', api, RESPONSES.busy(retryAfterSeconds(slot.retryAfterMs)));
+        }
+        return this.respond('no_backend', api, RESPONSES.noBackend());
+      });
+    }
     const pinnedUp = pinned !== undefined ? rt.pool.find(pinned) : undefined;
     const upstream = pinnedUp && rt.pool.isUsable(pinnedUp) ? pinnedUp : rt.pool.pick();
     if (!upstream) return this.respond('no_backend', api, RESPONSES.noBackend());
-    return { action: 'proxy', api, request: req, upstream, forwardPath: mapToInternal(api, req.path) + req.query, stickyKey };
+    return { action: 'proxy', api, request: req, upstream, forwardPath, stickyKey };
   }
 
   /** Sends a `proxy` decision's request to its backend. Adapters give it Node's req/res. */

@@ -4,9 +4,10 @@
  * call `enforcer.decide()`, and apply the returned `Decision`.
  */
 export { Enforcer, createEnforcer } from './enforcer';
-export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent } from './enforcer';
+export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent } from './enforcer';
 export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
-export { silentLogger } from './types';
+export { silentLogger, settleDecision } from './types';
+export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
 export { writeNodeResponse } from './http/node-response';
 export { AseError, AseConfigError, formatConfigProblem, toAseError } from './errors';

@@ -61,7 +61,9 @@ export type RespondReason =
   | 'decoy'
   | 'redirect'
   | 'health'
-  | 'no_backend';
+  | 'no_backend'
+  | 'rate_limited'
+  | 'server_busy';
 
 export type Decision =
   /** Hand the request to the host app's next handler (no API matched, or an API without servers). */
@@ -88,3 +90,19 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Runs `apply` on a decision that may still be pending (APIs with flow control decide
+ * asynchronously), sending a rejection or a throw from `apply` to `fail`.
+ */
+export function settleDecision(result: Decision | Promise<Decision>, apply: (d: Decision) => void, fail: (err: unknown) => void): void {
+  if (result instanceof Promise) {
+    result.then(apply).catch(fail);
+    return;
+  }
+  try {
+    apply(result);
+  } catch (err) {
+    fail(err);
+  }
+}

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Enforcer, fromNodeRequest, writeNodeResponse } from '@ase/core';
+import { type Decision, type Enforcer, fromNodeRequest, settleDecision, toAseError, writeNodeResponse } from '@ase/core';
 
 /** The fields of Express's request we read; Express adds `originalUrl` to Node's IncomingMessage. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
@@ -12,24 +12,25 @@ type Next = (err?: unknown) => void;
  */
 export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
   return function aseEnforcer(req, res, next) {
-    let decision;
+    const fail = (err: unknown): void => next(toAseError(err)); // fail closed: 500, no route runs
+    const apply = (decision: Decision): void => {
+      switch (decision.action) {
+        case 'pass':
+          next();
+          return;
+        case 'respond':
+          writeNodeResponse(res, decision.response, req.method);
+          return;
+        case 'proxy':
+          enforcer.forward(req, res, decision);
+          return;
+      }
+    };
     try {
       // Mounted under a path, Express strips it from req.url: policy must see the full target.
-      decision = enforcer.decide({ ...fromNodeRequest(req), url: req.originalUrl ?? req.url ?? '/' });
+      settleDecision(enforcer.decide({ ...fromNodeRequest(req), url: req.originalUrl ?? req.url ?? '/' }), apply, fail);
     } catch (err) {
-      next(err); // fail closed: Express answers 500, the request never reaches a route
-      return;
-    }
-    switch (decision.action) {
-      case 'pass':
-        next();
-        return;
-      case 'respond':
-        writeNodeResponse(res, decision.response, req.method);
-        return;
-      case 'proxy':
-        enforcer.forward(req, res, decision);
-        return;
+      fail(err);
     }
   };
 }

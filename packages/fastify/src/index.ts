@@ -1,4 +1,4 @@
-import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, toAseError } from '@ase/core';
+import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, settleDecision, toAseError } from '@ase/core';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -17,28 +17,28 @@ type Done = (err?: Error) => void;
 
 /** Translation only: Fastify's request to `enforcer.decide()`, and the decision back onto the reply. */
 function enforce(enforcer: Enforcer, request: FastifyRequest, reply: FastifyReply, done: Done): void {
-  let decision: Decision;
-  try {
-    // originalUrl: the target as it arrived, even when Fastify's rewriteUrl changed raw.url.
-    decision = enforcer.decide({ ...fromNodeRequest(request.raw), url: request.originalUrl });
-  } catch (err) {
-    done(toAseError(err)); // fail closed: Fastify answers 500 without the cause; no route runs
-    return;
-  }
-  switch (decision.action) {
-    case 'pass':
-      done();
-      return;
-    case 'respond': {
-      const spec = decision.response;
-      if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
-      void reply.code(spec.status).headers(spec.headers).send(spec.body);
-      return;
+  const apply = (decision: Decision): void => {
+    switch (decision.action) {
+      case 'pass':
+        done();
+        return;
+      case 'respond': {
+        const spec = decision.response;
+        if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
+        void reply.code(spec.status).headers(spec.headers).send(spec.body);
+        return;
+      }
+      case 'proxy':
+        reply.hijack(); // the proxy writes reply.raw itself
+        enforcer.forward(request.raw, reply.raw, decision);
+        return;
     }
-    case 'proxy':
-      reply.hijack(); // the proxy writes reply.raw itself
-      enforcer.forward(request.raw, reply.raw, decision);
-      return;
+  };
+  const fail = (err: unknown): void => done(toAseError(err)); // fail closed: 500 without the cause; no route runs
+  try {
+    settleDecision(enforcer.decide({ ...fromNodeRequest(request.raw), url: request.originalUrl }), apply, fail);
+  } catch (err) {
+    fail(err);
   }
 }
 

