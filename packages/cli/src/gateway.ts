@@ -56,17 +56,19 @@ interface Served {
 const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promise<Served>> = {
   async express(enforcer) {
     const express = require('express') as typeof import('express');
-    const { aseMiddleware: expressMiddleware } = require('@ase/express') as typeof import('@ase/express');
+    const { aseMiddleware: expressMiddleware, aseUpgrade } = require('@ase/express') as typeof import('@ase/express');
     const app = express();
     app.disable('x-powered-by');
     app.use(expressMiddleware(enforcer));
     app.use((req: http.IncomingMessage, res: http.ServerResponse) => writeNodeResponse(res, UNKNOWN_API, req.method));
-    return { server: http.createServer(app), stop: async () => {} };
+    const server = http.createServer(app);
+    server.on('upgrade', aseUpgrade(enforcer));
+    return { server, stop: async () => {} };
   },
 
   async koa(enforcer, logger) {
     const Koa = require('koa') as typeof import('koa');
-    const { aseMiddleware: koaMiddleware } = require('@ase/koa') as typeof import('@ase/koa');
+    const { aseMiddleware: koaMiddleware, aseUpgrade } = require('@ase/koa') as typeof import('@ase/koa');
     const app = new Koa();
     // Replaces Koa's default stderr logging (an error inside the enforcer answers 500).
     app.on('error', (err: Error) => logger.error(`request failed: ${errorText(err)}`));
@@ -75,7 +77,9 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
       ctx.respond = false;
       writeNodeResponse(ctx.res, UNKNOWN_API, ctx.method);
     });
-    return { server: http.createServer(app.callback()), stop: async () => {} };
+    const server = http.createServer(app.callback());
+    server.on('upgrade', aseUpgrade(enforcer));
+    return { server, stop: async () => {} };
   },
 
   async fastify(enforcer, logger) {
@@ -140,6 +144,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        enforcer.endWebSockets(); // upgraded sockets would keep close() waiting
+
         // Give in-flight requests a moment, then cut what is left.
         setTimeout(() => server.closeAllConnections(), 5000).unref();
       });

@@ -10,6 +10,10 @@ import { validateApiJson } from './config/api-schema';
 import type { ApiJson, ApiJsonInput, AseConf } from './config/types';
 import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
 import { writeNodeResponse } from './http/node-response';
+import { fromNodeRequest } from './http/node-request';
+import { proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/ws-proxy';
+import type { ByteMeter } from './flow/byte-meter';
+import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
 import { type ClientIdentifiers, extractIdentifiers } from './identity/identifiers';
 import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
@@ -20,7 +24,7 @@ import { SerialWriter, writeFileAtomic } from './persistence/atomic-file';
 import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
-import { TrustedProxies, resolveClientIp } from './request/client-ip';
+import { TrustedProxies, canonicalIp, resolveClientIp } from './request/client-ip';
 import { parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
 import { parseCookies } from './request/cookies';
@@ -304,6 +308,76 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
           }
         : undefined,
     });
+  }
+
+  /**
+   * A WebSocket upgrade (the HTTP server's `upgrade` event, which bypasses every framework's
+   * middleware): the same pipeline decides, at the upgrade. Resolves true when the socket was
+   * answered or tunnelled, false when no API took it (middleware mode), so another upgrade
+   * handler of the app may have it.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: string = req.url ?? '/'): Promise<boolean> {
+    socket.on('error', () => socket.destroy());
+    return Promise.resolve()
+      .then(() => this.decide({ ...fromNodeRequest(req, true), url }))
+      .then(
+        (d) => {
+          if (d.action === 'pass') return false;
+          if (d.action === 'respond') writeUpgradeResponse(socket, d.response);
+          else this.tunnel(req, socket, head, d);
+          return true;
+        },
+        () => {
+          writeUpgradeResponse(socket, textResponse(500, 'Internal Server Error', 'Error: Internal Server Error'));
+          return true;
+        },
+      );
+  }
+
+  private tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, d: Extract<Decision, { action: 'proxy' }>): void {
+    const rt = this.apis.get(d.api.id);
+    if (!rt || d.api.meta.protocol !== 'ws') {
+      // Only `protocol: ws` APIs carry WebSockets; an upgrade elsewhere is not a request they serve.
+      d.release?.();
+      writeUpgradeResponse(socket, RESPONSES.malformed());
+      return;
+    }
+    const ip = d.request.ip;
+    const scheme = d.request.protocol === 'wss' ? 'wss' : 'ws';
+    const meter = (m: ByteMeter | undefined, kind: 'bytes_in' | 'bytes_out') =>
+      m
+        ? (n: number): boolean => {
+            if (m.add(ip, n)) return true;
+            this.emit('flow_control', { kind, api: d.api.id, ip });
+            return false;
+          }
+        : undefined;
+    const forwarded = this.conf.enable_xff
+      ? [req.headers['x-forwarded-for'], canonicalIp(req.socket.remoteAddress)].flat().filter(Boolean).join(', ')
+      : ip;
+    const tunnel: WsTunnel = proxyWebSocket(
+      req,
+      socket,
+      head,
+      {
+        host: d.upstream.host,
+        port: d.upstream.port,
+        ssl: rt.pool.ssl,
+        ca: this.ca,
+        path: d.forwardPath,
+        headers: { 'x-forwarded-for': forwarded, 'x-forwarded-proto': scheme === 'wss' ? 'https' : 'http', ...(d.request.host ? { 'x-forwarded-host': d.request.host } : {}) },
+        timeoutMs: this.conf.backend_timeout,
+      },
+      {
+        onOpen: () => void rt.tunnels.set(tunnel, scheme),
+        onDone: () => {
+          rt.tunnels.delete(tunnel);
+          d.release?.();
+        },
+        onClientData: meter(rt.bytesIn, 'bytes_in'),
+        onServerData: meter(rt.bytesOut, 'bytes_out'),
+      },
+    );
   }
 
   private respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
@@ -657,6 +731,14 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.warnings.push(msg);
     this.logger.warn(msg);
     if (this.listenerCount('warning') > 0) this.emit('warning', msg);
+  }
+
+  /**
+   * Ends every open WebSocket tunnel. Upgraded sockets keep an HTTP server's close() waiting, so a
+   * graceful shutdown calls this right after it stops accepting connections.
+   */
+  endWebSockets(): void {
+    for (const rt of this.apis.values()) for (const t of [...rt.tunnels.keys()]) t.close();
   }
 
   /** Stops background work and waits for pending writes. Idempotent. */

@@ -10,6 +10,8 @@ export { silentLogger, settleDecision } from './types';
 export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
 export { writeNodeResponse } from './http/node-response';
+export { upgradeListener } from './http/upgrade-listener';
+export type { UpgradeHandler } from './http/upgrade-listener';
 export { AseError, AseConfigError, formatConfigProblem, toAseError } from './errors';
 export type { AseErrorCode, ConfigProblem } from './errors';
 export type { CompiledApi } from './api/compiled-api';

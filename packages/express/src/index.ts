@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, fromNodeRequest, settleDecision, toAseError, writeNodeResponse } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, fromNodeRequest, settleDecision, toAseError, upgradeListener, writeNodeResponse } from '@ase/core';
 
 /** The fields of Express's request we read; Express adds `originalUrl` to Node's IncomingMessage. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
@@ -36,3 +36,12 @@ export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: Se
 }
 
 export default aseMiddleware;
+
+/**
+ * WebSocket upgrades bypass Express middleware: attach this to the HTTP server,
+ * `server.on('upgrade', aseUpgrade(enforcer))`, so `protocol: ws` APIs are enforced and proxied.
+ * `fallback` receives upgrades no API takes (e.g. your own `ws` server in `noServer` mode).
+ */
+export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler {
+  return upgradeListener(enforcer, fallback);
+}

@@ -1,4 +1,4 @@
-import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, settleDecision, toAseError } from '@ase/core';
+import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, settleDecision, toAseError, upgradeListener } from '@ase/core';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -11,6 +11,11 @@ declare module 'fastify' {
 
 export interface AsePluginOptions {
   enforcer: Enforcer;
+  /**
+   * Enforce WebSocket upgrades on `fastify.server` too (they bypass Fastify's hooks). Default true.
+   * Upgrades no API takes are left to the server's other `upgrade` listeners (e.g. @fastify/websocket).
+   */
+  websocket?: boolean;
 }
 
 type Done = (err?: Error) => void;
@@ -59,6 +64,7 @@ const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) =>
     if (request.routeOptions.config?.ase === false) return next();
     enforce(enforcer, request, reply, next);
   });
+  if (opts.websocket !== false) fastify.server.on('upgrade', upgradeListener(enforcer));
   fastify.addHook('onClose', async () => {
     await enforcer.close();
   });

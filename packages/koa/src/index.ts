@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, fromNodeRequest, toAseError } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, fromNodeRequest, toAseError, upgradeListener } from '@ase/core';
 
 /**
  * The fields of Koa's context we read and write (Koa 3's `Context` satisfies it), so the public
@@ -52,6 +52,15 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
         return;
     }
   };
+}
+
+/**
+ * WebSocket upgrades bypass Koa middleware: attach this to the server `app.listen()` returns,
+ * `server.on('upgrade', aseUpgrade(enforcer))`, so `protocol: ws` APIs are enforced and proxied.
+ * `fallback` receives upgrades no API takes (e.g. your own `ws` server in `noServer` mode).
+ */
+export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler {
+  return upgradeListener(enforcer, fallback);
 }
 
 export default aseMiddleware;
