@@ -53,6 +53,9 @@ const baseOpts = (o: Partial<HealthCheckOptions> = {}): HealthCheckOptions => ({
   path: '/health',
   headers: {},
   ssl: false,
+  // The default probe timeout is min(interval, 5 s) = 20 ms here: far too tight on a loaded CI
+  // machine. Tests about timeouts set their own.
+  timeoutMs: 2000,
   ...o,
 });
 
