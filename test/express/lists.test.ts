@@ -157,3 +157,17 @@ describe('Lists survive a restart', () => {
     await e.close();
   });
 });
+
+describe('Lists: a change that cannot be persisted is not applied', () => {
+  test('addDeny rejects with ERR_ASE_PERSIST and the entry does not block', async () => {
+    const dir = configDir({ apis: { shop: api('/shop', { enable_blocking: true }) } });
+    const e = createEnforcer({ configDir: dir, logger: silentLogger });
+    // A directory where the lists file should be: the atomic rename onto it fails.
+    fs.mkdirSync(path.join(dir, 'data', 'lists.json'), { recursive: true });
+    await expect(e.addDeny({ type: 'ip', value: '10.0.0.9' })).rejects.toMatchObject({ code: 'ERR_ASE_PERSIST' });
+    expect(e.denyList.has('ip', '10.0.0.9')).toBe(false);
+    await expect(e.addAllow({ type: 'ip', value: '10.0.0.8' })).rejects.toMatchObject({ code: 'ERR_ASE_PERSIST' });
+    expect(e.allowList.has('ip', '10.0.0.8')).toBe(false);
+    await e.close();
+  });
+});

@@ -434,13 +434,14 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
   async addDeny(entry: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
     const added = this.denyList.add(entry, tag);
-    if (added) await this.persistListsOrThrow();
+    if (added) await this.persistOrUndo(() => this.denyList.remove(entry));
     return added;
   }
 
   async removeDeny(entry: ListEntry): Promise<boolean> {
+    const was = this.denyList.get(entry.type, entry.value, entry.name);
     const removed = this.denyList.remove(entry);
-    if (removed) await this.persistListsOrThrow();
+    if (removed && was) await this.persistOrUndo(() => this.denyList.add(entry, was.tag));
     return removed;
   }
 
@@ -453,14 +454,24 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   async addAllow(entry: ListEntry): Promise<boolean> {
     const added = this.allowList.add(entry, 'manual');
-    if (added) await this.persistListsOrThrow();
+    if (added) await this.persistOrUndo(() => this.allowList.remove(entry));
     return added;
   }
 
   async removeAllow(entry: ListEntry): Promise<boolean> {
     const removed = this.allowList.remove(entry);
-    if (removed) await this.persistListsOrThrow();
+    if (removed) await this.persistOrUndo(() => this.allowList.add(entry, 'manual'));
     return removed;
+  }
+
+  /** A change that cannot be persisted is taken back, so what is live always matches what is on disk. */
+  private async persistOrUndo(undo: () => unknown): Promise<void> {
+    try {
+      await this.persistListsOrThrow();
+    } catch (err) {
+      undo();
+      throw err;
+    }
   }
 
   async clearAllow(): Promise<number> {
