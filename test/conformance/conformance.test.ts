@@ -9,6 +9,6 @@ import type { Scenario } from './types';
  * framework difference that belongs in the scenario's `differs`, with its reason).
  */
 describe.each(HARNESSES)('conformance on $framework', (harness) => {
-  const title = (s: Scenario): string => (s.steps.some((step) => step.differs?.[harness.framework]) ? `${s.name} [${harness.framework} differs: see scenarios.ts]` : s.name);
+  const title = (s: Scenario): string => (s.steps.some((step) => 'differs' in step && step.differs?.[harness.framework]) ? `${s.name} [${harness.framework} differs: see scenarios.ts]` : s.name);
   test.each(SCENARIOS.map((s) => [title(s), s] as const))('%s', (_title, scenario) => runScenario(harness, scenario));
 });

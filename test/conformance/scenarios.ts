@@ -1,5 +1,7 @@
 import * as path from 'node:path';
-import type { BackendRef, Expected, ListedEntry, Scenario, Step } from './types';
+import type { AttackEvent, ListEntry } from '@ase/core';
+import { DELAYED_MS } from './backends';
+import type { Answer, BackendRef, Expected, ListedEntry, Scenario, ScenarioRequest, Step } from './types';
 
 /**
  * THE conformance table: every behaviour of the core, as data, played on Express, Koa and Fastify
@@ -268,6 +270,14 @@ const jwt = (claims: Record<string, unknown>): string =>
   [{ alg: 'none', typ: 'JWT' }, claims].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.') + '.sig';
 const JWT_MALLORY = jwt({ sub: 'mallory' });
 const JWT_ALICE = jwt({ sub: 'alice' });
+/** Every `jwt.location` form, and how a request to /jwt/x carries a JWT there. */
+const JWT_LOCATIONS: { location: string; carry: (token: string) => ScenarioRequest & { path: string } }[] = [
+  { location: 'qs:access_token', carry: (t) => ({ path: `/jwt/x?access_token=${t}` }) },
+  { location: 'h:X-JWT', carry: (t) => ({ path: '/jwt/x', headers: { 'x-jwt': t } }) },
+  { location: 'h:authorization:bearer', carry: (t) => ({ path: '/jwt/x', headers: { authorization: `Bearer ${t}` } }) },
+  { location: 'h:authorization:mac', carry: (t) => ({ path: '/jwt/x', headers: { authorization: `MAC id="${t}", ts="1", nonce="n", mac="m"` } }) },
+  { location: 'h:cookie:access_token', carry: (t) => ({ path: '/jwt/x', headers: { cookie: `a=1; access_token=${t}` } }) },
+];
 const lists = (name: string, steps: Step[]): Scenario => ({ name: `lists: ${name}`, backends: { b: 'echo' }, apis: listApis, steps });
 
 const LISTS: Scenario[] = [
@@ -283,17 +293,46 @@ const LISTS: Scenario[] = [
     ]),
   ),
   {
-    name: 'lists: a deny-listed user name is found in a JWT claim',
+    name: 'lists: a deny-listed ip is blocked; a request from another client IP passes (X-Forwarded-For from a trusted proxy)',
     backends: { b: 'echo' },
-    apis: { jwt: api('/jwt', { enable_blocking: true, jwt: { location: 'h:authorization:bearer', username: 'sub' }, servers: on('b') }) },
+    conf: { enable_xff: true, xff_trusted_proxies: '127.0.0.1' },
+    apis: { blocking: listApis.blocking },
     steps: [
-      { act: [{ deny: { type: 'username', value: 'mallory' } }], request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_MALLORY}` } }, expect: unauthorized },
-      { request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_ALICE}` } }, expect: fromBackend('b', '/jwt/x') },
+      {
+        act: [{ deny: { type: 'ip', value: '203.0.113.7' } }],
+        request: { path: '/blocking/x', headers: { 'x-forwarded-for': '203.0.113.7' } },
+        expect: { ...unauthorized, events: ['blocked:deny_list'] },
+      },
+      { request: { path: '/blocking/x', headers: { 'x-forwarded-for': '198.51.100.2' } }, expect: { ...fromBackend('b', '/blocking/x'), events: [] } },
     ],
   },
-  lists('an API key in the query string is matched by its parameter name', [
-    { act: [{ deny: { type: 'api_key', name: 'api_key', value: 'qk' } }], request: { path: '/qs/x?api_key=qk' }, expect: unauthorized },
+  ...JWT_LOCATIONS.map(
+    ({ location, carry }): Scenario => ({
+      name: `lists: a deny-listed user name in a JWT claim at ${location} is blocked; another user, or no JWT, passes`,
+      backends: { b: 'echo' },
+      apis: { jwt: api('/jwt', { enable_blocking: true, jwt: { location, username: 'sub' }, servers: on('b') }) },
+      steps: [
+        { act: [{ deny: { type: 'username', value: 'mallory' } }], request: carry(JWT_MALLORY), expect: { ...unauthorized, events: ['blocked:deny_list'] } },
+        { request: carry(JWT_ALICE), expect: { ...fromBackend('b', carry(JWT_ALICE).path), events: [] } },
+        { request: { path: '/jwt/x' }, expect: { ...fromBackend('b', '/jwt/x'), events: [] } },
+      ],
+    }),
+  ),
+  {
+    name: 'lists: the JWT claim is used before username_header when both are configured',
+    backends: { b: 'echo' },
+    apis: { jwt: api('/jwt', { enable_blocking: true, jwt: { location: 'h:authorization:bearer', username: 'sub' }, username_header: 'x-user', servers: on('b') }) },
+    steps: [
+      { act: [{ deny: { type: 'username', value: 'mallory' } }], request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_ALICE}`, 'x-user': 'mallory' } }, expect: fromBackend('b', '/jwt/x') },
+      { request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_MALLORY}`, 'x-user': 'alice' } }, expect: unauthorized },
+      // Without a JWT the header names the user.
+      { request: { path: '/jwt/x', headers: { 'x-user': 'mallory' } }, expect: unauthorized },
+    ],
+  },
+  lists('an API key in the query string (apikey_qs) is matched by its parameter name; another key, or none, passes', [
+    { act: [{ deny: { type: 'api_key', name: 'api_key', value: 'qk' } }], request: { path: '/qs/x?api_key=qk' }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
     { request: { path: '/qs/x?api_key=other' }, expect: fromBackend('b', '/qs/x?api_key=other') },
+    { request: { path: '/qs/x?other=qk' }, expect: fromBackend('b', '/qs/x?other=qk') },
   ]),
   lists('the allow list wins over the deny list', [
     { act: [{ deny: { type: 'ip', value: '127.0.0.1' } }, { allow: { type: 'token', value: 'good' } }], request: { path: '/blocking/x' }, expect: unauthorized },
@@ -302,6 +341,63 @@ const LISTS: Scenario[] = [
   lists('with the firewall disabled the deny list is not enforced', [
     { act: [{ deny: { type: 'ip', value: '127.0.0.1' } }, { firewall: false }], request: { path: '/blocking/x' }, expect: { ...fromBackend('b', '/blocking/x'), events: [] } },
     { act: [{ firewall: true }], request: { path: '/blocking/x' }, expect: unauthorized },
+  ]),
+];
+
+// ------------------------------------------------------------------ identity: hostile input
+
+const inputApis = {
+  id: api('/id', { enable_blocking: true, oauth2_access_token: true, apikey_qs: 'key', cookie: 'sid', servers: on('b') }),
+  jwt: api('/jwt', { enable_blocking: true, jwt: { location: 'h:authorization:bearer', username: 'sub' }, servers: on('b') }),
+};
+const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+/** A request the identifiers cannot be read from is served as one without them: never an error. */
+const served = (path: string): Expected => ({ ...fromBackend('b', path), events: [] });
+const refused: Expected = { ...unauthorized, events: ['blocked:deny_list'] };
+const withHeader = (path: string, name: string, values: string[], expect: Expected): Step[] => values.map((v) => ({ request: { path, headers: { [name]: v } }, expect }));
+const hostileInput = (name: string, steps: Step[]): Scenario => ({ name: `identity: ${name}`, backends: { b: 'echo' }, apis: inputApis, steps });
+
+const HOSTILE_INPUT: Scenario[] = [
+  hostileInput('a bearer token is matched exactly (scheme in any case); a malformed Authorization header is no token and never fails a request', [
+    { act: [{ deny: { type: 'token', value: 'abc' } }], request: { path: '/id/x', headers: { authorization: 'Bearer abc' } }, expect: refused },
+    ...withHeader('/id/x', 'authorization', ['bearer abc', 'BEARER abc'], refused),
+    ...withHeader('/id/x', 'authorization', ['Bearer abcd', 'Bearerabc', 'Bearer', 'Bearer    ', 'Basic abc', 'abc', 'MAC id="abc"', `Bearer ${'a'.repeat(12000)}`], served('/id/x')),
+    { request: { path: '/id/x', raw: true, headers: { authorization: '' } }, expect: served('/id/x') },
+  ]),
+  hostileInput('a garbage or oversized JWT never fails a request; it names no user', [
+    { act: [{ deny: { type: 'username', value: 'mallory' } }], request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_MALLORY}` } }, expect: refused },
+    // An array claim names its first element.
+    { request: { path: '/jwt/x', headers: { authorization: `Bearer ${jwt({ sub: ['mallory', 'alice'] })}` } }, expect: refused },
+    ...withHeader(
+      '/jwt/x',
+      'authorization',
+      [
+        'Bearer not-a-jwt',
+        'Bearer a.b',
+        'Bearer ..',
+        `Bearer ${JWT_MALLORY}.extra`,
+        `Bearer ${b64({ alg: 'none' })}.${Buffer.from('{{{').toString('base64url')}.s`,
+        `Bearer ${b64({})}.${b64(['mallory'])}.s`,
+        `Bearer ${b64({})}.${b64('mallory')}.s`,
+        `Bearer ${b64({})}.!!!.s`,
+        `Bearer ${b64({})}.${b64({ sub: { name: 'mallory' } })}.s`,
+        `Bearer ${b64({})}.${'A'.repeat(9000)}.s`,
+        `Bearer ${'x'.repeat(12000)}`,
+      ],
+      served('/jwt/x'),
+    ),
+  ]),
+  hostileInput('cookies without values or malformed never fail a request; the named cookie is matched exactly, the first of repeated ones wins', [
+    { act: [{ deny: { type: 'cookie', name: 'sid', value: 'evil' } }], request: { path: '/id/x', headers: { cookie: 'sid=evil' } }, expect: refused },
+    ...withHeader('/id/x', 'cookie', ['x=1; sid="evil"', 'a=%zz; sid=evil', 'sid=evil; sid=ok'], refused),
+    ...withHeader('/id/x', 'cookie', ['sid', 'sid=', '=evil', ';;;', 'sid="evil', 'sid=ok; sid=evil', 'SID=evil', 'xsid=evil', 'a=%zz; sid=ok'], served('/id/x')),
+    { request: { path: '/id/x', raw: true, headers: { cookie: '' } }, expect: served('/id/x') },
+  ]),
+  hostileInput('repeated query keys: the first value is the API key, decoded', [
+    { act: [{ deny: { type: 'api_key', name: 'key', value: 'bad' } }], request: { path: '/id/x?key=bad&key=good' }, expect: refused },
+    { request: { path: '/id/x?key=%62ad' }, expect: refused },
+    { request: { path: '/id/x?x=1&key=bad' }, expect: refused },
+    ...['/id/x?key=good&key=bad', '/id/x?keys=bad', '/id/x?key=bad%'].map((path): Step => ({ request: { path }, expect: served(path) })),
   ]),
 ];
 
@@ -319,7 +415,17 @@ const patternApis = {
   detect: api('/detect', { enable_blocking: false, api_pattern_enforcement: pattern({ methods_allowed: ['GET'] }), servers: on('b') }),
   other: api('/other', { enable_blocking: true, servers: on('b') }),
   mandatory: api('/mandatory', { enable_blocking: true, oauth2_access_token: true, is_token_mandatory: true, servers: on('b') }),
+  watch: api('/watch', { enable_blocking: false, oauth2_access_token: true, is_token_mandatory: true, servers: on('b') }),
 };
+/** The `attack` event of a detection on this machine's client (127.0.0.1). */
+const attack = (kind: ListedEntry['tag'], apiId: string, over: { identifier?: ListEntry; listed?: boolean; blocked?: boolean } = {}): AttackEvent => ({
+  kind,
+  api: apiId,
+  ip: '127.0.0.1',
+  identifier: over.identifier ?? { type: 'ip', value: '127.0.0.1' },
+  listed: over.listed ?? true,
+  blocked: over.blocked ?? true,
+});
 const patterns = (name: string, steps: Step[]): Scenario => ({
   name: `pattern: ${name}`,
   backends: { b: 'echo' },
@@ -338,8 +444,13 @@ const PATTERN: Scenario[] = [
   patterns('a violation is pinned on the token when the request carries one', [
     {
       request: { path: '/methods/x', method: 'PUT', headers: { authorization: 'Bearer t-42' } },
-      expect: { ...violation, denyList: [{ type: 'token', value: 't-42', tag: 'invalid_method' }] },
+      expect: {
+        ...violation,
+        denyList: [{ type: 'token', value: 't-42', tag: 'invalid_method' }],
+        attacks: [attack('invalid_method', 'methods', { identifier: { type: 'token', value: 't-42' } })],
+      },
     },
+    { request: { path: '/methods/x', headers: { authorization: 'Bearer t-42' } }, expect: { ...violation, events: ['blocked:deny_list'], attacks: [] } },
     { request: { path: '/methods/x' }, expect: fromBackend('b', '/methods/x') },
   ]),
   patterns('a body of another media type is blocked; charset and case do not matter; bodiless requests are not checked', [
@@ -365,19 +476,78 @@ const PATTERN: Scenario[] = [
   patterns('on an API without enable_blocking a violation is recorded and the request goes through', [
     { request: { path: '/detect/x', method: 'DELETE' }, expect: { ...fromBackend('b', '/detect/x'), received: { method: 'DELETE' }, events: ['attack:invalid_method:false'], denyList: [ip('invalid_method')] } },
   ]),
-  patterns('with ASE-detected attacks disabled a violation is blocked but lists nobody, and disabling purges automatic entries', [
-    { act: [{ deny: { type: 'ip', value: '10.9.9.9' } }], request: { path: '/methods/x', method: 'DELETE' }, expect: { ...violation, denyList: [ip('manual', '10.9.9.9'), ip('invalid_method')] } },
-    { act: [{ aseDetected: false }], request: { path: '/methods/x', method: 'DELETE' }, expect: { ...violation, denyList: [ip('manual', '10.9.9.9')], events: ['attack:invalid_method:true'] } },
+  patterns(
+    'disabling ASE-detected attacks removes every ASE-detected entry (decoy, invalid_*, missing_token), keeps manual and abs_generated ones, and unblocks those clients; while disabled a violation is blocked but lists nobody',
+    [
+      {
+        act: [
+          { deny: { type: 'ip', value: '10.9.9.9' } },
+          { deny: { type: 'username', value: 'eve' }, tag: 'abs_generated' },
+          { deny: { type: 'ip', value: '10.0.0.1' }, tag: 'decoy' },
+          { deny: { type: 'api_key', name: 'x-api-key', value: 'k' }, tag: 'invalid_content_type' },
+          { deny: { type: 'cookie', name: 'JSESSIONID', value: 'c' }, tag: 'invalid_protocol' },
+        ],
+        request: { path: '/methods/x', method: 'DELETE', headers: { authorization: 'Bearer t-1' } },
+        expect: { ...violation, attacks: [attack('invalid_method', 'methods', { identifier: { type: 'token', value: 't-1' } })] },
+      },
+      {
+        request: { path: '/mandatory/x' },
+        expect: {
+          ...unauthorized,
+          denyList: [
+            ip('manual', '10.9.9.9'),
+            { type: 'username', value: 'eve', tag: 'abs_generated' },
+            ip('decoy', '10.0.0.1'),
+            { type: 'api_key', name: 'x-api-key', value: 'k', tag: 'invalid_content_type' },
+            { type: 'cookie', name: 'JSESSIONID', value: 'c', tag: 'invalid_protocol' },
+            { type: 'token', value: 't-1', tag: 'invalid_method' },
+            ip('missing_token'),
+          ],
+          attacks: [attack('missing_token', 'mandatory')],
+        },
+      },
+      { request: { path: '/other/y' }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
+      {
+        act: [{ aseDetected: false }],
+        request: { path: '/other/y' },
+        expect: { ...fromBackend('b', '/other/y'), denyList: [ip('manual', '10.9.9.9'), { type: 'username', value: 'eve', tag: 'abs_generated' }], events: [] },
+      },
+      {
+        request: { path: '/methods/x', method: 'DELETE' },
+        expect: { ...violation, denyList: [ip('manual', '10.9.9.9'), { type: 'username', value: 'eve', tag: 'abs_generated' }], attacks: [attack('invalid_method', 'methods', { listed: false })] },
+      },
+      {
+        act: [{ aseDetected: true }],
+        request: { path: '/methods/x', method: 'DELETE' },
+        expect: {
+          ...violation,
+          denyList: [ip('manual', '10.9.9.9'), { type: 'username', value: 'eve', tag: 'abs_generated' }, ip('invalid_method')],
+          attacks: [attack('invalid_method', 'methods')],
+        },
+      },
+    ],
+  ),
+  patterns('is_token_mandatory: a request without a token is blocked and its IP listed (missing_token); the client stays blocked with a token', [
+    { request: { path: '/mandatory/x', headers: { authorization: 'Bearer t-1' } }, expect: { ...fromBackend('b', '/mandatory/x'), denyList: [], events: [] } },
+    {
+      request: { path: '/mandatory/x' },
+      expect: { ...unauthorized, denyList: [ip('missing_token')], events: ['attack:missing_token:true'], attacks: [attack('missing_token', 'mandatory')] },
+    },
+    { request: { path: '/mandatory/x', headers: { authorization: 'Bearer t-1' } }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
   ]),
-  patterns('is_token_mandatory: a request without a token is blocked and its IP listed', [
-    { request: { path: '/mandatory/x', headers: { authorization: 'Bearer t-1' } }, expect: fromBackend('b', '/mandatory/x') },
-    { request: { path: '/mandatory/x' }, expect: { ...unauthorized, denyList: [ip('missing_token')], events: ['attack:missing_token:true'] } },
+  patterns('is_token_mandatory without enable_blocking: the missing token is detected and the IP listed, but the request is served', [
+    {
+      request: { path: '/watch/x' },
+      expect: { ...fromBackend('b', '/watch/x'), denyList: [ip('missing_token')], events: ['attack:missing_token:false'], attacks: [attack('missing_token', 'watch', { blocked: false })] },
+    },
+    { request: { path: '/watch/x', headers: { authorization: 'Bearer t-1' } }, expect: { ...fromBackend('b', '/watch/x'), events: ['blocked:deny_list'] } },
   ]),
 ];
 
 // ------------------------------------------------------------------ decoys, health, gateway mode, failure
 
 const decoyApis = {
+  other: api('/other', { enable_blocking: true, servers: on('o') }),
   shop: api('/shop', {
     enable_blocking: true,
     servers: on('b'),
@@ -388,16 +558,30 @@ const decoyApis = {
 
 const MISC: Scenario[] = [
   {
-    name: 'decoy: a decoy hit deny-lists the client, who is then blocked on the API',
-    backends: { b: 'echo' },
+    name: "decoy: the attacker's path: probe a decoy, get the decoy answer (no backend sees it), then be blocked on the real API and on another API",
+    backends: { b: 'echo', o: 'echo' },
     conf: { enable_ase_detected_attack: true },
     apis: decoyApis,
     steps: [
       { request: { path: '/shop/items' }, expect: fromBackend('b', '/shop/items') },
-      { request: { path: '/shop/admin' }, expect: { ...decoyAnswer, body: '{"admin": true}', denyList: [ip('decoy')], events: ['attack:decoy:false'] } },
+      { request: { path: '/other/x' }, expect: fromBackend('o', '/other/x') },
+      {
+        request: { path: '/shop/admin/users?id=1' },
+        expect: { ...decoyAnswer, body: '{"admin": true}', denyList: [ip('decoy')], events: ['attack:decoy:false'], attacks: [attack('decoy', 'shop', { blocked: false })] },
+      },
       { request: { path: '/shop/items' }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
+      { request: { path: '/other/x' }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
       // A listed client still gets the decoy: the trap never gives itself away.
       { request: { path: '/shop/admin' }, expect: { ...decoyAnswer, body: '{"admin": true}' } },
+    ],
+  },
+  {
+    name: 'decoy: with ASE-detected attacks disabled the decoy still answers, but nobody is listed',
+    backends: { b: 'echo', o: 'echo' },
+    apis: decoyApis,
+    steps: [
+      { request: { path: '/shop/admin' }, expect: { ...decoyAnswer, body: '{"admin": true}', denyList: [], attacks: [attack('decoy', 'shop', { listed: false, blocked: false })] } },
+      { request: { path: '/shop/items' }, expect: { ...fromBackend('b', '/shop/items'), events: [] } },
     ],
   },
   {
@@ -584,4 +768,162 @@ const UPSTREAM: Scenario[] = [
   },
 ];
 
-export const SCENARIOS: readonly Scenario[] = [...MATCHING, ...HOST_APP, ...PATH_ATTACKS, ...LISTS, ...PATTERN, ...MISC, ...XFF, ...UPSTREAM];
+// ------------------------------------------------------------------ flow control, health checks, sticky sessions
+
+/** Two clients behind the trusted proxy 127.0.0.1 (every request comes from there). */
+const XFF_TRUST_LOCAL = { enable_xff: true, xff_trusted_proxies: '127.0.0.1' };
+const clientA = { 'x-forwarded-for': '203.0.113.1' };
+const clientB = { 'x-forwarded-for': '203.0.113.2' };
+
+const tooMany: Expected = {
+  status: 429,
+  reason: 'Too Many Requests',
+  headers: {
+    ...ASE_HEADERS,
+    // Whole seconds to the end of the window, so 1..60 for a minute window.
+    'retry-after': /^([1-9]|[1-5][0-9]|60)$/,
+    ratelimit: /^limit=3, remaining=0, reset=([1-9]|[1-5][0-9]|60)$/,
+    'ratelimit-policy': '3;w=60',
+  },
+  body: 'Error: Too Many Requests',
+  reached: 'nobody',
+  events: ['flow_control:client_spike'],
+};
+const busy = (retryAfter: string | RegExp = '1'): Answer => ({
+  status: 503,
+  reason: 'Service Unavailable',
+  headers: { ...ASE_HEADERS, 'retry-after': retryAfter },
+  body: 'Error: Service Unavailable',
+  reached: 'nobody',
+});
+const ok = (name: string): Answer => ({ status: 200, reached: { backend: name }, headers: { 'x-backend': name } });
+const times = <T>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
+
+const FLOW: Scenario[] = [
+  {
+    name: 'flow: the (N+1)th request of a client within a client_spike_threshold window gets 429 with Retry-After and RateLimit headers; another client passes; only while the firewall is enabled',
+    backends: { b: 'echo' },
+    conf: XFF_TRUST_LOCAL,
+    apis: { f: api('/f', { flow_control: { client_spike_threshold: '3/minute' }, servers: on('b') }) },
+    steps: [
+      { repeat: 3, request: { path: '/f/x', headers: clientA }, expect: { spread: { b: 3 }, status: 200, events: [] } },
+      { request: { path: '/f/x', headers: clientA }, expect: tooMany },
+      { request: { path: '/f/x', headers: clientB }, expect: { ...fromBackend('b', '/f/x'), events: [] } },
+      { act: [{ firewall: false }], request: { path: '/f/x', headers: clientA }, expect: { ...fromBackend('b', '/f/x'), events: [] } },
+      { act: [{ firewall: true }], request: { path: '/f/x', headers: clientA }, expect: tooMany },
+    ],
+  },
+  {
+    name: 'flow: a server at its server_connection_quota gets no more than its quota at once; without queueing the rest get 503 with Retry-After; only while the firewall is enabled',
+    backends: { a: 'delayed' },
+    apis: { q: api('/q', { servers: [{ backend: 'a', server_connection_quota: 2 }] }) },
+    steps: [
+      {
+        concurrent: times(3, { path: '/q/x' }),
+        expect: { answers: [ok('a'), ok('a'), busy()], backends: { a: { maxConcurrent: 2 } }, events: ['flow_control:server_busy'] },
+      },
+      { act: [{ firewall: false }], concurrent: times(3, { path: '/q/x' }), expect: { answers: times(3, ok('a')), backends: { a: { maxConcurrent: 3 } }, events: [] } },
+    ],
+  },
+  {
+    name: 'flow: with server_connection_queueing, requests over the quota wait and complete as slots free, never above the quota',
+    backends: { a: 'delayed' },
+    apis: { q: api('/q', { flow_control: { server_connection_queueing: true }, servers: [{ backend: 'a', server_connection_quota: 2 }] }) },
+    steps: [
+      {
+        // Bodies too: a request that waited for its slot is forwarded whole.
+        concurrent: [1, 2, 3, 4].map((n) => ({ method: 'POST', path: `/q/${n}`, headers: { 'content-type': 'text/plain' }, body: `body ${n}` })),
+        expect: {
+          answers: [1, 2, 3, 4].map((n) => ({ ...ok('a'), received: { method: 'POST', url: `/q/${n}`, body: `body ${n}` } })),
+          backends: { a: { maxConcurrent: 2 } },
+          events: [],
+        },
+      },
+    ],
+  },
+  {
+    name: 'flow: the queue is bounded by queue_max_size and queue_max_wait: the rest get 503',
+    backends: { a: 'delayed' },
+    conf: { queue_max_size: 1, queue_max_wait: DELAYED_MS / 5 },
+    apis: { q: api('/q', { flow_control: { server_connection_queueing: true }, servers: [{ backend: 'a', server_connection_quota: 1 }] }) },
+    steps: [
+      {
+        concurrent: times(3, { path: '/q/x' }),
+        // One served; one queued until queue_max_wait; one finds the queue full.
+        expect: { answers: [ok('a'), busy(), busy()], backends: { a: { maxConcurrent: 1 } }, events: ['flow_control:queue_full', 'flow_control:queue_timeout'] },
+      },
+    ],
+  },
+  {
+    name: 'flow: a server over its server_spike_threshold is skipped in favour of another; when every server is over it, 503 with Retry-After',
+    backends: { a: 'echo', b: 'echo' },
+    apis: {
+      s: api('/s', {
+        servers: [
+          { backend: 'a', server_spike_threshold: '1/minute' },
+          { backend: 'b', server_spike_threshold: '2/minute' },
+        ],
+      }),
+    },
+    steps: [
+      { request: { path: '/s/x' }, expect: fromBackend('a', '/s/x') },
+      { request: { path: '/s/x' }, expect: fromBackend('b', '/s/x') },
+      // a's turn, but a is over its rate: b takes it.
+      { request: { path: '/s/x' }, expect: { ...fromBackend('b', '/s/x'), events: [] } },
+      { request: { path: '/s/x' }, expect: { ...busy(/^([1-9]|[1-5][0-9]|60)$/), events: ['flow_control:server_busy'] } },
+    ],
+  },
+  {
+    name: 'flow: with a quota on every server, sequential requests are spread by quota (1 and 2: a third and two thirds)',
+    backends: { a: 'echo', b: 'echo' },
+    apis: {
+      w: api('/w', {
+        servers: [
+          { backend: 'a', server_connection_quota: 1 },
+          { backend: 'b', server_connection_quota: 2 },
+        ],
+      }),
+    },
+    steps: [{ repeat: 12, request: { path: '/w/x' }, expect: { spread: { a: 4, b: 8 }, status: 200 } }],
+  },
+  {
+    name: 'health: a failing server stops receiving traffic after health_retry_count failed checks and receives it again after it recovers',
+    backends: { flaky: 'failing', steady: 'echo' },
+    apis: {
+      h: api('/h', {
+        health_check: true,
+        health_check_interval: 1,
+        health_retry_count: 2,
+        health_url: '/health',
+        servers: on('flaky', 'steady'),
+      }),
+    },
+    steps: [
+      // flaky fails from the start; its first failed check (health checks start with the enforcer) does not take it out.
+      { request: { path: '/h/x' }, expect: { status: 503, body: 'down', reached: { backend: 'flaky' } } },
+      { request: { path: '/h/x' }, expect: fromBackend('steady', '/h/x') },
+      // The second failed check, one interval later, takes it out at once.
+      { waitFor: { event: 'backend_down:flaky', withinMs: 2500 }, expect: { backends: { flaky: { failedProbes: 2 } } } },
+      { repeat: 4, request: { path: '/h/x' }, expect: { spread: { steady: 4 }, status: 200 } },
+      // One good check brings it back.
+      { act: [{ backend: 'flaky', healthy: true }], waitFor: { event: 'backend_up:flaky', withinMs: 2500 } },
+      { repeat: 2, request: { path: '/h/x' }, expect: { spread: { flaky: 1, steady: 1 }, status: 200 } },
+    ],
+  },
+  {
+    name: 'sticky: with cookie_persistence_enabled a client stays on the server that set its session cookie across 20 requests; others still spread; logout ends it',
+    backends: { a: 'session', b: 'session' },
+    apis: { s: api('/s', { cookie: 'sid', cookie_persistence_enabled: true, logout_api_enabled: true, servers: on('a', 'b') }) },
+    steps: [
+      { request: { path: '/s/login' }, expect: { ...fromBackend('a', '/s/login'), headers: { 'x-backend': 'a', 'set-cookie': 'sid=a-1; Path=/' } } },
+      { repeat: 20, request: { path: '/s/x', headers: { cookie: 'sid=a-1' } }, expect: { spread: { a: 20 }, status: 200 } },
+      { repeat: 4, request: { path: '/s/x' }, expect: { spread: { a: 2, b: 2 }, status: 200 } },
+      { request: { path: '/s/x', headers: { cookie: 'x=1; sid=a-1' } }, expect: fromBackend('a', '/s/x') },
+      { request: { path: '/s/logout', headers: { cookie: 'sid=a-1' } }, expect: fromBackend('a', '/s/logout') },
+      // No longer pinned: round-robin, whose turn is b's.
+      { request: { path: '/s/x', headers: { cookie: 'sid=a-1' } }, expect: fromBackend('b', '/s/x') },
+    ],
+  },
+];
+
+export const SCENARIOS: readonly Scenario[] = [...MATCHING, ...HOST_APP, ...PATH_ATTACKS, ...LISTS, ...HOSTILE_INPUT, ...PATTERN, ...MISC, ...XFF, ...UPSTREAM, ...FLOW];

@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import { api, servers } from '../helpers/config';
 import { type Backend, request, startBackend } from '../helpers/http';
 import { startExpressApp } from '../helpers/express-app';
@@ -94,4 +95,37 @@ describe('Express adapter: health checks', () => {
       await Promise.all([flaky.close(), steady.close()]);
     }
   }, 15000);
+});
+
+describe('Express adapter: server quota with queueing', () => {
+  test('a queued request whose client hangs up does not keep the server slot', async () => {
+    const slow = await startBackend('slow', (_req, res) => {
+      setTimeout(() => res.end('done'), 300).unref();
+      return true;
+    });
+    const app = await startExpressApp({
+      conf: { queue_max_wait: 2000 },
+      apis: {
+        q: api('/q', { flow_control: { server_connection_queueing: true }, servers: [{ host: '127.0.0.1', port: slow.port, server_connection_quota: 1 }] }),
+      },
+    });
+    try {
+      const first = request(app.port, { path: '/q/1' });
+      await new Promise((r) => setTimeout(r, 50));
+      // The second request queues behind the first, then its client gives up.
+      const quitter = http.request({ host: '127.0.0.1', port: app.port, path: '/q/2', agent: false });
+      quitter.on('error', () => undefined);
+      quitter.end();
+      await new Promise((r) => setTimeout(r, 30));
+      quitter.destroy();
+      expect((await first).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 50));
+      const third = await request(app.port, { path: '/q/3' });
+      expect(third.status).toBe(200);
+      expect(slow.seen.map((s) => s.url)).toEqual(['/q/1', '/q/3']);
+    } finally {
+      await app.close();
+      await slow.close();
+    }
+  });
 });

@@ -171,3 +171,22 @@ describe('Lists: a change that cannot be persisted is not applied', () => {
     await e.close();
   });
 });
+
+describe('Lists: entries given in code are canonicalised like requests', () => {
+  test('a mixed-case api_key header name and an IPv4-mapped address still match', async () => {
+    const backend = await startBackend('b');
+    const app = await startExpressApp({ apis: { k: api('/k', { enable_blocking: true, apikey_header: 'X-API-Key', servers: servers(backend.port) }) } });
+    try {
+      await app.enforcer.addDeny({ type: 'api_key', name: 'X-API-Key', value: 'k1' });
+      expect((await request(app.port, { path: '/k/x', headers: { 'x-api-key': 'k1' } })).status).toBe(403);
+      await app.enforcer.addDeny({ type: 'ip', value: '::ffff:127.0.0.1' });
+      expect((await request(app.port, { path: '/k/x' })).status).toBe(403);
+      expect(await app.enforcer.removeDeny({ type: 'ip', value: '::ffff:127.0.0.1' })).toBe(true);
+      expect((await request(app.port, { path: '/k/x' })).status).toBe(200);
+      await expect(app.enforcer.addDeny({ type: 'ip', value: 'not-an-ip' })).rejects.toMatchObject({ code: 'ERR_ASE_LIST_ENTRY' });
+    } finally {
+      await app.close();
+      await backend.close();
+    }
+  });
+});

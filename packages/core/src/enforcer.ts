@@ -17,13 +17,13 @@ import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
 import { type ClientIdentifiers, extractIdentifiers } from './identity/identifiers';
 import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
-import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry } from './lists/entries';
+import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
 import { loadListsFile, serializeLists } from './lists/list-file';
 import { ApiMatcher } from './match/api-matcher';
 import { SerialWriter, writeFileAtomic } from './persistence/atomic-file';
 import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
-import { rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
+import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
 import { TrustedProxies, canonicalIp, resolveClientIp } from './request/client-ip';
 import { parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
@@ -171,8 +171,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   /**
    * Decides what happens to one request. Stages 0–6 are synchronous (every table they consult is in
-   * memory); only APIs with flow control (client rate, server quota or spike) return a Promise, for
-   * the rate-limiter store and the server queue. Adapters handle both (see `settleDecision`).
+   * memory); a Promise comes back only for a client rate limit kept in a shared store (the default
+   * in-process counters answer at once) and for server quotas or spike rates (the scheduler's
+   * queue). Adapters handle both (see `settleDecision`).
    * Stage order: normalise → match → decoy → allow list → deny list → pattern → token → client flow
    * control → route.
    */
@@ -224,13 +225,18 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const rt = this.apis.get(api.id)!;
     const limiter = this.firewall ? rt.clientLimiter : undefined;
     if (limiter) {
-      return limiter.consume(req.ip).then((r) => {
-        if (r.ok) return this.route(rt, req);
-        this.emit('flow_control', { kind: 'client_spike', api: api.id, ip: req.ip });
-        return this.respond('rate_limited', api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
-      });
+      // In-process counters answer at once; only a shared store costs a Promise.
+      if (limiter.consumeSync) return this.afterClientLimit(rt, req, limiter, limiter.consumeSync(req.ip));
+      return limiter.consume(req.ip).then((r) => this.afterClientLimit(rt, req, limiter, r));
     }
     return this.route(rt, req);
+  }
+
+  /** Stage 7's outcome: route, or 429 with the rate-limit headers. */
+  private afterClientLimit(rt: ApiRuntime, req: EnforcerRequest, limiter: RateLimiter, r: LimitResult): Decision | Promise<Decision> {
+    if (r.ok) return this.route(rt, req);
+    this.emit('flow_control', { kind: 'client_spike', api: rt.api.id, ip: req.ip });
+    return this.respond('rate_limited', rt.api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
   }
 
   /** Stages 4–6 for a client that is not allow-listed; undefined when the request may go on. */
@@ -291,6 +297,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     }
     const { sticky } = rt;
     const { stickyKey, release } = decision;
+    if (res.destroyed || req.socket.destroyed) {
+      // The client left while the request waited for a server slot: 'close' has already fired,
+      // so the slot would never come back. Give it back now and send nothing.
+      release?.();
+      return;
+    }
     if (release) res.once('close', release);
     const logout = sticky && stickyKey !== undefined && rt.api.meta.logout_api_enabled && decision.request.matchPath.endsWith('/logout');
     if (logout) res.once('close', () => sticky.delete(stickyKey));
@@ -335,6 +347,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   }
 
   private tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, d: Extract<Decision, { action: 'proxy' }>): void {
+    if (socket.destroyed) {
+      d.release?.(); // the client left while waiting for a slot
+      return;
+    }
     const rt = this.apis.get(d.api.id);
     if (!rt || d.api.meta.protocol !== 'ws') {
       // Only `protocol: ws` APIs carry WebSockets; an upgrade elsewhere is not a request they serve.
@@ -432,13 +448,15 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   // ---------------------------------------------------------------- lists (in-process API)
 
   /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
-  async addDeny(entry: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
+  async addDeny(input: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
+    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const added = this.denyList.add(entry, tag);
     if (added) await this.persistOrUndo(() => this.denyList.remove(entry));
     return added;
   }
 
-  async removeDeny(entry: ListEntry): Promise<boolean> {
+  async removeDeny(input: ListEntry): Promise<boolean> {
+    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const was = this.denyList.get(entry.type, entry.value, entry.name);
     const removed = this.denyList.remove(entry);
     if (removed && was) await this.persistOrUndo(() => this.denyList.add(entry, was.tag));
@@ -452,13 +470,15 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return n;
   }
 
-  async addAllow(entry: ListEntry): Promise<boolean> {
+  async addAllow(input: ListEntry): Promise<boolean> {
+    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const added = this.allowList.add(entry, 'manual');
     if (added) await this.persistOrUndo(() => this.allowList.remove(entry));
     return added;
   }
 
-  async removeAllow(entry: ListEntry): Promise<boolean> {
+  async removeAllow(input: ListEntry): Promise<boolean> {
+    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const removed = this.allowList.remove(entry);
     if (removed) await this.persistOrUndo(() => this.allowList.add(entry, 'manual'));
     return removed;

@@ -34,6 +34,11 @@ export type LimitResult =
 export interface RateLimiter {
   /** Takes `points` (default 1) from `key`'s budget in the current window. Never rejects. */
   consume(key: string, points?: number): Promise<LimitResult>;
+  /**
+   * The same, answered at once: present only when the counters are in this process (the default
+   * store), so the request path needs no Promise for them. Stores over the network lack it.
+   */
+  consumeSync?(key: string, points?: number): LimitResult;
   /** Points per window (the `N` of `N/second`). */
   readonly limit: number;
   /** Window length in seconds (1, 60 or 3600). */
@@ -79,7 +84,11 @@ export interface StoreLimiterOptions {
  */
 export type RateLimiterStoreFactory = (opts: StoreLimiterOptions) => StoreLimiter;
 
-/** Counters in process memory (RLF `RateLimiterMemory`; its per-key expiry timers are unref'd). */
+/**
+ * Counters in process memory. {@link createRateLimiter} with this factory (the default) builds a
+ * {@link MemoryWindowLimiter}, which answers synchronously; the factory itself (RLF
+ * `RateLimiterMemory`) remains for callers that want an RLF store, e.g. as Redis insurance.
+ */
 export const memoryStore: RateLimiterStoreFactory = (opts) => new RateLimiterMemory(opts);
 
 export interface RateLimiterOptions {
@@ -154,10 +163,65 @@ class FlexibleLimiter implements RateLimiter {
   }
 }
 
+interface Window {
+  consumed: number;
+  expiresAt: number;
+}
+
+/**
+ * The in-process store, synchronous: RLF `RateLimiterMemory`'s fixed window per key (it starts with
+ * the key's first request and lasts `windowSeconds`; points consumed past the limit are refused
+ * until it ends), without its Promise and per-key timer on every request. Expired windows are
+ * dropped lazily, in one sweep per window length. This is what keeps a client rate limit cheap on
+ * the request path (docs/performance.md).
+ */
+export class MemoryWindowLimiter implements RateLimiter {
+  readonly limit: number;
+  readonly windowSeconds: number;
+  private readonly windowMs: number;
+  private readonly windows = new Map<string, Window>();
+  private nextSweep = 0;
+
+  constructor(rate: Rate) {
+    this.limit = rate.points;
+    this.windowSeconds = rate.windowSeconds;
+    this.windowMs = rate.windowSeconds * 1000;
+  }
+
+  consumeSync(key: string, points = 1): LimitResult {
+    const now = Date.now();
+    if (now >= this.nextSweep) this.sweep(now);
+    let w = this.windows.get(key);
+    if (w === undefined || w.expiresAt <= now) {
+      w = { consumed: 0, expiresAt: now + this.windowMs };
+      this.windows.set(key, w);
+    }
+    w.consumed += points;
+    const left = w.expiresAt - now;
+    if (w.consumed > this.limit) return { ok: false, remaining: 0, retryAfterMs: left, resetMs: left };
+    return { ok: true, remaining: this.limit - w.consumed, resetMs: left };
+  }
+
+  consume(key: string, points = 1): Promise<LimitResult> {
+    return Promise.resolve(this.consumeSync(key, points));
+  }
+
+  /** Keys with a window open (expired ones may linger until the next sweep). */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  private sweep(now: number): void {
+    for (const [key, w] of this.windows) if (w.expiresAt <= now) this.windows.delete(key);
+    this.nextSweep = now + this.windowMs;
+  }
+}
+
 /**
  * A limiter of `rate.points` per `rate.windowSeconds` (fixed window per key), or undefined when the
  * rate is off (`0/...`). Give each rule its own `keyPrefix` (e.g. `client:<api>`, `spike:<api>`) so
- * rules never share counters in a shared store.
+ * rules never share counters in a shared store. With the default store the limiter is a
+ * {@link MemoryWindowLimiter} (synchronous, `consumeSync`); any other store goes through RLF's API.
  */
 export function createRateLimiter(
   rate: Rate,
@@ -166,6 +230,7 @@ export function createRateLimiter(
   opts: RateLimiterOptions = {},
 ): RateLimiter | undefined {
   if (!(rate.points > 0) || !(rate.windowSeconds > 0)) return undefined;
+  if (store === memoryStore) return new MemoryWindowLimiter(rate);
   return new FlexibleLimiter(rate, store({ points: rate.points, duration: rate.windowSeconds, keyPrefix }), opts);
 }
 

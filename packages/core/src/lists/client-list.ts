@@ -1,5 +1,6 @@
 import { listFull } from '../errors';
-import { DENY_TAGS, type DenyTag, type EntryType, type ListEntry, entryKey } from './entries';
+import { DENY_TAGS, ENTRY_TYPES, type DenyTag, type EntryType, type ListEntry, entryKey } from './entries';
+import { PresenceFilter, keyHash } from './presence-filter';
 
 export interface StoredEntry extends ListEntry {
   tag: DenyTag;
@@ -21,12 +22,15 @@ export class ListBudget {
 }
 
 const TAG_INDEX = new Map<DenyTag, number>(DENY_TAGS.map((t, i) => [t, i]));
+const TYPE_INDEX = new Map<EntryType, number>(ENTRY_TYPES.map((t, i) => [t, i]));
 
 /**
  * A deny or allow list with O(1) lookups for the request path. Entries live in one map per type
  * (and per name for cookies and API keys) keyed by the raw value, so a lookup hashes the header
  * value itself and allocates nothing; the stored value is just the tag's index. This keeps a
- * million entries within the memory budget the benchmarks hold us to.
+ * million entries within the memory budget the benchmarks hold us to. A {@link PresenceFilter} in
+ * front of the maps answers the usual case, "not listed", from one small block of bits, so a lookup
+ * costs the same with a million entries as with a thousand (docs/performance.md).
  */
 export class ClientList {
   /** type → name ('' when the type has none) → value → tag index. */
@@ -35,6 +39,8 @@ export class ClientList {
   private readonly evictionOrder = new Set<string>();
   private count = 0;
   private readonly perType = new Map<EntryType, number>();
+  /** Every key in the maps is in the filter (removed keys may linger there until a rebuild). */
+  private filter = new PresenceFilter();
 
   constructor(
     readonly name: 'blacklist' | 'whitelist',
@@ -60,10 +66,12 @@ export class ClientList {
   }
 
   has(type: EntryType, value: string, name?: string): boolean {
+    if (!this.filter.mayContain(keyHash(TYPE_INDEX.get(type)!, name ?? '', value))) return false;
     return this.values(type, name)?.has(value) ?? false;
   }
 
   get(type: EntryType, value: string, name?: string): StoredEntry | undefined {
+    if (!this.filter.mayContain(keyHash(TYPE_INDEX.get(type)!, name ?? '', value))) return undefined;
     const tagIdx = this.values(type, name)?.get(value);
     if (tagIdx === undefined) return undefined;
     const tag = DENY_TAGS[tagIdx]!;
@@ -83,6 +91,8 @@ export class ClientList {
     let values = byName.get(nameKey);
     if (!values) byName.set(nameKey, (values = new Map()));
     values.set(entry.value, TAG_INDEX.get(tag)!);
+    if (this.filter.added >= this.filter.capacity) this.rebuildFilter(this.count + 1);
+    else this.filter.add(keyHash(TYPE_INDEX.get(entry.type)!, nameKey, entry.value));
     if (this.evictable(tag)) this.evictionOrder.add(entryKey(entry.type, entry.value, entry.name));
     this.budget.used += cost;
     this.count++;
@@ -110,7 +120,18 @@ export class ClientList {
         n++;
       }
     }
+    if (n > 0) this.rebuildFilter(this.count);
     return n;
+  }
+
+  /** A filter sized for twice `entries`, holding every key in the maps (amortised O(1) per add). */
+  private rebuildFilter(entries: number): void {
+    const filter = new PresenceFilter(entries * 2);
+    for (const [type, byName] of this.maps) {
+      const kind = TYPE_INDEX.get(type)!;
+      for (const [name, values] of byName) for (const value of values.keys()) filter.add(keyHash(kind, name, value));
+    }
+    this.filter = filter;
   }
 
   list(tag?: DenyTag | 'all'): StoredEntry[] {

@@ -181,8 +181,15 @@ export function isIpOrCidr(entry: string): boolean {
 export class TrustedProxies {
   private readonly list = new BlockList();
   private readonly count: number;
-  /** BlockList.check costs ~2 µs (it builds a SocketAddress); answers are cached, bounded. */
+  /** BlockList.check costs ~2 µs (it builds a SocketAddress); IPv6 answers are cached, bounded. */
   private readonly cache = new Map<string, boolean>();
+  /**
+   * IPv4 lookups never reach BlockList: every client behind a proxy is a new address, so a cache
+   * would thrash. IPv4 networks as (network, mask) pairs of 32-bit integers, and whether an IPv6
+   * network holds all of `::ffff:0:0/96` (then every IPv4 address is trusted, as BlockList says).
+   */
+  private readonly v4: number[] = [];
+  private allV4 = false;
 
   constructor(list: readonly string[]) {
     let n = 0;
@@ -199,6 +206,12 @@ export class TrustedProxies {
       }
       if (p.prefix === undefined) this.list.addAddress(p.ip, p.family);
       else this.list.addSubnet(p.ip, p.prefix, p.family);
+      if (p.family === 'ipv4') {
+        const mask = p.prefix === undefined || p.prefix === 32 ? -1 : p.prefix === 0 ? 0 : ~(-1 >>> p.prefix);
+        this.v4.push(ipv4ToInt(p.ip) & mask, mask);
+      } else if (p.prefix !== undefined && p.prefix <= 96 && coversMappedV4(p.ip, p.prefix)) {
+        this.allV4 = true;
+      }
       n++;
     }
     this.count = n;
@@ -217,6 +230,13 @@ export class TrustedProxies {
   /** `has` for an address already in canonical form. */
   hasCanonical(ip: string): boolean {
     if (this.count === 0 || ip.length === 0) return false;
+    if (ip.indexOf(':') < 0) {
+      if (this.allV4) return true;
+      const v = ipv4ToInt(ip);
+      const nets = this.v4;
+      for (let i = 0; i < nets.length; i += 2) if ((v & nets[i + 1]!) === nets[i]) return true;
+      return false;
+    }
     const hit = this.cache.get(ip);
     if (hit !== undefined) return hit;
     const yes = this.list.check(ip, familyOf(ip));
@@ -224,6 +244,33 @@ export class TrustedProxies {
     this.cache.set(ip, yes);
     return yes;
   }
+}
+
+/** A canonical dotted quad → its 32-bit value (as a signed int, for bitwise comparison). */
+function ipv4ToInt(ip: string): number {
+  let v = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) {
+      v = (v << 8) | octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 0x30);
+  }
+  return (v << 8) | octet;
+}
+
+/** Whether the IPv6 network `ip/prefix` (prefix ≤ 96) contains `::ffff:0:0/96`. */
+function coversMappedV4(ip: string, prefix: number): boolean {
+  const g = ipv6Groups(ip);
+  if (!g) return false;
+  const mapped = [0, 0, 0, 0, 0, 0xffff];
+  for (let bit = 0; bit < prefix; bit++) {
+    const group = bit >> 4;
+    const shift = 15 - (bit & 15);
+    if ((((g[group] ?? 0) >> shift) & 1) !== (((mapped[group] ?? 0) >> shift) & 1)) return false;
+  }
+  return true;
 }
 
 export interface ClientIpOptions {
