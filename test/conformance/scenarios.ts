@@ -393,11 +393,14 @@ const HOSTILE_INPUT: Scenario[] = [
     ...withHeader('/id/x', 'cookie', ['sid', 'sid=', '=evil', ';;;', 'sid="evil', 'sid=ok; sid=evil', 'SID=evil', 'xsid=evil', 'a=%zz; sid=ok'], served('/id/x')),
     { request: { path: '/id/x', raw: true, headers: { cookie: '' } }, expect: served('/id/x') },
   ]),
-  hostileInput('repeated query keys: the first value is the API key, decoded', [
+  hostileInput('repeated query keys: the first non-empty value is the API key, decoded; a deny-listed key in any repeat is refused', [
     { act: [{ deny: { type: 'api_key', name: 'key', value: 'bad' } }], request: { path: '/id/x?key=bad&key=good' }, expect: refused },
     { request: { path: '/id/x?key=%62ad' }, expect: refused },
     { request: { path: '/id/x?x=1&key=bad' }, expect: refused },
-    ...['/id/x?key=good&key=bad', '/id/x?keys=bad', '/id/x?key=bad%'].map((path): Step => ({ request: { path }, expect: served(path) })),
+    // Backends disagree on which repeat counts, so every repeat is checked against the deny list.
+    { request: { path: '/id/x?key=good&key=bad' }, expect: refused },
+    { request: { path: '/id/x?key=&key=bad' }, expect: refused },
+    ...['/id/x?keys=bad', '/id/x?key=bad%'].map((path): Step => ({ request: { path }, expect: served(path) })),
   ]),
 ];
 

@@ -421,9 +421,19 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       list.get('ip', ids.ip) ??
       (ids.token !== undefined ? list.get('token', ids.token) : undefined) ??
       (ids.apiKey ? list.get('api_key', ids.apiKey.value, ids.apiKey.name) : undefined) ??
+      // Extra values only ever count against a client: on the allow list they would be a way in.
+      (list === this.denyList && ids.otherApiKeys && ids.apiKey ? this.firstListedKey(list, ids.apiKey.name, ids.otherApiKeys) : undefined) ??
       (ids.cookie ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
       (ids.username !== undefined ? list.get('username', ids.username) : undefined)
     );
+  }
+
+  private firstListedKey(list: ClientList, name: string, values: string[]): StoredEntry | undefined {
+    for (const v of values) {
+      const e = list.get('api_key', v, name);
+      if (e) return e;
+    }
+    return undefined;
   }
 
   private recordDecoy(api: CompiledApi, req: EnforcerRequest): void {

@@ -1,5 +1,5 @@
 import type { CompiledApi } from '../api/compiled-api';
-import { getQueryParam, parseCookies } from '../request/cookies';
+import { getCookie, getQueryParam, getQueryParams, parseCookies } from '../request/cookies';
 import type { EnforcerRequest } from '../types';
 import { claimString, decodeJwtPayload } from './jwt';
 
@@ -8,6 +8,8 @@ export interface ClientIdentifiers {
   ip: string;
   token?: string;
   apiKey?: { name: string; value: string };
+  /** Further values of a repeated API-key query parameter; deny-list checks look at them too. */
+  otherApiKeys?: string[];
   cookie?: { name: string; value: string };
   username?: string;
   /** From `jwt.clientid`; recorded in events and logs, not matched against lists. */
@@ -64,14 +66,21 @@ export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): Clie
   }
   if (id.apikeyQs) {
     const v = getQueryParam(req.query, id.apikeyQs);
-    if (v) ids.apiKey = { name: id.apikeyQs.toLowerCase(), value: v };
+    if (v !== undefined) {
+      // `?key=a&key=b`: the first value identifies the client, but a backend may read another one.
+      const all = getQueryParams(req.query, id.apikeyQs).filter((x) => x !== '');
+      const first = all[0];
+      if (first !== undefined) ids.apiKey = { name: id.apikeyQs.toLowerCase(), value: first };
+      if (all.length > 1) ids.otherApiKeys = all.slice(1);
+    }
   }
   if (!ids.apiKey && id.apikeyHeader) {
     const v = header(req, id.apikeyHeader);
     if (v) ids.apiKey = { name: id.apikeyHeader, value: v };
   }
   if (id.cookie) {
-    const v = cookies().get(id.cookie);
+    // One cookie wanted: scan for it rather than parse them all (the same answer).
+    const v = parsed ? parsed.get(id.cookie) : getCookie(req.headers['cookie'], id.cookie);
     if (v) ids.cookie = { name: id.cookie, value: v };
   }
   if (id.jwt) {

@@ -69,6 +69,46 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
 }
 
 /**
+ * `parseCookies(header).get(name)` without building the map: the value of the first cookie called
+ * `name`, found by one scan (the identity stage reads one cookie per request). Same bounds and rules;
+ * past {@link MAX_COOKIES} pairs it defers to {@link parseCookies}, so the answer is always the same.
+ */
+export function getCookie(header: string | string[] | undefined, name: string): string | undefined {
+  if (header === undefined || name.length === 0) return undefined;
+  if (Array.isArray(header) || header.length > MAX_COOKIE_HEADER) return parseCookies(header).get(name);
+  const s = header;
+  const len = s.length;
+  let pairs = 0;
+  let i = 0;
+  while (i < len) {
+    let end = s.indexOf(';', i);
+    if (end < 0) end = len;
+    const eq = s.indexOf('=', i);
+    if (eq >= 0 && eq < end) {
+      let ns = i;
+      let ne = eq;
+      while (ns < ne && isOws(s.charCodeAt(ns))) ns++;
+      while (ne > ns && isOws(s.charCodeAt(ne - 1))) ne--;
+      let vs = eq + 1;
+      let ve = end;
+      while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
+      while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
+      if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
+        vs++;
+        ve--;
+      }
+      if (ne > ns && ve > vs) {
+        // Fewer than MAX_COOKIES pairs so far: the map would still be taking this one.
+        if (ne - ns === name.length && s.startsWith(name, ns)) return s.slice(vs, ve);
+        if (++pairs >= MAX_COOKIES) return parseCookies(header).get(name);
+      }
+    }
+    i = end + 1;
+  }
+  return undefined;
+}
+
+/**
  * Decodes one form-urlencoded component: `+` is a space, valid `%XX` escapes are bytes, everything is
  * then read as UTF-8 (invalid sequences → U+FFFD); malformed escapes stay as written. Never throws.
  */
@@ -123,4 +163,27 @@ export function getQueryParam(query: string, name: string): string | undefined {
     i = end + 1;
   }
   return undefined;
+}
+
+/**
+ * Every value of a repeated query parameter (at most `max`), in order. Backends disagree on which
+ * one counts (first, last, all), so deny-list checks look at each of them.
+ */
+export function getQueryParams(query: string, name: string, max = 8): string[] {
+  const out: string[] = [];
+  const len = query.length;
+  let i = query.charCodeAt(0) === 0x3f ? 1 : 0;
+  while (i < len && out.length < max) {
+    let end = query.indexOf('&', i);
+    if (end < 0) end = len;
+    if (end > i) {
+      const eq = query.indexOf('=', i);
+      const keyEnd = eq >= 0 && eq < end ? eq : end;
+      if (decodeFormComponent(query.slice(i, keyEnd)) === name) {
+        out.push(keyEnd === end ? '' : decodeFormComponent(query.slice(keyEnd + 1, end)));
+      }
+    }
+    i = end + 1;
+  }
+  return out;
 }
