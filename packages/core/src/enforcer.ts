@@ -30,6 +30,7 @@ import { normalizeTarget } from './request/normalize-path';
 import { parseCookies } from './request/cookies';
 import { readSetCookie } from './upstream/sticky-sessions';
 import { mapToInternal } from './upstream/path-mapping';
+import { BackendAgents } from './upstream/agents';
 import type { ServerPool } from './upstream/server-pool';
 import { ApiRuntime } from './api/api-runtime';
 import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondReason, ResponseSpec } from './types';
@@ -121,6 +122,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private matcher = new ApiMatcher([]);
   private readonly trusted: TrustedProxies;
   private readonly ca: Buffer | undefined;
+  /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
+  private readonly agents: BackendAgents;
   private readonly listWriter: SerialWriter | undefined;
   private accessLog: AccessLog | undefined;
   private firewall: boolean;
@@ -144,6 +147,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.aseDetected = conf.enable_ase_detected_attack;
     this.trusted = new TrustedProxies(conf.xff_trusted_proxies);
     this.ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
+    this.agents = new BackendAgents(this.ca);
 
     const budget = new ListBudget(conf.attack_list_memory);
     this.denyList = new ClientList('blacklist', budget, (tag) => ASE_DETECTED_TAGS.has(tag));
@@ -585,6 +589,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const rt = new ApiRuntime(api, {
       conf: this.conf,
       ca: this.ca,
+      agents: this.agents,
       onServerDown: (apiId, u, error) => this.emit('backend_down', { api: apiId, server: u.id, error }),
       onHealthChange: (apiId, u, healthy) => this.emit(healthy ? 'backend_up' : 'backend_down', { api: apiId, server: u.id, error: healthy ? '' : 'health_check' }),
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
@@ -787,6 +792,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const rt of this.apis.values()) rt.close();
+    this.agents.destroy();
     await this.listWriter?.flush();
     await this.accessLog?.close();
   }

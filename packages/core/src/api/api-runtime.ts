@@ -3,6 +3,7 @@ import type { AseConf } from '../config/types';
 import { parseDuration, parseRate, parseSize } from '../config/units';
 import { ByteMeter } from '../flow/byte-meter';
 import { type RateLimiter, createRateLimiter } from '../flow/rate-limit';
+import type { BackendAgents } from '../upstream/agents';
 import { Forwarder } from '../upstream/forwarder';
 import { HealthChecker } from '../upstream/health-check';
 import { ServerScheduler, type SchedulerServer } from '../upstream/scheduler';
@@ -15,6 +16,8 @@ import type { CompiledApi } from './compiled-api';
 export interface ApiRuntimeDeps {
   conf: AseConf;
   ca: Buffer | undefined;
+  /** Keep-alive pools shared by the enforcer's APIs; each forwarder has its own when absent. */
+  agents?: BackendAgents | undefined;
   onServerDown(api: string, server: Upstream, error: string): void;
   onHealthChange(api: string, server: Upstream, healthy: boolean): void;
   writeResponse(res: ServerResponse, spec: ResponseSpec): void;
@@ -55,6 +58,7 @@ export class ApiRuntime {
             timeoutMs: deps.conf.backend_timeout,
             ca: deps.ca,
             keepForwardedFor: deps.conf.enable_xff,
+            agent: deps.agents?.get(m.server_ssl),
             onServerDown: (u, error) => deps.onServerDown(api.id, u, error),
             writeResponse: deps.writeResponse,
           })

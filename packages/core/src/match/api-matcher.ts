@@ -13,21 +13,24 @@ export type MatchResult =
  * per host group (a url has at most six segments), whatever the number of APIs.
  */
 export class ApiMatcher {
-  private readonly byHost = new Map<string, Map<string, CompiledApi>>();
-  private readonly wildcard = new Map<string, CompiledApi>();
+  private readonly byHost = new Map<string, Group>();
+  private readonly wildcard: Group = { urls: new Map(), depth: 0 };
 
   constructor(apis: Iterable<CompiledApi>) {
     for (const api of apis) {
       const group = api.hostname === '*' ? this.wildcard : this.groupFor(api.hostname);
       // Two APIs with the same host and url: the first loaded (ordered by id) wins, deterministically.
-      if (!group.has(api.matchUrl)) group.set(api.matchUrl, api);
+      if (!group.urls.has(api.matchUrl)) {
+        group.urls.set(api.matchUrl, api);
+        group.depth = Math.max(group.depth, segmentCount(api.matchUrl));
+      }
     }
   }
 
-  private groupFor(host: string): Map<string, CompiledApi> {
+  private groupFor(host: string): Group {
     let g = this.byHost.get(host);
     if (!g) {
-      g = new Map();
+      g = { urls: new Map(), depth: 0 };
       this.byHost.set(host, g);
     }
     return g;
@@ -39,7 +42,7 @@ export class ApiMatcher {
       const api = longestPrefix(exact, matchPath);
       if (api) return { kind: 'api', api };
     }
-    if (this.wildcard.size > 0) {
+    if (this.wildcard.urls.size > 0) {
       const api = longestPrefix(this.wildcard, matchPath);
       if (api) return { kind: 'api', api };
       return { kind: 'no_api' };
@@ -48,11 +51,20 @@ export class ApiMatcher {
   }
 }
 
-/** Probes `/a/b/c`, `/a/b`, `/a`, `/` in turn: prefixes only ever end on a segment boundary. */
-function longestPrefix(group: Map<string, CompiledApi>, path: string): CompiledApi | undefined {
-  let candidate = firstSegments(path, MAX_URL_SEGMENTS);
+/** The APIs of one host (or of `*`) by matching url, and the most segments any of those urls has. */
+interface Group {
+  urls: Map<string, CompiledApi>;
+  depth: number;
+}
+
+/**
+ * Probes `/a/b/c`, `/a/b`, `/a`, `/` in turn: prefixes only ever end on a segment boundary, and
+ * none is longer than the group's deepest url (a longer one can never be a key).
+ */
+function longestPrefix(group: Group, path: string): CompiledApi | undefined {
+  let candidate = group.depth === 0 ? '/' : firstSegments(path, group.depth);
   for (;;) {
-    const api = group.get(candidate);
+    const api = group.urls.get(candidate);
     if (api) return api;
     if (candidate === '/') return undefined;
     const cut = candidate.lastIndexOf('/');
@@ -68,6 +80,14 @@ export function isUnder(path: string, prefix: string): boolean {
 
 /** An API `url` has at most six segments, so deeper parts of a path can never decide a match. */
 export const MAX_URL_SEGMENTS = 6;
+
+/** Segments of a matching url: `/` has none, `/a/b` two. */
+function segmentCount(matchUrl: string): number {
+  if (matchUrl === '/') return 0;
+  let n = 0;
+  for (let i = 0; i < matchUrl.length; i++) if (matchUrl.charCodeAt(i) === 47) n++;
+  return n;
+}
 
 function firstSegments(path: string, n: number): string {
   let seen = 0;

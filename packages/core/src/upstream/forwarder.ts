@@ -24,6 +24,13 @@ export interface ForwardJob {
 
 export type ForwardOutcome = { ok: true; upstream: Upstream; status: number } | { ok: false; upstream: Upstream; status: number; error: string };
 
+/**
+ * The exchange rides on the request object itself. A WeakMap keyed by request cost ~15 µs per
+ * request under load (its ephemeron table grows and rehashes between collections; docs/performance.md).
+ */
+const EXCHANGE = Symbol('ase.exchange');
+type WithExchange = IncomingMessage & { [EXCHANGE]?: Exchange };
+
 interface Exchange extends ForwardJob {
   attempts: number;
   timedOut: boolean;
@@ -39,6 +46,8 @@ export interface ForwarderOptions {
   ca?: Buffer | undefined;
   /** When true, the client's own X-Forwarded-For chain is passed on (enable_xff); else it is replaced. */
   keepForwardedFor: boolean;
+  /** Keep-alive pool shared with other APIs (the enforcer's `BackendAgents`); without it the forwarder has its own. */
+  agent?: http.Agent | undefined;
   onServerDown?: (u: Upstream, error: string) => void;
   writeResponse: (res: ServerResponse, spec: ResponseSpec) => void;
 }
@@ -49,15 +58,16 @@ export interface ForwarderOptions {
  * request) and one retry on another server after a connection error.
  */
 export class Forwarder {
-  private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
   private readonly agent: http.Agent;
+  private readonly ownAgent: boolean;
   private readonly proxy: RequestHandler<IncomingMessage, ServerResponse>;
 
   constructor(private readonly opts: ForwarderOptions) {
     const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
-    this.agent = opts.pool.ssl
-      ? new https.Agent({ ...agentOpts, ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: true })
-      : new http.Agent(agentOpts);
+    this.ownAgent = opts.agent === undefined;
+    this.agent =
+      opts.agent ??
+      (opts.pool.ssl ? new https.Agent({ ...agentOpts, ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: true }) : new http.Agent(agentOpts));
 
     this.proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
       // `target` is only a placeholder: `router` picks the server of each exchange.
@@ -81,24 +91,26 @@ export class Forwarder {
   }
 
   forward(req: IncomingMessage, res: ServerResponse, job: ForwardJob): void {
-    this.exchanges.set(req, { ...job, attempts: 1, timedOut: false, current: job.upstream, done: false });
+    (req as WithExchange)[EXCHANGE] = { ...job, attempts: 1, timedOut: false, current: job.upstream, done: false };
     void this.proxy(req, res, (err?: unknown) => {
       // Only reached when router/pathRewrite throw, which they do not; answer rather than hang.
       this.onError((err ?? new Error('proxy failed')) as NodeJS.ErrnoException, req, res);
     });
   }
 
+  /** Closes the forwarder's own pool; a shared pool belongs to its owner. */
   close(): void {
-    this.agent.destroy();
+    if (this.ownAgent) this.agent.destroy();
   }
 
-  /** Drops idle keep-alive sockets only; exchanges in flight finish on theirs. */
+  /** Drops idle keep-alive sockets only (of its own pool); exchanges in flight finish on theirs. */
   closeIdle(): void {
+    if (!this.ownAgent) return;
     for (const sockets of Object.values(this.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   }
 
   private exchange(req: IncomingMessage): Exchange {
-    const ex = this.exchanges.get(req);
+    const ex = (req as WithExchange)[EXCHANGE];
     if (!ex) throw new Error('request was not prepared by the enforcer');
     return ex;
   }
@@ -126,7 +138,7 @@ export class Forwarder {
   }
 
   private onError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse | Socket): void {
-    const ex = this.exchanges.get(req);
+    const ex = (req as WithExchange)[EXCHANGE];
     if (!ex || !('writeHead' in res)) {
       if (!('writeHead' in res)) res.destroy();
       return;

@@ -1,0 +1,343 @@
+'use strict';
+// Runs every benchmark and prints one table with the targets' verdicts (docs/performance.md).
+//
+//   node bench/run.js [--quick]          (from the repository root: `pnpm run bench` builds first)
+//
+// Each HTTP server under test runs in its own process pinned to core 1; the load generator
+// (autocannon, lib/load.js) and the backend (lib/backend.js) run in their own processes pinned to
+// core 0. Baseline and ASE servers are up together and measured in alternating rounds (A B A B ...)
+// so that drift hits both; each cell is the median of the rounds, each ratio the median of the
+// per-round ratios. The core and scale benchmarks run alone, in child processes pinned to core 1.
+// Environment: BENCH_ROUNDS (5), BENCH_DURATION seconds per round (3), BENCH_WARMUP seconds (2),
+// BENCH_CONNECTIONS (50). Results also go to bench/results/latest.{json,md}.
+const { fork, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { passingHttpRequests, blockedHttpRequests, DENY_ENTRIES, API_COUNT, CLIENT_RATE } = require('./lib/policy');
+
+const QUICK = process.argv.includes('--quick');
+// `--only=koa,fastify` limits the HTTP scenarios to those frameworks; `--http-only` skips core and scale.
+const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7).split(',').filter(Boolean);
+const HTTP_ONLY = process.argv.includes('--http-only');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
+const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 1 : 3));
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 2));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+const SERVER_CORE = 1;
+const LOAD_CORE = 0;
+
+const TARGET = { pass: 0.9, blocked: 0.9, coreRate: 300_000, coreP99: 20, scaleMB: 250, scaleRatio: 1.1, redis: 0.7 };
+
+const children = new Set();
+let canPin = os.availableParallelism?.() >= 2 || os.cpus().length >= 2;
+
+function pin(pid, core) {
+  if (!canPin) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  } catch {
+    canPin = false;
+    log('taskset is not available: processes are not pinned to cores');
+  }
+}
+
+function log(msg) {
+  process.stderr.write(`${msg}\n`);
+}
+
+/** Forks `file`, waits for its `{ready}` message, pins it. */
+function start(file, args, core, { execArgv = [] } = {}) {
+  const child = fork(path.join(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => {
+      pin(child.pid, core);
+      resolve({ child, port: m.port });
+    });
+    child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code} before it was ready`)));
+  });
+}
+
+function stop(proc) {
+  if (!proc) return;
+  proc.child.removeAllListeners('exit');
+  proc.child.kill('SIGTERM');
+  children.delete(proc.child);
+}
+
+/** Runs a script to completion in a child pinned to `core`; its stdout is one JSON line. */
+function runJson(file, core, execArgv = []) {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, file), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv });
+    children.add(child);
+    pin(child.pid, core);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) return reject(new Error(`${file} exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch (err) {
+        reject(new Error(`${file}: no JSON result (${err.message})`));
+      }
+    });
+  });
+}
+
+let jobId = 0;
+function load(loader, port, requests, duration) {
+  const id = ++jobId;
+  return new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m.id !== id) return;
+      loader.child.off('message', onMessage);
+      if (m.error) reject(new Error(m.error));
+      else resolve(m.result);
+    };
+    loader.child.on('message', onMessage);
+    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration, requests });
+  });
+}
+
+function served(backend) {
+  return new Promise((resolve) => {
+    backend.child.once('message', (m) => resolve(m.served));
+    backend.child.send({ cmd: 'served' });
+  });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Every response must have the expected status, with no socket errors or timeouts. */
+function checkRound(label, r, status) {
+  const codes = Object.keys(r.codes);
+  if (r.errors || r.timeouts || codes.length !== 1 || codes[0] !== String(status)) {
+    throw new Error(`${label}: expected only ${status} answers, got ${JSON.stringify(r.codes)} (errors ${r.errors}, timeouts ${r.timeouts})`);
+  }
+}
+
+/**
+ * One comparison: the servers of `variants` ({kind, status}: the baselines first, ASE last) are all
+ * started and warmed, then loaded in turn, round after round; every answer must have its status.
+ */
+async function compare({ framework, variants, requests, loader, backend, checkBackend }) {
+  const servers = [];
+  try {
+    for (const v of variants) servers.push({ ...v, proc: await start('lib/servers.js', [framework, v.kind, String(backend.port)], SERVER_CORE) });
+    for (const s of servers) checkRound(`${framework} ${s.kind} warm-up`, await load(loader, s.proc.port, requests, WARMUP), s.status);
+    const rounds = servers.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < servers.length; i++) {
+        const before = checkBackend ? await served(backend) : 0;
+        const res = await load(loader, servers[i].proc.port, requests, DURATION);
+        checkRound(`${framework} ${servers[i].kind} round ${r + 1}`, res, servers[i].status);
+        if (checkBackend) {
+          const hops = (await served(backend)) - before;
+          if (hops < res.requests) throw new Error(`${framework} ${servers[i].kind}: ${res.requests} answers but the backend served ${hops}`);
+        }
+        rounds[i].push(res);
+      }
+    }
+    return servers.map((s, i) => ({ kind: s.kind, rounds: rounds[i] }));
+  } finally {
+    for (const s of servers) stop(s.proc);
+  }
+}
+
+/** Median req/s of a variant, and the median of per-round ratios against another. */
+function summarise(variant, baseline) {
+  const rps = median(variant.rounds.map((r) => r.rps));
+  const p99 = median(variant.rounds.map((r) => r.p99ms));
+  if (!baseline) return { rps, p99 };
+  const ratio = median(variant.rounds.map((r, i) => r.rps / baseline.rounds[i].rps));
+  return { rps, p99, ratio };
+}
+
+const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+const fmtRatio = (r) => `${r.toFixed(2)}×`;
+function verdictAtLeast(value, target) {
+  return value >= target ? 'met' : `MISSED by ${(((target - value) / target) * 100).toFixed(0)} %`;
+}
+function verdictAtMost(value, target) {
+  return value <= target ? 'met' : `MISSED by ${(((value - target) / target) * 100).toFixed(0)} %`;
+}
+
+async function main() {
+  const t0 = Date.now();
+  const distIndex = path.join(__dirname, '..', 'packages', 'core', 'dist', 'index.js');
+  if (!fs.existsSync(distIndex)) throw new Error('packages are not built: run `pnpm run build` first (or `pnpm run bench`)');
+  pin(process.pid, LOAD_CORE);
+
+  const rows = [];
+  const details = {};
+  const backend = await start('lib/backend.js', [], LOAD_CORE);
+  const loader = await start('lib/load.js', [], LOAD_CORE);
+  const passReqs = passingHttpRequests();
+  const blockReqs = blockedHttpRequests();
+  const frameworks = [
+    { name: 'express', label: 'Express', pass: ['proxy', 'ase'] },
+    { name: 'koa', label: 'Koa', pass: ['proxy', 'ase'] },
+    { name: 'fastify', label: 'Fastify', pass: ['proxy', 'fastify-proxy', 'ase'] },
+  ].filter((fw) => ONLY.length === 0 || ONLY.includes(fw.name));
+  try {
+    for (const fw of frameworks) {
+      log(`${fw.label}: passing traffic, ${fw.pass.join(' vs ')} (${ROUNDS} rounds × ${DURATION} s)`);
+      const variants = fw.pass.map((kind) => ({ kind, status: 200 }));
+      const pass = await compare({ framework: fw.name, variants, requests: passReqs, loader, backend, checkBackend: true });
+      const ours = pass[pass.length - 1];
+      details[`${fw.name}-pass`] = pass;
+      for (const base of pass.slice(0, -1)) {
+        const b = summarise(base);
+        const s = summarise(ours, base);
+        const baseName = base.kind === 'proxy' ? 'http-proxy-middleware' : '@fastify/http-proxy';
+        rows.push({
+          scenario: `passing traffic vs proxy only (${baseName})`,
+          framework: fw.label,
+          baseline: `${fmtInt(b.rps)} req/s, p99 ${b.p99} ms`,
+          ours: `${fmtInt(s.rps)} req/s, p99 ${s.p99} ms`,
+          ratio: fmtRatio(s.ratio),
+          target: `≥ ${TARGET.pass.toFixed(2)}×`,
+          verdict: verdictAtLeast(s.ratio, TARGET.pass),
+          value: s.ratio,
+        });
+      }
+
+      log(`${fw.label}: blocked traffic, hello world vs ASE blocking deny-listed clients`);
+      const blocked = await compare({
+        framework: fw.name,
+        variants: [
+          { kind: 'hello', status: 200 },
+          { kind: 'ase-hello', status: 403 },
+        ],
+        requests: blockReqs,
+        loader,
+        backend,
+      });
+      details[`${fw.name}-blocked`] = blocked;
+      const hello = summarise(blocked[0]);
+      const blk = summarise(blocked[1], blocked[0]);
+      rows.push({
+        scenario: 'blocked traffic (deny-listed clients, 403) vs hello world',
+        framework: fw.label,
+        baseline: `${fmtInt(hello.rps)} req/s, p99 ${hello.p99} ms`,
+        ours: `${fmtInt(blk.rps)} req/s, p99 ${blk.p99} ms`,
+        ratio: fmtRatio(blk.ratio),
+        target: `≥ ${TARGET.blocked.toFixed(2)}×`,
+        verdict: verdictAtLeast(blk.ratio, TARGET.blocked),
+        value: blk.ratio,
+      });
+    }
+  } finally {
+    stop(loader);
+    stop(backend);
+  }
+
+  if (!HTTP_ONLY) await coreAndScale(rows, details);
+  report(rows, details, t0);
+}
+
+async function coreAndScale(rows, details) {
+  log('core alone: decisions per second and decision time, no HTTP');
+  const core = await runJson('core.js', SERVER_CORE);
+  details.core = core;
+  rows.push({
+    scenario: 'core alone: decisions per second (one core)',
+    framework: '—',
+    baseline: '—',
+    ours: `${fmtInt(core.decisionsPerSecond)} /s`,
+    ratio: '—',
+    target: `≥ ${fmtInt(TARGET.coreRate)} /s`,
+    verdict: verdictAtLeast(core.decisionsPerSecond, TARGET.coreRate),
+  });
+  rows.push({
+    scenario: 'core alone: decision time p99 (p50)',
+    framework: '—',
+    baseline: '—',
+    ours: `${core.p99us.toFixed(1)} µs (${core.p50us.toFixed(1)} µs)`,
+    ratio: '—',
+    target: `< ${TARGET.coreP99} µs`,
+    verdict: verdictAtMost(core.p99us, TARGET.coreP99 - 1e-9),
+  });
+
+  log('scale: 1 000 000 deny-list entries');
+  const scale = await runJson('scale.js', SERVER_CORE, ['--expose-gc']);
+  details.scale = scale;
+  rows.push({
+    scenario: `scale: 1 000 000 deny entries, extra memory (load from lists.json: ${(scale.loadMs / 1000).toFixed(1)} s)`,
+    framework: '—',
+    baseline: '—',
+    ours: `${scale.extraMB.toFixed(0)} MB`,
+    ratio: '—',
+    target: `< ${TARGET.scaleMB} MB`,
+    verdict: verdictAtMost(scale.extraMB, TARGET.scaleMB),
+  });
+  rows.push({
+    scenario: `scale: decision time with 1 000 000 vs 1 000 entries (per lookup: ${scale.lookupNs1M.toFixed(0)} vs ${scale.lookupNs1k.toFixed(0)} ns)`,
+    framework: '—',
+    baseline: `${scale.decisionUs1k.toFixed(2)} µs`,
+    ours: `${scale.decisionUs1M.toFixed(2)} µs`,
+    ratio: fmtRatio(scale.decisionRatio),
+    target: `≤ ${TARGET.scaleRatio.toFixed(2)}× (as fast)`,
+    verdict: verdictAtMost(scale.decisionRatio, TARGET.scaleRatio),
+  });
+  rows.push({
+    scenario: 'cluster: realistic policy with the Redis store vs in-memory',
+    framework: '—',
+    baseline: '—',
+    ours: '—',
+    ratio: '—',
+    target: `≥ ${TARGET.redis.toFixed(2)}×`,
+    verdict: 'not applicable yet (no Redis store)',
+  });
+}
+
+function report(rows, details, t0) {
+  const seconds = (Date.now() - t0) / 1000;
+  const header =
+    `ASE benchmarks — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}` +
+    `${canPin ? ' (servers on core 1, load + backend on core 0)' : ''}; ${ROUNDS} rounds × ${DURATION} s, ` +
+    `${CONNECTIONS} keep-alive connections; realistic policy: ${API_COUNT} APIs, ${fmtInt(DENY_ENTRIES)} deny entries, client rate ${CLIENT_RATE}; ` +
+    `took ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  const cols = ['scenario', 'framework', 'baseline', 'ours', 'ratio', 'target', 'verdict'];
+  const names = ['scenario', 'framework', 'baseline', 'ASE', 'ratio', 'target', 'verdict'];
+  const table = [
+    `| ${names.join(' | ')} |`,
+    `| ${names.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${cols.map((c) => r[c]).join(' | ')} |`),
+  ].join('\n');
+  const text = `${header}\n\n${table}\n`;
+  process.stdout.write(`\n${text}`);
+
+  const outDir = path.join(__dirname, 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'latest.md'), text);
+  fs.writeFileSync(
+    path.join(outDir, 'latest.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, seconds, rows, details }, null, 1)}\n`,
+  );
+}
+
+function cleanup() {
+  for (const c of children) c.kill('SIGTERM');
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+main().then(
+  () => cleanup(),
+  (err) => {
+    console.error(`bench: ${err.stack ?? err}`);
+    cleanup();
+    process.exit(1);
+  },
+);
