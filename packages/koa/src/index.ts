@@ -30,7 +30,8 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
     let decision: Decision;
     try {
       // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
-      decision = await enforcer.decide({ ...fromNodeRequest(ctx.req), url: ctx.originalUrl });
+      const d = enforcer.decide({ ...fromNodeRequest(ctx.req), url: ctx.originalUrl });
+      decision = typeof (d as Promise<Decision>).then === 'function' ? await d : (d as Decision); // no extra tick when synchronous
     } catch (err) {
       throw toAseError(err); // fail closed: Koa answers 500 and never exposes the cause
     }

@@ -115,17 +115,46 @@ function stripDecorations(addr: string): string {
  */
 export function canonicalIp(addr: string | undefined): string {
   if (!addr || addr.length > MAX_ADDR_LEN) return '';
-  if (isIPv4(addr)) return addr;
+  if (isDottedQuad(addr)) return addr;
   // Node's usual dual-stack spelling, in one step.
   if (addr.startsWith('::ffff:')) {
     const rest = addr.slice(7);
-    if (isIPv4(rest)) return rest;
+    if (isDottedQuad(rest)) return rest;
   }
   const s = stripDecorations(addr);
   if (s.length === 0 || !isIPv6(s)) return '';
   const g = ipv6Groups(s);
   if (!g) return '';
   return isV4Mapped(g) ? mappedToV4(g) : formatIpv6(g);
+}
+
+/**
+ * `net.isIPv4` without its regular expression (it runs for every request, on the socket address
+ * and each X-Forwarded-For entry): four decimal octets 0–255, no leading zeros, nothing else.
+ */
+export function isDottedQuad(s: string): boolean {
+  const len = s.length;
+  if (len < 7 || len > 15) return false;
+  let octets = 0;
+  let i = 0;
+  while (octets < 4) {
+    const start = i;
+    let v = 0;
+    while (i < len) {
+      const d = s.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && s.charCodeAt(start) === 0x30)) return false;
+    octets++;
+    if (octets < 4) {
+      if (s.charCodeAt(i) !== 0x2e) return false;
+      i++;
+    }
+  }
+  return i === len;
 }
 
 /** Canonical IPv6 spelling with no IPv4 mapping (used for `Host: [..]` literals); '' when invalid. */
@@ -299,7 +328,7 @@ function xffEntryIp(entry: string): string {
     // Exactly one colon: IPv4 with a port.
     if (!isPortSuffix(entry, colon)) return '';
     const v4 = entry.slice(0, colon);
-    return isIPv4(v4) ? v4 : '';
+    return isDottedQuad(v4) ? v4 : '';
   }
   return canonicalIp(entry);
 }

@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
+import { type UrlWithStringQuery, parse as parseUrl } from 'node:url';
+import httpProxy from 'http-proxy';
 import { RESPONSES } from '../policy/responses';
 import { canonicalIp } from '../request/client-ip';
 import type { EnforcerRequest, ResponseSpec } from '../types';
@@ -23,13 +23,6 @@ export interface ForwardJob {
 }
 
 export type ForwardOutcome = { ok: true; upstream: Upstream; status: number } | { ok: false; upstream: Upstream; status: number; error: string };
-
-/**
- * The exchange rides on the request object itself. A WeakMap keyed by request cost ~15 µs per
- * request under load (its ephemeron table grows and rehashes between collections; docs/performance.md).
- */
-const EXCHANGE = Symbol('ase.exchange');
-type WithExchange = IncomingMessage & { [EXCHANGE]?: Exchange };
 
 interface Exchange extends ForwardJob {
   attempts: number;
@@ -52,15 +45,24 @@ export interface ForwarderOptions {
   writeResponse: (res: ServerResponse, spec: ResponseSpec) => void;
 }
 
+/** The per-call options handed to http-proxy; it passes them back with its `proxyReq` event. */
+interface CallOptions extends httpProxy.ServerOptions {
+  aseExchange: Exchange;
+}
+
 /**
- * Proxies one API's traffic to its servers through http-proxy-middleware (v3, the last line that
- * runs on Node 20), with keep-alive agents, our own error mapping (502/503/504, no echo of the
- * request) and one retry on another server after a connection error.
+ * Proxies one API's traffic to its servers with node-http-proxy (the engine of
+ * http-proxy-middleware, used directly: per-call options carry the exchange, so nothing is attached
+ * to the request and no per-request router runs; docs/performance.md), over keep-alive agents, with
+ * our own error mapping (502/503/504, no echo of the request) and one retry on another server after
+ * a connection error.
  */
 export class Forwarder {
   private readonly agent: http.Agent;
   private readonly ownAgent: boolean;
-  private readonly proxy: RequestHandler<IncomingMessage, ServerResponse>;
+  private readonly proxy: httpProxy<IncomingMessage, ServerResponse>;
+  /** Parsed once per server: http-proxy would parse a string target on every request. */
+  private readonly targets = new Map<string, UrlWithStringQuery>();
 
   constructor(private readonly opts: ForwarderOptions) {
     const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
@@ -69,33 +71,23 @@ export class Forwarder {
       opts.agent ??
       (opts.pool.ssl ? new https.Agent({ ...agentOpts, ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: true }) : new http.Agent(agentOpts));
 
-    this.proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
-      // `target` is only a placeholder: `router` picks the server of each exchange.
-      target: opts.pool.servers[0]?.origin ?? 'http://127.0.0.1:1',
-      router: (req) => this.exchange(req).current.origin,
-      pathRewrite: (_path, req) => this.exchange(req).forwardPath,
+    this.proxy = httpProxy.createProxyServer<IncomingMessage, ServerResponse>({
       changeOrigin: false,
       secure: true,
       agent: this.agent,
       ...(opts.ca ? { ca: opts.ca } : {}),
-      on: {
-        proxyReq: (proxyReq, req) => this.onProxyReq(proxyReq, req),
-        proxyRes: (proxyRes, req) => {
-          const ex = this.exchange(req);
-          ex.onResponse?.(ex.current, proxyRes.headers);
-          this.finish(ex, { ok: true, upstream: ex.current, status: proxyRes.statusCode ?? 0 });
-        },
-        error: (err, req, res) => this.onError(err as NodeJS.ErrnoException, req, res),
-      },
+    });
+    this.proxy.on('proxyReq', (proxyReq, req, _res, options) => this.onProxyReq(proxyReq, req, (options as CallOptions).aseExchange));
+    this.proxy.on('proxyRes', (proxyRes, _req, res) => {
+      // A client that leaves mid-answer (SSE, long downloads) must not keep the backend stream open.
+      res.once('close', () => {
+        if (!res.writableEnded) proxyRes.destroy();
+      });
     });
   }
 
   forward(req: IncomingMessage, res: ServerResponse, job: ForwardJob): void {
-    (req as WithExchange)[EXCHANGE] = { ...job, attempts: 1, timedOut: false, current: job.upstream, done: false };
-    void this.proxy(req, res, (err?: unknown) => {
-      // Only reached when router/pathRewrite throw, which they do not; answer rather than hang.
-      this.onError((err ?? new Error('proxy failed')) as NodeJS.ErrnoException, req, res);
-    });
+    this.send(req, res, { ...job, attempts: 1, timedOut: false, current: job.upstream, done: false });
   }
 
   /** Closes the forwarder's own pool; a shared pool belongs to its owner. */
@@ -109,14 +101,20 @@ export class Forwarder {
     for (const sockets of Object.values(this.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   }
 
-  private exchange(req: IncomingMessage): Exchange {
-    const ex = (req as WithExchange)[EXCHANGE];
-    if (!ex) throw new Error('request was not prepared by the enforcer');
-    return ex;
+  /** One attempt of the exchange, to `ex.current`. */
+  private send(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+    req.url = ex.forwardPath; // http-proxy sends req.url
+    const options: CallOptions = { target: this.target(ex.current), aseExchange: ex };
+    this.proxy.web(req, res, options, (err) => this.onError(err as NodeJS.ErrnoException, req, res, ex));
   }
 
-  private onProxyReq(proxyReq: ClientRequest, req: IncomingMessage): void {
-    const ex = this.exchange(req);
+  private target(u: Upstream): UrlWithStringQuery {
+    let t = this.targets.get(u.origin);
+    if (!t) this.targets.set(u.origin, (t = parseUrl(u.origin)));
+    return t;
+  }
+
+  private onProxyReq(proxyReq: ClientRequest, req: IncomingMessage, ex: Exchange): void {
     // A client-supplied Trailer header on a request without trailers crashes node's client
     // (node-http-proxy #1647); hop-by-hop framing is the proxy's business, not the client's.
     proxyReq.removeHeader('trailer');
@@ -135,14 +133,15 @@ export class Forwarder {
       ex.timedOut = true;
       proxyReq.destroy(new Error('backend timeout'));
     });
+    if (ex.onResponse || ex.onDone) {
+      proxyReq.once('response', (proxyRes: IncomingMessage) => {
+        ex.onResponse?.(ex.current, proxyRes.headers);
+        this.finish(ex, { ok: true, upstream: ex.current, status: proxyRes.statusCode ?? 0 });
+      });
+    }
   }
 
-  private onError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse | Socket): void {
-    const ex = (req as WithExchange)[EXCHANGE];
-    if (!ex || !('writeHead' in res)) {
-      if (!('writeHead' in res)) res.destroy();
-      return;
-    }
+  private onError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
     if (res.headersSent) {
       // The backend failed mid-answer: nothing sensible can be appended, cut the connection.
       this.finish(ex, { ok: false, upstream: ex.current, status: res.statusCode, error: err.code ?? err.message });
@@ -161,7 +160,7 @@ export class Forwarder {
       if (next) {
         ex.attempts++;
         ex.current = next;
-        void this.proxy(req, res, () => this.fail(ex, res, RESPONSES.badGateway(), code));
+        this.send(req, res, ex);
         return;
       }
       this.fail(ex, res, this.opts.pool.pick() ? RESPONSES.badGateway() : RESPONSES.noBackend(), code);

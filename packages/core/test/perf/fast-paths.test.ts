@@ -1,0 +1,149 @@
+/**
+ * The request path's fast paths (docs/performance.md) must give exactly the answers of the slower
+ * code they stand in for: checked against it on generated and edge-case inputs.
+ */
+import { BlockList, isIPv4 } from 'node:net';
+import { parseRate } from '../../src/config/units';
+import { MemoryWindowLimiter, createRateLimiter } from '../../src/flow/rate-limit';
+import { ClientList, ListBudget } from '../../src/lists/client-list';
+import { PresenceFilter, keyHash } from '../../src/lists/presence-filter';
+import { TrustedProxies, isDottedQuad } from '../../src/request/client-ip';
+import { getCookie, parseCookies } from '../../src/request/cookies';
+
+/** A small deterministic generator, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('PresenceFilter', () => {
+  test('never says "absent" for a key that was added; few false positives', () => {
+    const f = new PresenceFilter(20_000);
+    for (let i = 0; i < 20_000; i++) f.add(keyHash(1, '', `tok-${i}`));
+    for (let i = 0; i < 20_000; i++) expect(f.mayContain(keyHash(1, '', `tok-${i}`))).toBe(true);
+    let fp = 0;
+    for (let i = 0; i < 20_000; i++) if (f.mayContain(keyHash(1, '', `other-${i}`))) fp++;
+    expect(fp / 20_000).toBeLessThan(0.02);
+  });
+
+  test('kind, name and value all count; long values are hashed from a bounded sample', () => {
+    expect(keyHash(1, '', 'v')).not.toBe(keyHash(2, '', 'v'));
+    expect(keyHash(3, 'a', 'bc')).not.toBe(keyHash(3, 'ab', 'c'));
+    const long = 'x'.repeat(5000);
+    expect(keyHash(1, '', long)).toBe(keyHash(1, '', long));
+    expect(keyHash(1, '', `${long}1`)).not.toBe(keyHash(1, '', `${long}2`));
+  });
+});
+
+describe('ClientList with its filter', () => {
+  test('answers like a map through growth, removal and clearing', () => {
+    const list = new ClientList('blacklist', new ListBudget(1e9));
+    const present = new Set<string>();
+    const r = rng(7);
+    for (let i = 0; i < 5000; i++) {
+      const v = `v${Math.floor(r() * 3000)}`;
+      if (r() < 0.7) {
+        list.add({ type: 'cookie', name: 'sid', value: v }, 'manual');
+        present.add(v);
+      } else {
+        list.remove({ type: 'cookie', name: 'sid', value: v });
+        present.delete(v);
+      }
+    }
+    for (let i = 0; i < 3000; i++) {
+      const v = `v${i}`;
+      expect(list.has('cookie', v, 'sid')).toBe(present.has(v));
+      expect(list.get('cookie', v, 'other')).toBeUndefined();
+      expect(list.get('token', v)).toBeUndefined();
+    }
+    list.clear();
+    for (const v of present) expect(list.has('cookie', v, 'sid')).toBe(false);
+    list.add({ type: 'cookie', name: 'sid', value: 'again' }, 'manual');
+    expect(list.get('cookie', 'again', 'sid')).toEqual({ type: 'cookie', name: 'sid', value: 'again', tag: 'manual' });
+  });
+});
+
+describe('isDottedQuad', () => {
+  test('agrees with net.isIPv4', () => {
+    const cases = ['0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1.2.3.4 ', ' 1.2.3.4', '1..2.3', '1.2.3.04', '10.0.0.1', 'a.b.c.d', '1.2.3.-4', '1.2.3.4\n', '', '::1', '100.200.250.199'];
+    const r = rng(11);
+    const alphabet = '0123456789.:a ';
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      const n = 1 + Math.floor(r() * 16);
+      for (let j = 0; j < n; j++) s += alphabet[Math.floor(r() * (r() < 0.8 ? 11 : alphabet.length))];
+      cases.push(s);
+    }
+    for (const c of cases) expect([c, isDottedQuad(c)]).toEqual([c, isIPv4(c)]);
+  });
+});
+
+describe('TrustedProxies IPv4 path', () => {
+  test.each([
+    [['127.0.0.0/8', '::1/128']],
+    [['10.0.0.0/8', '192.168.1.7', '172.16.0.0/12']],
+    [['::/0']],
+    [['::ffff:0:0/96']],
+    [['::ffff:10.0.0.0/104']],
+    [['::/8', '2001:db8::/32']],
+    [['::fffe:0:0/96', '::ffff:0:0/95']],
+    [['0.0.0.0/0']],
+    [['128.0.0.0/1', '255.255.255.255']],
+  ])('agrees with BlockList for %j', (entries) => {
+    const t = new TrustedProxies(entries);
+    const ref = new BlockList();
+    for (const e of entries) {
+      const [ip, prefix] = e.split('/');
+      const family = ip!.includes(':') ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) ref.addAddress(ip!, family);
+      else ref.addSubnet(ip!, Number(prefix), family);
+    }
+    const r = rng(3);
+    const octet = () => (r() < 0.3 ? [0, 1, 10, 127, 128, 172, 192, 255][Math.floor(r() * 8)]! : Math.floor(r() * 256));
+    for (let i = 0; i < 5000; i++) {
+      const ip = `${octet()}.${octet()}.${octet()}.${octet()}`;
+      expect([ip, t.hasCanonical(ip)]).toEqual([ip, ref.check(ip, 'ipv4')]);
+    }
+  });
+});
+
+describe('getCookie', () => {
+  test('agrees with parseCookies(...).get(name), bounds included', () => {
+    const parts = ['sid=1', 'sid=', 'sid="q"', ' sid = v ', 'a=1', '=x', 'sid', '', 'sid=""', 'x=y=z', '\tsid=\t7\t', 'SID=U'];
+    const r = rng(5);
+    for (let t = 0; t < 3000; t++) {
+      const n = 1 + Math.floor(r() * (t % 10 === 0 ? 90 : 8));
+      const ps: string[] = [];
+      for (let j = 0; j < n; j++) ps.push(r() < 0.2 ? `c${j}=v${j}` : parts[Math.floor(r() * parts.length)]!);
+      let h = ps.join(r() < 0.5 ? '; ' : ';');
+      if (t % 300 === 0) h = `${h}; ${'z='.padEnd(9000, 'q')}; sid=late`;
+      const header = t % 7 === 0 ? [h, 'sid=second'] : h;
+      for (const name of ['sid', 'a', 'SID', 'x', 'c70']) expect([header, name, getCookie(header, name)]).toEqual([header, name, parseCookies(header).get(name)]);
+    }
+  });
+});
+
+describe('MemoryWindowLimiter', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('is what createRateLimiter builds by default, and answers synchronously', () => {
+    const l = createRateLimiter(parseRate('2/second')!, 'client:a');
+    expect(l).toBeInstanceOf(MemoryWindowLimiter);
+    expect(l!.consumeSync!('k')).toMatchObject({ ok: true, remaining: 1 });
+    expect(l!.consumeSync!('k')).toMatchObject({ ok: true, remaining: 0 });
+    expect(l!.consumeSync!('k')).toMatchObject({ ok: false, remaining: 0 });
+  });
+
+  test('expired windows are swept, so idle keys do not accumulate', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const l = new MemoryWindowLimiter(parseRate('5/second')!);
+    for (let i = 0; i < 100; i++) l.consumeSync(`ip-${i}`);
+    expect(l.size).toBe(100);
+    jest.advanceTimersByTime(1001);
+    l.consumeSync('fresh');
+    expect(l.size).toBe(1);
+  });
+});
