@@ -234,13 +234,19 @@ async function main() {
         verdict: verdictAtLeast(blk.ratio, TARGET.blocked),
         value: blk.ratio,
       });
+      for (const r of rows.filter((x) => x.framework === fw.label)) log(`  ${r.scenario}: ${r.ratio} (${r.verdict})`);
     }
   } finally {
     stop(loader);
     stop(backend);
   }
 
-  if (!HTTP_ONLY) await coreAndScale(rows, details);
+  if (!HTTP_ONLY) {
+    await coreAndScale(rows, details).catch((err) => {
+      log(`core/scale benchmark failed: ${err.stack ?? err}`);
+      rows.push({ scenario: 'core alone / scale', framework: '—', baseline: '—', ours: '—', ratio: '—', target: '—', verdict: `FAILED: ${err.message}` });
+    });
+  }
   report(rows, details, t0);
 }
 
