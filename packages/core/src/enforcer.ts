@@ -147,7 +147,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.aseDetected = conf.enable_ase_detected_attack;
     this.trusted = new TrustedProxies(conf.xff_trusted_proxies);
     this.ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
-    this.agents = new BackendAgents(this.ca);
+    this.agents = new BackendAgents(this.ca, this.conf.backend_timeout);
 
     const budget = new ListBudget(conf.attack_list_memory);
     this.denyList = new ClientList('blacklist', budget, (tag) => ASE_DETECTED_TAGS.has(tag));

@@ -58,7 +58,7 @@ export class ApiRuntime {
             timeoutMs: deps.conf.backend_timeout,
             ca: deps.ca,
             keepForwardedFor: deps.conf.enable_xff,
-            agent: deps.agents?.get(m.server_ssl),
+            agents: deps.agents,
             onServerDown: (u, error) => deps.onServerDown(api.id, u, error),
             writeResponse: deps.writeResponse,
           })

@@ -1,31 +1,45 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import { Agent } from 'undici';
 
-/** Per backend (host:port): at most this many connections at once, and this many kept idle. */
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo' as const };
+/** Per backend origin: at most this many connections at once. */
+const MAX_CONNECTIONS_PER_ORIGIN = 1024;
 
 /**
- * Keep-alive connection pools to the backends, one per scheme, shared by every API of an enforcer.
- * Node's agents pool by host:port, so APIs served by the same backend reuse each other's connections.
- * With an agent per API, 50 APIs on one backend each kept a few sockets of their own; under load the
- * rarely used ones idled past the backend's keep-alive timeout and were reopened, one new TCP
+ * Keep-alive connection pools to the backends (undici's Agent: one pool per origin), shared by
+ * every API of an enforcer, so APIs served by the same backend reuse each other's connections.
+ * With a pool per API, 50 APIs on one backend each kept a few connections of their own; under load
+ * the rarely used ones idled past the backend's keep-alive timeout and were reopened, one new TCP
  * connection for every six requests (docs/performance.md).
  */
 export class BackendAgents {
-  private plain: http.Agent | undefined;
-  private tls: https.Agent | undefined;
+  private agent: Agent | undefined;
 
-  /** `ca`: PEM bundle for HTTPS backends (`server_ca_cert_path`); system CAs when undefined. */
-  constructor(private readonly ca: Buffer | undefined) {}
+  /**
+   * `ca`: PEM bundle for HTTPS backends (`server_ca_cert_path`); system CAs when undefined.
+   * `connectTimeoutMs`: a backend that does not accept the connection within it is a timeout (504).
+   */
+  constructor(
+    private readonly ca: Buffer | undefined,
+    private readonly connectTimeoutMs: number,
+  ) {}
 
-  get(ssl: boolean): http.Agent {
-    if (ssl) return (this.tls ??= new https.Agent({ ...AGENT_OPTIONS, ...(this.ca ? { ca: this.ca } : {}), rejectUnauthorized: true }));
-    return (this.plain ??= new http.Agent(AGENT_OPTIONS));
+  get(): Agent {
+    return (this.agent ??= new Agent({
+      connections: MAX_CONNECTIONS_PER_ORIGIN,
+      connect: { timeout: this.connectTimeoutMs, rejectUnauthorized: true, ...(this.ca ? { ca: this.ca } : {}) },
+    }));
   }
 
-  /** Closes every pooled connection (enforcer shutdown). */
+  /** Lets exchanges in flight finish, then closes every connection. */
+  close(): Promise<void> {
+    const a = this.agent;
+    this.agent = undefined;
+    return a ? a.close() : Promise.resolve();
+  }
+
+  /** Closes every pooled connection now (enforcer shutdown). */
   destroy(): void {
-    this.plain?.destroy();
-    this.tls?.destroy();
+    const a = this.agent;
+    this.agent = undefined;
+    void a?.destroy().catch(() => undefined);
   }
 }

@@ -1,189 +1,256 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import { type UrlWithStringQuery, parse as parseUrl } from 'node:url';
-import httpProxy from 'http-proxy';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import { RESPONSES } from '../policy/responses';
 import { canonicalIp } from '../request/client-ip';
 import type { EnforcerRequest, ResponseSpec } from '../types';
+import { BackendAgents } from './agents';
 import type { ServerPool, Upstream } from './server-pool';
 
-/** Connection errors after which the server is marked down and a bodiless request is retried. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE']);
+/**
+ * Errors after which the server is marked down and a bodiless request is retried. undici reports
+ * a connection the backend closed without answering as UND_ERR_SOCKET (node's ECONNRESET).
+ */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection and are never passed on; undici
+ * also refuses most of them. `expect` is answered by node's server itself. The X-Forwarded-*
+ * fields are rebuilt by the forwarder.
+ */
+const REQUEST_DROPPED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+/** Framing of the backend's answer: node's server frames the answer to the client itself. */
+const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
 export interface ForwardJob {
   request: EnforcerRequest;
   upstream: Upstream;
   /** Path and query to send to the backend (after `internal_url` mapping). */
   forwardPath: string;
-  /** Called once when the exchange is over, whatever the outcome. */
-  onDone?: (outcome: ForwardOutcome) => void;
   /** Called with the backend's response headers (e.g. to start a sticky session). */
-  onResponse?: ((upstream: Upstream, headers: IncomingMessage['headers']) => void) | undefined;
-}
-
-export type ForwardOutcome = { ok: true; upstream: Upstream; status: number } | { ok: false; upstream: Upstream; status: number; error: string };
-
-interface Exchange extends ForwardJob {
-  attempts: number;
-  timedOut: boolean;
-  /** The server actually connected to in this attempt (for events). */
-  current: Upstream;
-  done: boolean;
+  onResponse?: ((upstream: Upstream, headers: IncomingHttpHeaders) => void) | undefined;
 }
 
 export interface ForwarderOptions {
   pool: ServerPool;
   timeoutMs: number;
-  /** PEM CA bundle for HTTPS backends (`server_ca_cert_path`); system CAs when undefined. */
-  ca?: Buffer | undefined;
   /** When true, the client's own X-Forwarded-For chain is passed on (enable_xff); else it is replaced. */
   keepForwardedFor: boolean;
-  /** Keep-alive pool shared with other APIs (the enforcer's `BackendAgents`); without it the forwarder has its own. */
-  agent?: http.Agent | undefined;
+  /** Keep-alive pools shared with the enforcer's other APIs; without it the forwarder has its own. */
+  agents?: BackendAgents | undefined;
+  /** PEM CA bundle for HTTPS backends when the forwarder has its own pools. */
+  ca?: Buffer | undefined;
   onServerDown?: (u: Upstream, error: string) => void;
   writeResponse: (res: ServerResponse, spec: ResponseSpec) => void;
 }
 
-/** The per-call options handed to http-proxy; it passes them back with its `proxyReq` event. */
-interface CallOptions extends httpProxy.ServerOptions {
-  aseExchange: Exchange;
-}
-
 /**
- * Proxies one API's traffic to its servers with node-http-proxy (the engine of
- * http-proxy-middleware, used directly: per-call options carry the exchange, so nothing is attached
- * to the request and no per-request router runs; docs/performance.md), over keep-alive agents, with
- * our own error mapping (502/503/504, no echo of the request) and one retry on another server after
- * a connection error.
+ * Proxies one API's traffic to its servers over undici's keep-alive pools, driven through its
+ * low-level `dispatch` handler so that the backend's answer is written straight onto the client's
+ * response (no intermediate stream, no header object unless a sticky session needs one;
+ * docs/performance.md), with our own error mapping (502/503/504, no echo of the request) and one
+ * retry on another server after a connection error.
  */
 export class Forwarder {
-  private readonly agent: http.Agent;
-  private readonly ownAgent: boolean;
-  private readonly proxy: httpProxy<IncomingMessage, ServerResponse>;
-  /** Parsed once per server: http-proxy would parse a string target on every request. */
-  private readonly targets = new Map<string, UrlWithStringQuery>();
+  private readonly agents: BackendAgents;
+  private readonly ownAgents: boolean;
 
-  constructor(private readonly opts: ForwarderOptions) {
-    const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
-    this.ownAgent = opts.agent === undefined;
-    this.agent =
-      opts.agent ??
-      (opts.pool.ssl ? new https.Agent({ ...agentOpts, ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: true }) : new http.Agent(agentOpts));
-
-    this.proxy = httpProxy.createProxyServer<IncomingMessage, ServerResponse>({
-      changeOrigin: false,
-      secure: true,
-      agent: this.agent,
-      ...(opts.ca ? { ca: opts.ca } : {}),
-    });
-    this.proxy.on('proxyReq', (proxyReq, req, _res, options) => this.onProxyReq(proxyReq, req, (options as CallOptions).aseExchange));
-    this.proxy.on('proxyRes', (proxyRes, _req, res) => {
-      // A client that leaves mid-answer (SSE, long downloads) must not keep the backend stream open.
-      res.once('close', () => {
-        if (!res.writableEnded) proxyRes.destroy();
-      });
-    });
+  constructor(readonly opts: ForwarderOptions) {
+    this.ownAgents = opts.agents === undefined;
+    this.agents = opts.agents ?? new BackendAgents(opts.ca, opts.timeoutMs);
   }
 
   forward(req: IncomingMessage, res: ServerResponse, job: ForwardJob): void {
-    this.send(req, res, { ...job, attempts: 1, timedOut: false, current: job.upstream, done: false });
+    const ex = new Exchange(this, req, res, job);
+    res.once('close', () => ex.clientClosed());
+    this.send(ex);
   }
 
-  /** Closes the forwarder's own pool; a shared pool belongs to its owner. */
+  /** Closes the forwarder's own pools; shared pools belong to their owner. */
   close(): void {
-    if (this.ownAgent) this.agent.destroy();
+    if (this.ownAgents) this.agents.destroy();
   }
 
-  /** Drops idle keep-alive sockets only (of its own pool); exchanges in flight finish on theirs. */
+  /** Drops idle keep-alive connections of its own pools; exchanges in flight finish on theirs. */
   closeIdle(): void {
-    if (!this.ownAgent) return;
-    for (const sockets of Object.values(this.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+    if (this.ownAgents) void this.agents.close();
   }
 
   /** One attempt of the exchange, to `ex.current`. */
-  private send(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
-    req.url = ex.forwardPath; // http-proxy sends req.url
-    const options: CallOptions = { target: this.target(ex.current), aseExchange: ex };
-    this.proxy.web(req, res, options, (err) => this.onError(err as NodeJS.ErrnoException, req, res, ex));
+  send(ex: Exchange): void {
+    const u = ex.current;
+    ex.reopen();
+    const dispatcher: Dispatcher = this.agents.get();
+    dispatcher.dispatch(
+      {
+        origin: u.origin,
+        path: ex.job.forwardPath,
+        method: ex.req.method ?? 'GET',
+        headers: this.requestHeaders(ex),
+        body: hasBody(ex.req) ? ex.req : null,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      },
+      ex,
+    );
   }
 
-  private target(u: Upstream): UrlWithStringQuery {
-    let t = this.targets.get(u.origin);
-    if (!t) this.targets.set(u.origin, (t = parseUrl(u.origin)));
-    return t;
-  }
-
-  private onProxyReq(proxyReq: ClientRequest, req: IncomingMessage, ex: Exchange): void {
-    // A client-supplied Trailer header on a request without trailers crashes node's client
-    // (node-http-proxy #1647); hop-by-hop framing is the proxy's business, not the client's.
-    proxyReq.removeHeader('trailer');
+  /** The client's header fields as a flat name/value list, minus hop-by-hop ones, plus X-Forwarded-*. */
+  private requestHeaders(ex: Exchange): string[] {
+    const raw = ex.req.rawHeaders;
+    const dropAlso = connectionTokens(ex.req.headers.connection);
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      if (REQUEST_DROPPED.has(name) || dropAlso?.has(name)) continue;
+      out.push(raw[i]!, raw[i + 1]!);
+    }
+    const r = ex.job.request;
     // With enable_xff the chain is extended by the hop we saw; without it, a client-supplied
     // chain is replaced, so backends that read the left-most entry cannot be fooled through us.
+    let xff = r.ip;
     if (this.opts.keepForwardedFor) {
-      const prior = req.headers['x-forwarded-for'];
-      const hop = canonicalIp(req.socket.remoteAddress);
-      proxyReq.setHeader('x-forwarded-for', [prior, hop].flat().filter(Boolean).join(', '));
-    } else {
-      proxyReq.setHeader('x-forwarded-for', ex.request.ip);
+      const h = ex.req.headers['x-forwarded-for'];
+      const prior = typeof h === 'string' ? h : h?.join(', ');
+      const hop = canonicalIp(ex.req.socket.remoteAddress);
+      xff = prior ? (hop ? `${prior}, ${hop}` : prior) : hop;
     }
-    proxyReq.setHeader('x-forwarded-proto', ex.request.protocol === 'https' || ex.request.protocol === 'wss' ? 'https' : 'http');
-    if (ex.request.host) proxyReq.setHeader('x-forwarded-host', ex.request.host);
-    proxyReq.setTimeout(this.opts.timeoutMs, () => {
-      ex.timedOut = true;
-      proxyReq.destroy(new Error('backend timeout'));
-    });
-    if (ex.onResponse || ex.onDone) {
-      proxyReq.once('response', (proxyRes: IncomingMessage) => {
-        ex.onResponse?.(ex.current, proxyRes.headers);
-        this.finish(ex, { ok: true, upstream: ex.current, status: proxyRes.statusCode ?? 0 });
-      });
-    }
+    out.push('x-forwarded-for', xff, 'x-forwarded-proto', r.protocol === 'https' || r.protocol === 'wss' ? 'https' : 'http');
+    if (r.host) out.push('x-forwarded-host', r.host);
+    return out;
   }
 
-  private onError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+  onError(ex: Exchange, err: Error & { code?: string }): void {
+    const { res } = ex;
+    if (ex.clientGone) return; // nobody to answer; the abort was ours
     if (res.headersSent) {
       // The backend failed mid-answer: nothing sensible can be appended, cut the connection.
-      this.finish(ex, { ok: false, upstream: ex.current, status: res.statusCode, error: err.code ?? err.message });
       res.destroy();
       return;
     }
     const code = err.code ?? '';
-    if (ex.timedOut) {
-      this.fail(ex, res, RESPONSES.gatewayTimeout(), 'timeout');
+    if (TIMEOUT_ERRORS.has(code)) {
+      this.opts.writeResponse(res, RESPONSES.gatewayTimeout());
       return;
     }
     if (CONNECT_ERRORS.has(code)) {
       this.opts.pool.markDown(ex.current);
       this.opts.onServerDown?.(ex.current, code);
-      const next = ex.attempts < 2 && replayable(req) ? this.opts.pool.pick(ex.current) : undefined;
+      const next = ex.attempts < 2 && !hasBody(ex.req) ? this.opts.pool.pick(ex.current) : undefined;
       if (next) {
         ex.attempts++;
         ex.current = next;
-        this.send(req, res, ex);
+        this.send(ex);
         return;
       }
-      this.fail(ex, res, this.opts.pool.pick() ? RESPONSES.badGateway() : RESPONSES.noBackend(), code);
+      this.opts.writeResponse(res, this.opts.pool.pick() ? RESPONSES.badGateway() : RESPONSES.noBackend());
       return;
     }
-    this.fail(ex, res, RESPONSES.badGateway(), code || 'bad_response');
-  }
-
-  private fail(ex: Exchange, res: ServerResponse, spec: ResponseSpec, error: string): void {
-    this.finish(ex, { ok: false, upstream: ex.current, status: spec.status, error });
-    if (!res.headersSent) this.opts.writeResponse(res, spec);
-  }
-
-  private finish(ex: Exchange, outcome: ForwardOutcome): void {
-    if (ex.done) return;
-    ex.done = true;
-    ex.onDone?.(outcome);
+    this.opts.writeResponse(res, RESPONSES.badGateway());
   }
 }
 
-/** A request can be sent again only if no body bytes were consumed by the failed attempt. */
-function replayable(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return false;
+/** One request's way to a backend and back: undici's dispatch handler for it. */
+class Exchange implements Dispatcher.DispatchHandler {
+  attempts = 1;
+  current: Upstream;
+  clientGone = false;
+  private complete = false;
+  private abort: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private readonly onDrain = (): void => this.resume?.();
+
+  constructor(
+    private readonly forwarder: Forwarder,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly job: ForwardJob,
+  ) {
+    this.current = job.upstream;
+  }
+
+  /** A client that leaves (mid-answer too: SSE, long downloads) must not keep the backend busy. */
+  clientClosed(): void {
+    if (this.complete) return;
+    this.clientGone = true;
+    this.abort?.();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.clientGone) abort();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx interim answers: node's server sends its own 100-continue
+    this.resume = resume;
+    const out: (string | string[])[] = [];
+    let setCookie: string[] | undefined;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1');
+      const lower = name.toLowerCase();
+      if (RESPONSE_DROPPED.has(lower)) continue;
+      const value = rawHeaders[i + 1]!.toString('latin1');
+      if (lower === 'set-cookie') {
+        // writeHead keeps only the last of repeated names once the framework has set a header.
+        if (setCookie) setCookie.push(value);
+        else out.push(name, (setCookie = [value]));
+        continue;
+      }
+      out.push(name, value);
+    }
+    const { onResponse } = this.job;
+    if (onResponse) onResponse(this.current, setCookie ? { 'set-cookie': setCookie } : {});
+    this.res.writeHead(statusCode, statusText, out as string[]);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    this.complete = true;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    this.complete = true;
+    this.forwarder.onError(this, err); // may dispatch it again (retry), which reopens it
+  }
+
+  /** Before each attempt: the exchange is open again and has no connection yet. */
+  reopen(): void {
+    this.complete = false;
+    this.abort = undefined;
+  }
+}
+
+/** Whether the client sends a body; only a request without one can be sent again after a failure. */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
   const cl = req.headers['content-length'];
-  return cl === undefined || Number(cl) === 0;
+  return cl !== undefined && cl !== '0';
+}
+
+/** Field names the client's `Connection` header declares hop-by-hop (besides the usual ones). */
+function connectionTokens(connection: string | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const lower = connection.toLowerCase();
+  if (lower === 'keep-alive' || lower === 'close') return undefined;
+  return new Set(lower.split(',').map((t) => t.trim()));
 }
