@@ -144,3 +144,66 @@ describe('forwarding: a client that leaves', () => {
     }
   });
 });
+
+describe('forwarding: a connection the backend breaks before answering', () => {
+  async function withApp(
+    handler: (n: number, req: http.IncomingMessage, res: http.ServerResponse) => void,
+    run: (port: number, downs: string[]) => Promise<void>,
+  ): Promise<void> {
+    let n = 0;
+    const b = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => handler(++n, req, res));
+      }),
+    );
+    const enforcer = createEnforcer({ logger: silentLogger, mode: 'gateway', apis: { r: api('/r', { servers: servers(b.port) }) } as never });
+    const downs: string[] = [];
+    enforcer.on('backend_down', (e) => downs.push(e.server));
+    const app = await HARNESSES[0]!.start(enforcer);
+    try {
+      await run(app.port, downs);
+    } finally {
+      await app.close();
+      await enforcer.close();
+      await b.close();
+    }
+  }
+
+  test('a bodiless request is sent once more to the same server, which is not marked down', async () => {
+    await withApp(
+      (n, req, res) => (n === 1 ? req.socket.destroy() : res.end('second')),
+      async (port, downs) => {
+        const r = await request(port, { path: '/r/x' });
+        expect(r.status).toBe(200);
+        expect(r.body).toBe('second');
+        expect(downs).toEqual([]);
+        expect((await request(port, { path: '/r/y' })).status).toBe(200);
+      },
+    );
+  });
+
+  test('a request with a body is not replayed: 502, and the server stays up', async () => {
+    await withApp(
+      (n, req, res) => (n === 1 ? req.socket.destroy() : res.end('later')),
+      async (port, downs) => {
+        const r = await request(port, { path: '/r/x', method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'once' });
+        expect(r.status).toBe(502);
+        expect(r.body).toBe('Error: Bad Gateway');
+        expect(downs).toEqual([]);
+        expect((await request(port, { path: '/r/y' })).body).toBe('later');
+      },
+    );
+  });
+
+  test('breaking the retry too marks the server down: 502', async () => {
+    await withApp(
+      (_n, req) => req.socket.destroy(),
+      async (port, downs) => {
+        const r = await request(port, { path: '/r/x' });
+        expect(r.status).toBe(502);
+        expect(downs).toHaveLength(1);
+      },
+    );
+  });
+});

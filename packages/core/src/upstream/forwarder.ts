@@ -6,11 +6,15 @@ import type { EnforcerRequest, ResponseSpec } from '../types';
 import { BackendAgents } from './agents';
 import type { ServerPool, Upstream } from './server-pool';
 
+/** The server could not be reached: it is marked down, and a bodiless request goes to the next server. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /**
- * Errors after which the server is marked down and a bodiless request is retried. undici reports
- * a connection the backend closed without answering as UND_ERR_SOCKET (node's ECONNRESET).
+ * The connection broke before an answer (undici says UND_ERR_SOCKET for a backend that closed it).
+ * On a keep-alive connection this is usually the backend closing it while idle just as the
+ * request went out: a bodiless request is sent once more on a new connection to the same server,
+ * which is marked down only if that fails too.
  */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
@@ -145,10 +149,25 @@ export class Forwarder {
       this.opts.writeResponse(res, RESPONSES.gatewayTimeout());
       return;
     }
-    if (CONNECT_ERRORS.has(code)) {
+    const replayable = ex.attempts < 2 && !hasBody(ex.req);
+    if (BROKEN.has(code)) {
+      if (replayable) {
+        ex.attempts++;
+        this.send(ex);
+        return;
+      }
+      if (ex.attempts > 1) {
+        // It broke on a new connection too: the server itself fails.
+        this.opts.pool.markDown(ex.current);
+        this.opts.onServerDown?.(ex.current, code);
+      }
+      this.opts.writeResponse(res, RESPONSES.badGateway());
+      return;
+    }
+    if (UNREACHABLE.has(code)) {
       this.opts.pool.markDown(ex.current);
       this.opts.onServerDown?.(ex.current, code);
-      const next = ex.attempts < 2 && !hasBody(ex.req) ? this.opts.pool.pick(ex.current) : undefined;
+      const next = replayable ? this.opts.pool.pick(ex.current) : undefined;
       if (next) {
         ex.attempts++;
         ex.current = next;
