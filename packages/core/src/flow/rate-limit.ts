@@ -168,24 +168,32 @@ interface Window {
   expiresAt: number;
 }
 
+/** Keys (client IPs) counted at most by one in-process limiter; beyond it the oldest window is forgotten. */
+export const DEFAULT_MAX_WINDOWS = 100_000;
+
 /**
  * The in-process store, synchronous: RLF `RateLimiterMemory`'s fixed window per key (it starts with
  * the key's first request and lasts `windowSeconds`; points consumed past the limit are refused
  * until it ends), without its Promise and per-key timer on every request. Expired windows are
  * dropped lazily, in one sweep per window length. This is what keeps a client rate limit cheap on
- * the request path (docs/performance.md).
+ * the request path (docs/performance.md). Bounded, because every new client address adds a key: at
+ * most `maxKeys` windows; beyond that the window started longest ago is forgotten (that client's
+ * count restarts), as in `ByteMeter` — Map order is window-start order, a new window
+ * re-inserts its key.
  */
 export class MemoryWindowLimiter implements RateLimiter {
   readonly limit: number;
   readonly windowSeconds: number;
   private readonly windowMs: number;
+  private readonly maxKeys: number;
   private readonly windows = new Map<string, Window>();
   private nextSweep = 0;
 
-  constructor(rate: Rate) {
+  constructor(rate: Rate, opts: { maxKeys?: number } = {}) {
     this.limit = rate.points;
     this.windowSeconds = rate.windowSeconds;
     this.windowMs = rate.windowSeconds * 1000;
+    this.maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? DEFAULT_MAX_WINDOWS));
   }
 
   consumeSync(key: string, points = 1): LimitResult {
@@ -193,6 +201,8 @@ export class MemoryWindowLimiter implements RateLimiter {
     if (now >= this.nextSweep) this.sweep(now);
     let w = this.windows.get(key);
     if (w === undefined || w.expiresAt <= now) {
+      if (w !== undefined) this.windows.delete(key);
+      else if (this.windows.size >= this.maxKeys) this.evictOldest();
       w = { consumed: 0, expiresAt: now + this.windowMs };
       this.windows.set(key, w);
     }
@@ -214,6 +224,16 @@ export class MemoryWindowLimiter implements RateLimiter {
   private sweep(now: number): void {
     for (const [key, w] of this.windows) if (w.expiresAt <= now) this.windows.delete(key);
     this.nextSweep = now + this.windowMs;
+  }
+
+  /**
+   * Makes room for one key in O(1): the window started longest ago goes (expired windows, if any,
+   * are the first ones). No full sweep here: an attacker keeping the table full would make every
+   * new address pay for one.
+   */
+  private evictOldest(): void {
+    const oldest = this.windows.keys().next();
+    if (!oldest.done) this.windows.delete(oldest.value);
   }
 }
 

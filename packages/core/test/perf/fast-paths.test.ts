@@ -146,4 +146,19 @@ describe('MemoryWindowLimiter', () => {
     l.consumeSync('fresh');
     expect(l.size).toBe(1);
   });
+
+  test('many client addresses within one window: at most maxKeys windows, the oldest forgotten', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const l = new MemoryWindowLimiter(parseRate('2/hour')!, { maxKeys: 1000 });
+    l.consumeSync('first');
+    l.consumeSync('first');
+    expect(l.consumeSync('first').ok).toBe(false);
+    l.consumeSync('second');
+    for (let i = 0; i < 5000; i++) l.consumeSync(`ip-${i}`);
+    expect(l.size).toBe(1000);
+    // The oldest windows went first: 'first' starts over, the newest keys keep their counts.
+    expect(l.consumeSync('first')).toMatchObject({ ok: true, remaining: 1 });
+    expect(l.consumeSync('ip-4999')).toMatchObject({ ok: true, remaining: 0 });
+    expect(l.consumeSync('ip-4999').ok).toBe(false);
+  });
 });
