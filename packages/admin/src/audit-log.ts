@@ -1,6 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import * as path from 'node:path';
-import type { Logger } from '@ase/core';
+import { type Logger, RotatingFile } from '@ase/core';
 
 /** What every secret is written as. */
 export const MASK = '**********';
@@ -45,9 +43,12 @@ export function maskIdentifier(type: string, value: string): string {
   return value.length <= 4 ? '****' : `${value.slice(0, 4)}****`;
 }
 
-/** Appends lines to the audit file through one buffered stream, opened on the first line. */
+/**
+ * Appends lines to the audit file, opened on the first line. Failed logins are audited too, so the
+ * file is rotated by size and never buffers without bound (core's `RotatingFile`).
+ */
 export class AuditFile {
-  private stream: WriteStream | undefined;
+  private out: RotatingFile | undefined;
 
   constructor(
     readonly file: string,
@@ -55,17 +56,13 @@ export class AuditFile {
   ) {}
 
   write(line: string): void {
-    if (!this.stream) {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      this.stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
-      this.stream.on('error', (err) => this.logger.error(`audit log ${this.file}: ${err.message}`));
-    }
-    this.stream.write(`${line}\n`);
+    this.out ??= new RotatingFile(this.file, { onError: (err) => this.logger.error(`audit log ${this.file}: ${err.message}`) });
+    this.out.write(line);
   }
 
   close(): Promise<void> {
-    const s = this.stream;
-    this.stream = undefined;
-    return s ? new Promise((resolve) => s.end(resolve)) : Promise.resolve();
+    const out = this.out;
+    this.out = undefined;
+    return out ? out.close() : Promise.resolve();
   }
 }

@@ -30,3 +30,5 @@ export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProb
 export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
 export { duplicateServer, unknownServer } from './errors';
 export type { FlowControlJson } from './config/types';
+export { RotatingFile, ROTATING_FILE_DEFAULTS } from './logs/rotating-file';
+export type { RotatingFileOptions } from './logs/rotating-file';

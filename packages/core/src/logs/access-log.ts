@@ -1,7 +1,6 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import * as path from 'node:path';
 import type { AttackEvent, BlockedEvent, Enforcer } from '../enforcer';
 import type { ListEntry } from '../lists/entries';
+import { RotatingFile, type RotatingFileOptions } from './rotating-file';
 
 /** Identifier values can be credentials (tokens, API keys, cookies): only a prefix is logged. */
 export function maskValue(v: string): string {
@@ -30,20 +29,21 @@ export function formatBlocked(e: BlockedEvent, at = new Date()): string {
 
 /**
  * The access log: one line per detection and per block, appended to `logs/access.log` through a
- * buffered stream, so the request path never waits on the disk.
+ * buffered stream, so the request path never waits on the disk. Blocked requests are what an
+ * attacker produces at will, so the file is rotated by size and lines are dropped (and counted)
+ * while the disk is behind ({@link RotatingFile}).
  */
 export class AccessLog {
-  private readonly stream: WriteStream;
-  private readonly onAttack = (e: AttackEvent): void => void this.stream.write(`${formatAttack(e)}\n`);
-  private readonly onBlocked = (e: BlockedEvent): void => void this.stream.write(`${formatBlocked(e)}\n`);
+  private readonly out: RotatingFile;
+  private readonly onAttack = (e: AttackEvent): void => void this.out.write(formatAttack(e));
+  private readonly onBlocked = (e: BlockedEvent): void => void this.out.write(formatBlocked(e));
 
   constructor(
     private readonly enforcer: Enforcer,
     readonly file: string,
+    opts: RotatingFileOptions = {},
   ) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
-    this.stream.on('error', (err) => enforcer.logger.error(`access log ${file}: ${err.message}`));
+    this.out = new RotatingFile(file, { ...opts, onError: (err) => enforcer.logger.error(`access log ${file}: ${err.message}`) });
     enforcer.on('attack', this.onAttack);
     enforcer.on('blocked', this.onBlocked);
   }
@@ -51,6 +51,6 @@ export class AccessLog {
   close(): Promise<void> {
     this.enforcer.off('attack', this.onAttack);
     this.enforcer.off('blocked', this.onBlocked);
-    return new Promise((resolve) => this.stream.end(resolve));
+    return this.out.close();
   }
 }
