@@ -127,10 +127,14 @@ describe('Express adapter: proxying to backend servers', () => {
       expect(r.status).toBe(200);
       expect(r.body).toBe('over tls');
       expect(seen).toEqual(['/t/x']);
+      // The backend's identity is its configured host, whatever Host the client names.
+      const named = await request(good.port, { path: '/t/y', headers: { host: 'shop.example' } });
+      expect(named.status).toBe(200);
+      expect(seen).toEqual(['/t/x', '/t/y']);
       // Without the CA the certificate is not trusted: the request must not go through.
       const bad = await request(untrusted.port, { path: '/t/x' });
       expect(bad.status).toBeGreaterThanOrEqual(502);
-      expect(seen).toEqual(['/t/x']);
+      expect(seen).toEqual(['/t/x', '/t/y']);
     } finally {
       await good.close();
       await untrusted.close();

@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import { isIP } from 'node:net';
+import { Agent, buildConnector } from 'undici';
 
 /** Per backend origin: at most this many connections at once. */
 const MAX_CONNECTIONS_PER_ORIGIN = 1024;
@@ -23,9 +24,14 @@ export class BackendAgents {
   ) {}
 
   get(): Agent {
-    return (this.agent ??= new Agent({
+    if (this.agent) return this.agent;
+    const connect = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: true, ...(this.ca ? { ca: this.ca } : {}) });
+    return (this.agent = new Agent({
       connections: MAX_CONNECTIONS_PER_ORIGIN,
-      connect: { timeout: this.connectTimeoutMs, rejectUnauthorized: true, ...(this.ca ? { ca: this.ca } : {}) },
+      // An HTTPS backend is verified as the server configured, never as the Host a client names:
+      // undici would take the TLS server name from the Host header (the forwarder passes the
+      // client's). An IP address gets no server name (RFC 6066) and is checked against the address.
+      connect: (opts, callback) => connect({ ...opts, servername: isIP(opts.hostname) ? undefined : opts.hostname }, callback),
     }));
   }
 

@@ -106,7 +106,10 @@ export class Forwarder {
         body: hasBody(ex.req) ? ex.req : null,
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
-      },
+        // One server name per backend: undici would derive it from each client's Host and, on
+        // HTTPS, reconnect whenever it changes. The connector (agents.ts) decides the real one.
+        servername: u.host,
+      } as Dispatcher.DispatchOptions,
       ex,
     );
   }
