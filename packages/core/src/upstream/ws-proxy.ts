@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RESPONSES } from '../policy/responses';
 import type { ResponseSpec } from '../types';
@@ -163,7 +164,9 @@ export function proxyWebSocket(req: IncomingMessage, clientSocket: Duplex, head:
       method: 'GET',
       headers,
       agent: false,
-      ...(target.ssl ? { rejectUnauthorized: true, ...(target.ca ? { ca: target.ca } : {}) } : {}),
+      // The backend is verified as the server configured: node would take the TLS server name
+      // from the client's Host header. An IP address gets none (RFC 6066): '' says so.
+      ...(target.ssl ? { rejectUnauthorized: true, servername: isIP(target.host) ? '' : target.host, ...(target.ca ? { ca: target.ca } : {}) } : {}),
     };
     upReq = (target.ssl ? https : http).request(options);
     // Bounds the wait for the backend's answer, and the relay of a refusal.

@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { FrameTracker, type WsHooks, type WsTarget, closeFrame, proxyWebSocket, writeUpgradeRefusal } from '../../src/upstream/ws-proxy';
 
@@ -121,6 +124,27 @@ describe('proxyWebSocket', () => {
     expect(await closeOf(ws)).toBe(1000);
     await waitFor(() => events.length === 3);
     expect(events).toEqual(['open', 'close', 'done']);
+  });
+
+  test('wss: the backend is verified as the configured server, whatever Host the client names', async () => {
+    const tls = (f: string): Buffer => fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'tls', f));
+    const server = https.createServer({ key: tls('server.key'), cert: tls('server.crt') });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => ws.on('message', (m: Buffer) => ws.send(m)));
+    const bePort = await listen(server);
+    cleanups.push(() => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    });
+    cleanups.push(closeServer(server));
+    const port = await proxy(() => ({ host: '127.0.0.1', port: bePort, ssl: true, ca: tls('ca.crt'), path: '/' }));
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat`, { headers: { host: 'shop.example' } });
+    ws.on('error', () => {});
+    cleanups.push(() => ws.terminate());
+    await new Promise((r) => ws.on('open', r));
+    const reply = new Promise<string>((r) => ws.on('message', (m: Buffer) => r(m.toString())));
+    ws.send('over wss');
+    expect(await reply).toBe('over wss');
   });
 
   test('a non-101 answer is passed back with Connection: close, and client bytes never reach the backend', async () => {
