@@ -15,16 +15,17 @@ import { proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/
 import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
-import { type ClientIdentifiers, extractIdentifiers } from './identity/identifiers';
+import { type ClientIdentifiers, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
 import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
 import { loadListsFile, serializeLists } from './lists/list-file';
 import { ApiMatcher } from './match/api-matcher';
+import { isDecoyPath } from './policy/decoy';
 import { SerialWriter, writeFileAtomic } from './persistence/atomic-file';
 import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
-import { TrustedProxies, canonicalIp, resolveClientIp } from './request/client-ip';
+import { ClientIpResolver, TrustedProxies, canonicalIp } from './request/client-ip';
 import { parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
 import { parseCookies } from './request/cookies';
@@ -129,6 +130,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private firewall: boolean;
   private aseDetected: boolean;
   private warnedXff = false;
+  private ipResolver: ClientIpResolver | undefined;
   private closed = false;
 
   constructor(options: EnforcerOptions = {}) {
@@ -214,17 +216,24 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     };
 
     // Decoys answer before anything else, deny-listed or not, so the trap never reveals itself.
-    if (api.decoy.enabled && isDecoyPath(api, req.matchPath)) {
+    if (match.decoy && isDecoyPath(match.decoy, req.matchPath)) {
       this.recordDecoy(api, req);
       return this.respond('decoy', api, api.decoy.response);
     }
 
     if (this.firewall) {
-      const ids = extractIdentifiers(api, req);
-      if (!this.findListed(this.allowList, ids)) {
-        const blocked = this.checkClient(api, req, ids);
-        if (blocked) return blocked;
+      let blocked: Decision | undefined;
+      if (this.allowList.size === 0) {
+        // Nothing can be allow-listed, so the deny list comes first: each identifier is looked up
+        // as it is read, and with blocking on, those after the first listed one are never needed.
+        const ids: ClientIdentifiers = { ip: req.ip };
+        const denied = this.readUntilListed(api, req, ids);
+        blocked = this.checkClient(api, req, denied && !api.enableBlocking ? extractIdentifiers(api, req) : ids, denied);
+      } else {
+        const ids = extractIdentifiers(api, req);
+        if (!this.findListed(this.allowList, ids)) blocked = this.checkClient(api, req, ids, this.findListed(this.denyList, ids));
       }
+      if (blocked) return blocked;
     }
     const rt = this.apis.get(api.id)!;
     const limiter = this.firewall ? rt.clientLimiter : undefined;
@@ -243,9 +252,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return this.respond('rate_limited', rt.api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
   }
 
-  /** Stages 4–6 for a client that is not allow-listed; undefined when the request may go on. */
-  private checkClient(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): Decision | undefined {
-    const denied = this.findListed(this.denyList, ids);
+  /**
+   * Stages 4–6 for a client that is not allow-listed, `denied` being its deny-list entry; undefined
+   * when the request may go on. `ids` may stop short of the identifiers after `denied` when the
+   * API blocks: they are not read then.
+   */
+  private checkClient(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers, denied: StoredEntry | undefined): Decision | undefined {
     if (denied) {
       this.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied });
       if (api.enableBlocking) return this.respond('deny_list', api, api.blockResponse);
@@ -405,7 +417,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   }
 
   private clientIp(raw: RawRequest): string {
-    return resolveClientIp(raw.remoteAddress, raw.headers['x-forwarded-for'], {
+    // Bound once: the options used to be a new object and closure for every request.
+    this.ipResolver ??= new ClientIpResolver({
       enableXff: this.conf.enable_xff,
       trusted: this.trusted,
       onUntrustedXff: () => {
@@ -417,6 +430,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         );
       },
     });
+    return this.ipResolver.resolve(raw.remoteAddress, raw.headers['x-forwarded-for']);
   }
 
   private findListed(list: ClientList, ids: ClientIdentifiers): StoredEntry | undefined {
@@ -430,6 +444,29 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       (ids.cookie ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
       (ids.username !== undefined ? list.get('username', ids.username) : undefined)
     );
+  }
+
+  /**
+   * `findListed(this.denyList, ids)` while `ids` (holding the IP) is filled in, step by step in the
+   * same order: reading stops at the first listed identifier. `ids` is complete when nothing is.
+   */
+  private readUntilListed(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): StoredEntry | undefined {
+    const list = this.denyList;
+    const probe = list.size > 0;
+    let e = probe ? list.get('ip', ids.ip) : undefined;
+    if (e) return e;
+    readToken(api, req, ids);
+    if (probe && ids.token !== undefined && (e = list.get('token', ids.token))) return e;
+    readApiKey(api, req, ids);
+    if (probe && ids.apiKey) {
+      if ((e = list.get('api_key', ids.apiKey.value, ids.apiKey.name))) return e;
+      if (ids.otherApiKeys && (e = this.firstListedKey(list, ids.apiKey.name, ids.otherApiKeys))) return e;
+    }
+    readCookie(api, req, ids);
+    if (probe && ids.cookie && (e = list.get('cookie', ids.cookie.value, ids.cookie.name))) return e;
+    readUsername(api, req, ids);
+    if (probe && ids.username !== undefined && (e = list.get('username', ids.username))) return e;
+    return undefined;
   }
 
   private firstListedKey(list: ClientList, name: string, values: string[]): StoredEntry | undefined {
@@ -803,13 +840,6 @@ function protocolOf(raw: RawRequest): Protocol {
   return raw.encrypted ? 'https' : 'http';
 }
 
-function isDecoyPath(api: CompiledApi, matchPath: string): boolean {
-  if (api.decoy.wholeApi) return true;
-  for (const p of api.decoy.matchPaths) {
-    if (matchPath === p || (matchPath.startsWith(p) && matchPath.charCodeAt(p.length) === 47)) return true;
-  }
-  return false;
-}
 
 /** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */
 function strongestIdentifier(ids: ClientIdentifiers): ListEntry {

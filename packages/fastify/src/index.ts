@@ -1,4 +1,4 @@
-import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, settleDecision, toAseError, upgradeListener } from '@ase/core';
+import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, toAseError, upgradeListener } from '@ase/core';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -22,28 +22,43 @@ type Done = (err?: Error) => void;
 
 /** Translation only: Fastify's request to `enforcer.decide()`, and the decision back onto the reply. */
 function enforce(enforcer: Enforcer, request: FastifyRequest, reply: FastifyReply, done: Done): void {
-  const apply = (decision: Decision): void => {
-    switch (decision.action) {
-      case 'pass':
-        done();
-        return;
-      case 'respond': {
-        const spec = decision.response;
-        if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
-        void reply.code(spec.status).headers(spec.headers).send(spec.body);
-        return;
-      }
-      case 'proxy':
-        reply.hijack(); // the proxy writes reply.raw itself
-        enforcer.forward(request.raw, reply.raw, decision);
-        return;
-    }
-  };
-  const fail = (err: unknown): void => done(toAseError(err)); // fail closed: 500 without the cause; no route runs
+  // settleDecision's contract without its two closures per request: a throw from decide() or from
+  // applying the decision, or a rejection, fails closed (500 without the cause; no route runs).
+  let result: Decision | Promise<Decision>;
   try {
-    settleDecision(enforcer.decide({ ...fromNodeRequest(request.raw), url: request.originalUrl }), apply, fail);
+    const raw = fromNodeRequest(request.raw);
+    raw.url = request.originalUrl;
+    result = enforcer.decide(raw);
   } catch (err) {
-    fail(err);
+    done(toAseError(err));
+    return;
+  }
+  if (result instanceof Promise) {
+    result.then((decision) => apply(enforcer, request, reply, done, decision)).catch((err: unknown) => done(toAseError(err)));
+    return;
+  }
+  try {
+    apply(enforcer, request, reply, done, result);
+  } catch (err) {
+    done(toAseError(err));
+  }
+}
+
+function apply(enforcer: Enforcer, request: FastifyRequest, reply: FastifyReply, done: Done, decision: Decision): void {
+  switch (decision.action) {
+    case 'pass':
+      done();
+      return;
+    case 'respond': {
+      const spec = decision.response;
+      if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
+      void reply.code(spec.status).headers(spec.headers).send(spec.body);
+      return;
+    }
+    case 'proxy':
+      reply.hijack(); // the proxy writes reply.raw itself
+      enforcer.forward(request.raw, reply.raw, decision);
+      return;
   }
 }
 

@@ -10,10 +10,19 @@ export interface KoaContext {
   res: ServerResponse;
   /** `req.url` as it arrived; koa-mount rewrites `req.url`, never this. */
   originalUrl: string;
+  /**
+   * Koa's response object. `ctx.status`, `ctx.message`, `ctx.body` and `ctx.set` are aliases of
+   * its members (Koa defines them with `delegates`), so writing here is the same as writing there.
+   */
+  response: KoaResponse;
+  respond?: boolean;
+}
+
+/** The members of Koa's `ctx.response` the adapter sets. */
+export interface KoaResponse {
   status: number;
   message: string;
   body: unknown;
-  respond?: boolean;
   set(headers: Record<string, string>): void;
 }
 
@@ -30,7 +39,9 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
     let decision: Decision;
     try {
       // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
-      const d = enforcer.decide({ ...fromNodeRequest(ctx.req), url: ctx.originalUrl });
+      const raw = fromNodeRequest(ctx.req);
+      raw.url = ctx.originalUrl;
+      const d = enforcer.decide(raw);
       decision = typeof (d as Promise<Decision>).then === 'function' ? await d : (d as Decision); // no extra tick when synchronous
     } catch (err) {
       throw toAseError(err); // fail closed: Koa answers 500 and never exposes the cause
@@ -40,11 +51,15 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
         await next();
         return;
       case 'respond': {
+        // Through ctx.response rather than its ctx aliases: every alias setter shares one
+        // function in `delegates`, whose store turns megamorphic and falls back to V8's runtime
+        // (docs/performance.md).
         const spec = decision.response;
-        ctx.status = spec.status;
-        if (spec.reason) ctx.message = spec.reason;
-        ctx.set(spec.headers); // before the body, so Koa keeps our content-type
-        ctx.body = spec.body;
+        const response = ctx.response;
+        response.status = spec.status;
+        if (spec.reason) response.message = spec.reason;
+        response.set(spec.headers); // before the body, so Koa keeps our content-type
+        response.body = spec.body;
         return;
       }
       case 'proxy':

@@ -26,9 +26,25 @@ export function authorizationCredentials(req: EnforcerRequest, scheme: string): 
   const auth = header(req, 'authorization');
   if (!auth || auth.length > 16384) return undefined;
   const sp = auth.indexOf(' ');
-  if (sp <= 0 || auth.slice(0, sp).toLowerCase() !== scheme) return undefined;
+  if (sp <= 0 || !schemeIs(auth, sp, scheme)) return undefined;
   const cred = auth.slice(sp + 1).trim();
   return cred.length > 0 ? cred : undefined;
+}
+
+/**
+ * `auth.slice(0, sp).toLowerCase() === scheme` without building either string: ASCII letters are
+ * folded here, and anything non-ASCII goes to `toLowerCase` itself (it folds a few of those into
+ * ASCII, e.g. the Kelvin sign into `k`).
+ */
+function schemeIs(auth: string, sp: number, scheme: string): boolean {
+  if (sp !== scheme.length) return auth.slice(0, sp).toLowerCase() === scheme;
+  for (let i = 0; i < sp; i++) {
+    let c = auth.charCodeAt(i);
+    if (c >= 0x80) return auth.slice(0, sp).toLowerCase() === scheme;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== scheme.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** MAC scheme: the token is the `id` attribute (`MAC id="<jwt>", ts="...", ...`). */
@@ -53,17 +69,29 @@ function jwtFrom(api: CompiledApi, req: EnforcerRequest, cookies: () => Cookies)
   return undefined;
 }
 
-/** Reads the identifiers the API captures; cookies are parsed only when something needs them. */
+/**
+ * Reads the identifiers the API captures; cookies are parsed only when something needs them.
+ * The steps below are this in parts, in the order the lists are searched (IP, token, API key,
+ * cookie, user name): a caller that looks each one up as it is read may stop at the first listed one.
+ */
 export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): ClientIdentifiers {
-  const id = api.identity;
   const ids: ClientIdentifiers = { ip: req.ip };
-  let parsed: Cookies | undefined;
-  const cookies = (): Cookies => (parsed ??= parseCookies(req.headers['cookie']));
+  readToken(api, req, ids);
+  readApiKey(api, req, ids);
+  readCookie(api, req, ids);
+  readUsername(api, req, ids);
+  return ids;
+}
 
-  if (id.oauth2) {
+export function readToken(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+  if (api.identity.oauth2) {
     const t = authorizationCredentials(req, 'bearer');
     if (t) ids.token = t;
   }
+}
+
+export function readApiKey(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+  const id = api.identity;
   if (id.apikeyQs) {
     const v = getQueryParam(req.query, id.apikeyQs);
     if (v !== undefined) {
@@ -78,13 +106,22 @@ export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): Clie
     const v = header(req, id.apikeyHeader);
     if (v) ids.apiKey = { name: id.apikeyHeader, value: v };
   }
-  if (id.cookie) {
+}
+
+export function readCookie(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+  const name = api.identity.cookie;
+  if (name) {
     // One cookie wanted: scan for it rather than parse them all (the same answer).
-    const v = parsed ? parsed.get(id.cookie) : getCookie(req.headers['cookie'], id.cookie);
-    if (v) ids.cookie = { name: id.cookie, value: v };
+    const v = getCookie(req.headers['cookie'], name);
+    if (v) ids.cookie = { name, value: v };
   }
+}
+
+export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+  const id = api.identity;
   if (id.jwt) {
-    const raw = jwtFrom(api, req, cookies);
+    let parsed: Cookies | undefined;
+    const raw = jwtFrom(api, req, () => (parsed ??= parseCookies(req.headers['cookie'])));
     const payload = raw ? decodeJwtPayload(raw) : undefined;
     if (payload) {
       const user = id.jwt.username ? claimString(payload, id.jwt.username) : undefined;
@@ -97,5 +134,4 @@ export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): Clie
     const v = header(req, id.usernameHeader);
     if (v) ids.username = v;
   }
-  return ids;
 }

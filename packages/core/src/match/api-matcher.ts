@@ -1,11 +1,16 @@
 import type { CompiledApi } from '../api/compiled-api';
+import { type DecoyPaths, decoyPathsOf } from '../policy/decoy';
 
 export type MatchResult =
-  | { kind: 'api'; api: CompiledApi }
+  /** `decoy`: the API's decoy paths, prepared once with the result (see policy/decoy.ts). */
+  | { kind: 'api'; api: CompiledApi; decoy: DecoyPaths | undefined }
   /** Some API serves this host (or `*` exists) but none has a matching url. */
   | { kind: 'no_api' }
   /** No API at all serves this host name. */
   | { kind: 'no_host' };
+
+const NO_API: MatchResult = Object.freeze({ kind: 'no_api' });
+const NO_HOST: MatchResult = Object.freeze({ kind: 'no_host' });
 
 /**
  * Finds the API for a host and a matching path: exact host before `*`, then the longest `url`
@@ -15,16 +20,24 @@ export type MatchResult =
 export class ApiMatcher {
   private readonly byHost = new Map<string, Group>();
   private readonly wildcard: Group = { urls: new Map(), depth: 0 };
+  /**
+   * `hostLengths[n]` is true when some host group's name has n characters: most requests are for
+   * `*` APIs, and a Map lookup with a host string that has just been read off the request costs
+   * hashing it first.
+   */
+  private readonly hostLengths: boolean[] = [];
 
   constructor(apis: Iterable<CompiledApi>) {
     for (const api of apis) {
       const group = api.hostname === '*' ? this.wildcard : this.groupFor(api.hostname);
       // Two APIs with the same host and url: the first loaded (ordered by id) wins, deterministically.
       if (!group.urls.has(api.matchUrl)) {
-        group.urls.set(api.matchUrl, api);
+        // Built once and frozen: a match allocates nothing.
+        group.urls.set(api.matchUrl, Object.freeze({ kind: 'api', api, decoy: decoyPathsOf(api) }));
         group.depth = Math.max(group.depth, segmentCount(api.matchUrl));
       }
     }
+    for (const host of this.byHost.keys()) this.hostLengths[host.length] = true;
   }
 
   private groupFor(host: string): Group {
@@ -37,23 +50,19 @@ export class ApiMatcher {
   }
 
   match(host: string, matchPath: string): MatchResult {
-    const exact = this.byHost.get(host);
+    const exact = this.hostLengths[host.length] === true ? this.byHost.get(host) : undefined;
     if (exact) {
-      const api = longestPrefix(exact, matchPath);
-      if (api) return { kind: 'api', api };
+      const m = longestPrefix(exact, matchPath);
+      if (m) return m;
     }
-    if (this.wildcard.urls.size > 0) {
-      const api = longestPrefix(this.wildcard, matchPath);
-      if (api) return { kind: 'api', api };
-      return { kind: 'no_api' };
-    }
-    return exact ? { kind: 'no_api' } : { kind: 'no_host' };
+    if (this.wildcard.urls.size > 0) return longestPrefix(this.wildcard, matchPath) ?? NO_API;
+    return exact ? NO_API : NO_HOST;
   }
 }
 
 /** The APIs of one host (or of `*`) by matching url, and the most segments any of those urls has. */
 interface Group {
-  urls: Map<string, CompiledApi>;
+  urls: Map<string, MatchResult>;
   depth: number;
 }
 
@@ -61,11 +70,11 @@ interface Group {
  * Probes `/a/b/c`, `/a/b`, `/a`, `/` in turn: prefixes only ever end on a segment boundary, and
  * none is longer than the group's deepest url (a longer one can never be a key).
  */
-function longestPrefix(group: Group, path: string): CompiledApi | undefined {
+function longestPrefix(group: Group, path: string): MatchResult | undefined {
   let candidate = group.depth === 0 ? '/' : firstSegments(path, group.depth);
   for (;;) {
-    const api = group.urls.get(candidate);
-    if (api) return api;
+    const m = group.urls.get(candidate);
+    if (m) return m;
     if (candidate === '/') return undefined;
     const cut = candidate.lastIndexOf('/');
     candidate = cut <= 0 ? '/' : candidate.slice(0, cut);

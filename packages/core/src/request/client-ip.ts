@@ -157,6 +157,36 @@ export function isDottedQuad(s: string): boolean {
   return i === len;
 }
 
+/**
+ * The value (0 … 2^32 − 1) of the dotted quad `s[from, to)`, or -1 when that range is not one by
+ * the rule of {@link isDottedQuad}. One pass and no slice: the X-Forwarded-For walk validates and
+ * checks trust of an entry with it, where it used to slice, validate and then convert.
+ */
+export function dottedQuadValue(s: string, from: number, to: number): number {
+  const len = to - from;
+  if (len < 7 || len > 15) return -1;
+  let value = 0;
+  let i = from;
+  for (let octets = 0; octets < 4; octets++) {
+    if (octets > 0) {
+      if (i >= to || s.charCodeAt(i) !== 0x2e) return -1;
+      i++;
+    }
+    const start = i;
+    let v = 0;
+    while (i < to) {
+      const d = s.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && s.charCodeAt(start) === 0x30)) return -1;
+    value = value * 256 + v;
+  }
+  return i === to ? value : -1;
+}
+
 /** Canonical IPv6 spelling with no IPv4 mapping (used for `Host: [..]` literals); '' when invalid. */
 export function canonicalIpv6Literal(addr: string): string {
   if (addr.length > MAX_ADDR_LEN || addr.indexOf('%') >= 0 || !isIPv6(addr)) return '';
@@ -254,6 +284,16 @@ export class TrustedProxies {
   /** Whether `ip` (any spelling) is a trusted proxy. False for invalid input. */
   has(ip: string): boolean {
     return this.hasCanonical(canonicalIp(ip));
+  }
+
+  /** `hasCanonical` for an IPv4 address given as its value (see {@link dottedQuadValue}). */
+  hasIpv4Value(value: number): boolean {
+    if (this.count === 0) return false;
+    if (this.allV4) return true;
+    const v = value | 0;
+    const nets = this.v4;
+    for (let i = 0; i < nets.length; i += 2) if ((v & nets[i + 1]!) === nets[i]) return true;
+    return false;
   }
 
   /** `has` for an address already in canonical form. */
@@ -368,13 +408,40 @@ export function resolveClientIp(
   xff: string | string[] | undefined,
   opts: ClientIpOptions,
 ): string {
-  const peer = canonicalIp(socketAddress);
+  return clientIpFromPeer(canonicalIp(socketAddress), undefined, xff, opts);
+}
+
+/**
+ * {@link resolveClientIp} for one configuration, remembering the last socket peer's canonical form
+ * and trust: behind a load balancer every request comes from the same few peers, and each used to
+ * cost two parses of the same address.
+ */
+export class ClientIpResolver {
+  private peerRaw: string | undefined | null = null;
+  private peer = '';
+  private peerTrusted = false;
+
+  constructor(private readonly opts: ClientIpOptions) {}
+
+  resolve(socketAddress: string | undefined, xff: string | string[] | undefined): string {
+    if (socketAddress !== this.peerRaw) {
+      const peer = canonicalIp(socketAddress);
+      this.peerTrusted = this.opts.trusted.hasCanonical(peer);
+      this.peer = peer;
+      this.peerRaw = socketAddress;
+    }
+    return clientIpFromPeer(this.peer, this.peerTrusted, xff, this.opts);
+  }
+}
+
+/** The walk of {@link resolveClientIp} from the canonical peer (`peerTrusted` computed when undefined). */
+function clientIpFromPeer(peer: string, peerTrusted: boolean | undefined, xff: string | string[] | undefined, opts: ClientIpOptions): string {
   if (xff === undefined || (Array.isArray(xff) && xff.length === 0)) return peer;
   if (!opts.enableXff) {
     opts.onUntrustedXff?.();
     return peer;
   }
-  if (!opts.trusted.hasCanonical(peer)) return peer;
+  if (!(peerTrusted ?? opts.trusted.hasCanonical(peer))) return peer;
 
   let header = Array.isArray(xff) ? joinTail(xff) : xff;
   if (header.length > XFF_MAX_CHARS) {
@@ -393,9 +460,19 @@ export function resolveClientIp(
     let b = end;
     while (a < b && isOws(header.charCodeAt(a))) a++;
     while (b > a && isOws(header.charCodeAt(b - 1))) b--;
-    const ip = xffEntryIp(header.slice(a, b));
-    if (ip.length === 0) return lastTrusted;
-    if (!opts.trusted.hasCanonical(ip)) return ip;
+    let ip: string;
+    let trusted: boolean;
+    // A plain dotted quad (the usual entry) is its own canonical form: no slice to validate it.
+    const v4 = dottedQuadValue(header, a, b);
+    if (v4 >= 0) {
+      ip = a === 0 && b === header.length ? header : header.slice(a, b);
+      trusted = opts.trusted.hasIpv4Value(v4);
+    } else {
+      ip = xffEntryIp(header.slice(a, b));
+      if (ip.length === 0) return lastTrusted;
+      trusted = opts.trusted.hasCanonical(ip);
+    }
+    if (!trusted) return ip;
     lastTrusted = ip;
     if (comma < 0) break;
     end = comma;

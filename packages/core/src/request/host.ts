@@ -58,9 +58,14 @@ export function parseHost(hostHeader: string | string[] | undefined): ParsedHost
   // One scan: validate characters, find the port, note whether lower-casing is needed.
   let end = value.length;
   let upper = false;
+  let dotDot = false; // `..` before the port: an empty label whichever way the trailing dot is cut
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f) continue;
+    if (c === 0x2e) {
+      if (i > 0 && value.charCodeAt(i - 1) === 0x2e) dotDot = true;
+      continue;
+    }
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) continue;
     if (c >= 0x41 && c <= 0x5a) {
       upper = true;
       continue;
@@ -79,7 +84,7 @@ export function parseHost(hostHeader: string | string[] | undefined): ParsedHost
   if (end === 0) return fail('empty host name');
   if (end > MAX_HOST_LEN) return fail('Host too long');
   const name = end === value.length ? value : value.slice(0, end);
-  if (name.charCodeAt(0) === 0x2e || name.indexOf('..') >= 0 || name.charCodeAt(name.length - 1) === 0x2e) {
+  if (name.charCodeAt(0) === 0x2e || dotDot || name.charCodeAt(name.length - 1) === 0x2e) {
     return fail('empty label in Host');
   }
   return { ok: true, host: upper ? name.toLowerCase() : name };

@@ -87,9 +87,11 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
     }
   }
 
-  // One scan to the end of the path: find `?`/`#` and whether the path needs the slow path.
+  // One scan to the end of the path: find `?`/`#`, whether the path needs the slow path, and
+  // whether its matching form could differ from it (upper case, `;`).
   let end = len;
   let clean = true;
+  let plain = true;
   for (let i = start; i < len; i++) {
     const c = t.charCodeAt(i);
     if (c === QUESTION || c === HASH) {
@@ -100,7 +102,7 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
     else if (c === SLASH) {
       const n = t.charCodeAt(i + 1); // NaN past the end
       if (n === SLASH || n === DOT) clean = false;
-    }
+    } else if ((c >= 0x41 && c <= 0x5a) || c === SEMICOLON) plain = false;
   }
 
   let query = '';
@@ -114,6 +116,8 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
     path = '/'; // absolute-form without a path
   } else if (clean) {
     path = start === 0 && end === len ? t : t.slice(start, end);
+    // No upper case, `;` or `//` (not clean), and no trailing slash: toMatchPath would return it as is.
+    if (plain && (path.length === 1 || path.charCodeAt(path.length - 1) !== SLASH)) return { ok: true, path, matchPath: path, query };
   } else {
     const r = normalizeSlow(t, start, end);
     if (typeof r !== 'string') return r;
