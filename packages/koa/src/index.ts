@@ -11,7 +11,7 @@ export interface KoaContext {
   /** `req.url` as it arrived; koa-mount rewrites `req.url`, never this. */
   originalUrl: string;
   /**
-   * Koa's response object. `ctx.status`, `ctx.message`, `ctx.body` and `ctx.set` are aliases of
+   * Koa's response object. `ctx.status`, `ctx.message` and `ctx.body` are aliases of
    * its members (Koa defines them with `delegates`), so writing here is the same as writing there.
    */
   response: KoaResponse;
@@ -23,7 +23,6 @@ export interface KoaResponse {
   status: number;
   message: string;
   body: unknown;
-  set(headers: Record<string, string>): void;
 }
 
 export type KoaNext = () => Promise<unknown>;
@@ -58,7 +57,10 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
         const response = ctx.response;
         response.status = spec.status;
         if (spec.reason) response.message = spec.reason;
-        response.set(spec.headers); // before the body, so Koa keeps our content-type
+        // Before the body, so Koa keeps our content-type. What `response.set(spec.headers)` does with
+        // string values (Koa 3), without the arrays and closures it builds for every call.
+        const res = ctx.res;
+        if (!res.headersSent) for (const name in spec.headers) res.setHeader(name, spec.headers[name]!);
         response.body = spec.body;
         return;
       }

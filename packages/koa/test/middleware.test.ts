@@ -1,6 +1,7 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import Koa from 'koa';
-import { type ApiJsonInput, type Enforcer, createEnforcer, silentLogger } from '@ase/core';
+import { type ApiJsonInput, type Decision, type Enforcer, createEnforcer, fromNodeRequest, silentLogger } from '@ase/core';
 import { aseMiddleware } from '@ase/koa';
 import { listen, request } from '../../../test/helpers/http';
 
@@ -55,6 +56,45 @@ describe('@ase/koa', () => {
     // A pass continues down the stack, and the stack unwinds through the adapter.
     const passed = await request(port, { path: '/other' });
     expect([passed.status, passed.body, passed.headers['x-seen-by-upstream']]).toEqual([200, 'app', '200 OK']);
+  });
+
+  test('an answer is byte for byte what setting it through the ctx aliases gives', async () => {
+    // The adapter writes through ctx.response and res.setHeader (docs/performance.md); the
+    // reference below is how it used to answer.
+    const reference = new Koa();
+    reference.use(async (ctx, next) => {
+      const raw = fromNodeRequest(ctx.req);
+      raw.url = ctx.originalUrl;
+      const d = (await enforcer.decide(raw)) as Decision;
+      if (d.action !== 'respond') return next();
+      const spec = d.response;
+      ctx.status = spec.status;
+      if (spec.reason) ctx.message = spec.reason;
+      ctx.set(spec.headers);
+      ctx.body = spec.body;
+    });
+    const mine = new Koa();
+    mine.use(aseMiddleware(enforcer));
+    for (const app of [reference, mine]) app.use((ctx) => void (ctx.body = 'app'));
+    const refSrv = await listen(http.createServer(reference.callback()));
+    try {
+      const port = await serve(mine);
+      await enforcer.addDeny({ type: 'ip', value: '127.0.0.1' });
+      const exchange = (p: number, head: string) =>
+        new Promise<string>((resolve, reject) => {
+          const chunks: Buffer[] = [];
+          const sock = net.connect(p, '127.0.0.1', () => sock.end(head));
+          sock.on('data', (c: Buffer) => chunks.push(c));
+          sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\nDate: [^\r]*/, '')));
+          sock.on('error', reject);
+        });
+      for (const head of ['GET /shop/items HTTP/1.1', 'HEAD /shop/items HTTP/1.1', 'GET /shop/admin HTTP/1.1', 'GET /shop/%zz HTTP/1.1']) {
+        const text = `${head}\r\nHost: x\r\nConnection: close\r\n\r\n`;
+        expect([head, await exchange(port, text)]).toEqual([head, await exchange(refSrv.port, text)]);
+      }
+    } finally {
+      await refSrv.close();
+    }
   });
 
   test('an error inside the enforcer goes to Koa’s error handling: 500 without the cause, nothing downstream runs', async () => {

@@ -354,7 +354,7 @@ export interface ClientIpOptions {
  * `1.2.3.4:5678` and `[2001:db8::1]:443` (some proxies, e.g. Azure Application Gateway, append them).
  * An unbracketed IPv6 is never read as having a port.
  */
-function xffEntryIp(entry: string): string {
+export function xffEntryIp(entry: string): string {
   if (entry.length === 0 || entry.length > MAX_ADDR_LEN) return '';
   const c0 = entry.charCodeAt(0);
   if (c0 === 0x5b) {
