@@ -840,7 +840,6 @@ function protocolOf(raw: RawRequest): Protocol {
   return raw.encrypted ? 'https' : 'http';
 }
 
-
 /** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */
 function strongestIdentifier(ids: ClientIdentifiers): ListEntry {
   if (ids.token !== undefined) return { type: 'token', value: ids.token };

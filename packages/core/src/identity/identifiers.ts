@@ -27,7 +27,7 @@ export function authorizationCredentials(req: EnforcerRequest, scheme: string): 
   if (!auth || auth.length > 16384) return undefined;
   const sp = auth.indexOf(' ');
   if (sp <= 0 || !schemeIs(auth, sp, scheme)) return undefined;
-  const cred = auth.slice(sp + 1).trim();
+  const cred = trimmed(auth.slice(sp + 1));
   return cred.length > 0 ? cred : undefined;
 }
 
@@ -45,6 +45,13 @@ function schemeIs(auth: string, sp: number, scheme: string): boolean {
     if (c !== scheme.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** `s.trim()`, which is only called when an end is not plainly printable ASCII (it trims Unicode spaces too). */
+function trimmed(s: string): string {
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(s.length - 1);
+  return first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f ? s : s.trim();
 }
 
 /** MAC scheme: the token is the `id` attribute (`MAC id="<jwt>", ts="...", ...`). */

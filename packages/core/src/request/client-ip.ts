@@ -455,7 +455,9 @@ function clientIpFromPeer(peer: string, peerTrusted: boolean | undefined, xff: s
   let lastTrusted = peer;
   let end = header.length;
   for (let n = 0; n < XFF_MAX_ENTRIES; n++) {
-    const comma = end > 0 ? header.lastIndexOf(',', end - 1) : -1;
+    // `header.lastIndexOf(',', end - 1)`, which V8 runs in its runtime (a few hundred instructions).
+    let comma = end - 1;
+    while (comma >= 0 && header.charCodeAt(comma) !== 0x2c) comma--;
     let a = comma + 1;
     let b = end;
     while (a < b && isOws(header.charCodeAt(a))) a++;
