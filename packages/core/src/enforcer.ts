@@ -213,6 +213,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       protocol: protocolOf(raw),
       ip: this.clientIp(raw),
       headers: raw.headers,
+      rawHeaders: raw.rawHeaders,
+      peer: canonicalIp(raw.remoteAddress),
     };
 
     // Decoys answer before anything else, deny-listed or not, so the trap never reveals itself.

@@ -15,6 +15,12 @@ export interface RawRequest {
   url: string;
   /** Lower-case header names, as Node gives them. */
   headers: Headers;
+  /**
+   * Every header line as it arrived (`[name, value, name, value, ...]`, Node's `rawHeaders`). Node
+   * keeps only the first of some repeated headers (`authorization`, `host`, ...) in `headers`, while
+   * a backend may read another copy: checks that must see every copy read this.
+   */
+  rawHeaders?: readonly string[];
   /** Socket peer address. */
   remoteAddress: string | undefined;
   /** True when the connection is TLS. */
@@ -38,6 +44,10 @@ export interface EnforcerRequest {
   /** Client IP, canonical (IPv4-mapped IPv6 as IPv4). */
   ip: string;
   headers: Headers;
+  /** Every header line as it arrived, when the adapter gave them (see {@link RawRequest.rawHeaders}). */
+  rawHeaders: readonly string[] | undefined;
+  /** Socket peer address, canonical (the client IP may come from X-Forwarded-For instead). */
+  peer: string;
 }
 
 export interface ResponseSpec {

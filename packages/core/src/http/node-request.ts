@@ -8,6 +8,7 @@ export function fromNodeRequest(req: IncomingMessage, upgrade = false): RawReque
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     headers: req.headers,
+    rawHeaders: req.rawHeaders,
     remoteAddress: req.socket.remoteAddress,
     encrypted: (req.socket as TLSSocket).encrypted === true,
     upgrade,

@@ -6,7 +6,7 @@ import type { EnforcerRequest } from '../../src/types';
 const api = (pe: Record<string, unknown>) =>
   compileApi('t', validateApiJson({ api_metadata: { url: '/t', hostname: '*', api_pattern_enforcement: pe } }, 't').api);
 const req = (over: Partial<EnforcerRequest> = {}): EnforcerRequest => ({
-  method: 'GET', path: '/t/x', matchPath: '/t/x', query: '', host: 'h', protocol: 'http', ip: '1.1.1.1', headers: {}, ...over,
+  method: 'GET', path: '/t/x', matchPath: '/t/x', query: '', host: 'h', protocol: 'http', ip: '1.1.1.1', headers: {}, rawHeaders: undefined, peer: '1.1.1.1', ...over,
 });
 
 describe('mediaType', () => {
