@@ -12,5 +12,7 @@ module.exports = {
   moduleNameMapper: {
     '^@ase/([a-z]+)$': '<rootDir>/packages/$1/src',
   },
+  globalSetup: '<rootDir>/test/helpers/temp-setup.js',
+  globalTeardown: '<rootDir>/test/helpers/temp-teardown.js',
   testTimeout: 20000,
 };

@@ -13,7 +13,6 @@ describe('Express adapter: matching a request to an API', () => {
         shop: api('/shop', { servers: servers(a.port) }),
         shopItems: api('/shop/items', { servers: servers(b.port) }),
         exactHost: api('/shop', { hostname: 'api.example.com', servers: servers(c.port) }),
-        root: api('/', { hostname: 'root.example.com', servers: servers(c.port) }),
       },
     });
   });
@@ -55,8 +54,15 @@ describe('Express adapter: matching a request to an API', () => {
     expect(r.body).toBe('host app GET /elsewhere?x=1');
   });
 
-  test('url "/" on a host matches every path of that host', async () => {
-    const r = await request(app.port, { path: '/anything/deep', headers: { host: 'root.example.com' } });
-    expect(JSON.parse(r.body).server).toBe('c');
+  test('url "/" on a host matches every path of that host, and no other host reaches those paths', async () => {
+    const rootApp = await startExpressApp({ apis: { root: api('/', { hostname: 'root.example.com', servers: servers(c.port) }) } });
+    try {
+      const r = await request(rootApp.port, { path: '/anything/deep', headers: { host: 'root.example.com' } });
+      expect(JSON.parse(r.body).server).toBe('c');
+      const other = await request(rootApp.port, { path: '/anything/deep', headers: { host: 'other.example' } });
+      expect([other.status, other.body]).toEqual([503, 'Error: Unknown API']);
+    } finally {
+      await rootApp.close();
+    }
   });
 });

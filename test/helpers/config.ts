@@ -11,9 +11,17 @@ export function servers(...ports: number[]): { host: string; port: number }[] {
   return ports.map((port) => ({ host: '127.0.0.1', port }));
 }
 
+/**
+ * A fresh temporary directory inside the run's own folder (test/helpers/temp-root.js makes it before
+ * the run and removes it after, whatever a test left running), so a run leaves nothing behind.
+ */
+export function tempDir(prefix = 'ase-test-'): string {
+  return fs.mkdtempSync(path.join(process.env['ASE_TEST_TMP'] ?? os.tmpdir(), prefix));
+}
+
 /** Writes a config directory (ase.conf text and api/<id>.json files) in a fresh temp dir. */
 export function configDir(opts: { conf?: string; apis?: Record<string, unknown>; rawApis?: Record<string, string> } = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ase-test-'));
+  const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'api'));
   if (opts.conf !== undefined) fs.writeFileSync(path.join(dir, 'ase.conf'), opts.conf);
   for (const [id, json] of Object.entries(opts.apis ?? {})) {

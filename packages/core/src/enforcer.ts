@@ -21,7 +21,7 @@ import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from 
 import { loadListsFile, serializeLists } from './lists/list-file';
 import { ApiMatcher } from './match/api-matcher';
 import { isDecoyPath } from './policy/decoy';
-import { SerialWriter, writeFileAtomic } from './persistence/atomic-file';
+import { SerialWriter, removeStaleTempFiles, writeFileAtomic } from './persistence/atomic-file';
 import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
@@ -160,6 +160,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.rebuildMatcher();
 
     if (this.configDir) {
+      for (const dir of ['data', 'api']) {
+        for (const name of removeStaleTempFiles(path.join(this.configDir, dir))) this.logger.info(`removed ${dir}/${name}, left by a write that was interrupted`);
+      }
       const listsFile = path.join(this.configDir, 'data', 'lists.json');
       try {
         for (const w of loadListsFile(listsFile, this.denyList, this.allowList)) this.warn(w);
@@ -198,7 +201,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
     const match = this.matcher.match(host.host, target.matchPath);
     if (match.kind !== 'api') {
-      if (this.mode === 'middleware') return { action: 'pass', api: undefined, request: undefined };
+      if (this.mode === 'middleware') {
+        // The app answers every Host alike: a path under a host-bound API's url must not be reachable
+        // by naming another Host (docs/security.md).
+        if (!this.conf.pass_unmatched_hosts && this.matcher.guardsPath(target.matchPath)) return this.respond('unknown_api', undefined, RESPONSES.unknownApi());
+        return { action: 'pass', api: undefined, request: undefined };
+      }
       return match.kind === 'no_host'
         ? this.respond('unknown_hostname', undefined, RESPONSES.unknownHostname())
         : this.respond('unknown_api', undefined, RESPONSES.unknownApi());
@@ -267,6 +275,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
     const pattern = checkPattern(api, req);
     if (pattern?.kind === 'redirect') return this.respond('redirect', api, pattern.response);
+    if (pattern?.kind === 'preflight_refused' && api.enableBlocking) return this.respond('cors_preflight', api, api.blockResponse);
     if (pattern?.kind === 'violation') {
       this.recordAttack(api, req, pattern.tag, strongestIdentifier(ids));
       if (api.enableBlocking) return this.respond(pattern.tag, api, api.blockResponse);

@@ -66,6 +66,7 @@ export type RespondReason =
   | 'deny_list'
   | 'invalid_protocol'
   | 'invalid_method'
+  | 'cors_preflight'
   | 'invalid_content_type'
   | 'missing_token'
   | 'decoy'

@@ -106,7 +106,7 @@ export function compileApi(id: string, json: ApiJson): CompiledApi {
           url: stripTrailingSlash(redirectUrl),
         }
       : undefined,
-    methodsAllowed: pe.methods_allowed.length > 0 ? new Set(pe.methods_allowed.map((x) => x.toUpperCase())) : undefined,
+    methodsAllowed: pe.methods_allowed.length > 0 ? allowedMethods(pe.methods_allowed) : undefined,
     contentTypeAllowed: pe.content_type_allowed.trim() ? pe.content_type_allowed.trim().toLowerCase() : undefined,
     blockResponse,
     decoy: {
@@ -125,4 +125,11 @@ export function compileApi(id: string, json: ApiJson): CompiledApi {
       jwt,
     },
   };
+}
+
+/** `methods_allowed` as a set; HEAD wherever GET is (RFC 9110 §9.3.2: a HEAD is a GET without the body). */
+function allowedMethods(methods: readonly string[]): ReadonlySet<string> {
+  const set = new Set(methods.map((m) => m.toUpperCase()));
+  if (set.has('GET')) set.add('HEAD');
+  return set;
 }

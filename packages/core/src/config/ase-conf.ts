@@ -176,6 +176,7 @@ const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
   },
   enable_strict_request_parser: bool(),
   enable_ase_health: bool(),
+  pass_unmatched_hosts: bool(),
   server_ca_cert_path: {
     schema: { type: 'string', maxLength: 4096 },
     accepts: 'a file path, or ""',

@@ -24,6 +24,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   attack_list_memory: 128 * 1024 * 1024,
   enable_strict_request_parser: true,
   enable_ase_health: false,
+  pass_unmatched_hosts: false,
   server_ca_cert_path: '',
   enable_cluster: false,
   cluster_id: 'ase_cluster',

@@ -120,6 +120,12 @@ export interface AseConf {
   attack_list_memory: number;
   enable_strict_request_parser: boolean;
   enable_ase_health: boolean;
+  /**
+   * Our own, middleware mode: `true` lets a request whose Host matches no API reach the app even
+   * under another API's url (for apps that really serve other hosts). Default false: refused as
+   * `Unknown API`, so a forged Host cannot step out of an API's policy.
+   */
+  pass_unmatched_hosts: boolean;
   server_ca_cert_path: string;
   enable_cluster: boolean;
   cluster_id: string;

@@ -26,6 +26,8 @@ export class ApiMatcher {
    * hashing it first.
    */
   private readonly hostLengths: boolean[] = [];
+  /** The urls of every API bound to a host name, whatever the host: what a forged Host could step out of. */
+  private readonly hostBound: Group = { urls: new Map(), depth: 0 };
 
   constructor(apis: Iterable<CompiledApi>) {
     for (const api of apis) {
@@ -35,6 +37,10 @@ export class ApiMatcher {
         // Built once and frozen: a match allocates nothing.
         group.urls.set(api.matchUrl, Object.freeze({ kind: 'api', api, decoy: decoyPathsOf(api) }));
         group.depth = Math.max(group.depth, segmentCount(api.matchUrl));
+      }
+      if (api.hostname !== '*' && !this.hostBound.urls.has(api.matchUrl)) {
+        this.hostBound.urls.set(api.matchUrl, NO_API);
+        this.hostBound.depth = Math.max(this.hostBound.depth, segmentCount(api.matchUrl));
       }
     }
     for (const host of this.byHost.keys()) this.hostLengths[host.length] = true;
@@ -57,6 +63,15 @@ export class ApiMatcher {
     }
     if (this.wildcard.urls.size > 0) return longestPrefix(this.wildcard, matchPath) ?? NO_API;
     return exact ? NO_API : NO_HOST;
+  }
+
+  /**
+   * True when `matchPath` lies under the url of an API bound to some host name. In middleware mode
+   * the app serves every host alike, so a request that names another Host (or none, or an IP) and
+   * matches no API would reach that API's routes in the app unchecked.
+   */
+  guardsPath(matchPath: string): boolean {
+    return this.hostBound.urls.size > 0 && longestPrefix(this.hostBound, matchPath) !== undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { promises as fsp, mkdirSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { promises as fsp, mkdirSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -38,6 +38,44 @@ export function writeFileAtomicSync(file: string, data: string): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+/** `.<file>.<pid>.<8 hex>.tmp`: the temporary files the writers above make. */
+const TEMP_FILE = /^\..+\.(\d{1,10})\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temporary files a process killed in the middle of a write left in `dir` (`kill -9`,
+ * power loss). The target file itself is intact (the rename never happened). Files of a live
+ * process other than this one are left alone: it may be writing them now. This process has written
+ * nothing yet when it starts, so files carrying its own pid are a previous process's (a container's
+ * pid 1 comes back with the same pid). Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // no directory yet: nothing was ever written there
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_FILE.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isAlive(pid)) continue;
+    rmSync(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by another user
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

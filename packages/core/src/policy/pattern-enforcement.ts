@@ -6,6 +6,8 @@ import { textResponse } from './responses';
 export type PatternOutcome =
   | undefined
   | { kind: 'redirect'; response: ResponseSpec }
+  /** A CORS preflight asking for a method the API does not allow: refused, but never a violation. */
+  | { kind: 'preflight_refused' }
   | { kind: 'violation'; tag: Extract<DenyTag, 'invalid_protocol' | 'invalid_method' | 'invalid_content_type'> };
 
 /** True when the request carries a body (per its framing headers). */
@@ -29,6 +31,24 @@ export function mediaType(ct: string | string[] | undefined): string | undefined
   return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : undefined;
 }
 
+/**
+ * A CORS preflight (Fetch standard): `OPTIONS` with `Origin` and `Access-Control-Request-Method`,
+ * and no body (a browser never sends one; a request with a body is an ordinary OPTIONS).
+ */
+export function isPreflight(req: EnforcerRequest): boolean {
+  return (
+    req.method === 'OPTIONS' &&
+    typeof req.headers['origin'] === 'string' &&
+    typeof req.headers['access-control-request-method'] === 'string' &&
+    !hasBody(req)
+  );
+}
+
+/** The method a preflight asks for, as the API's `methods_allowed` spells methods (upper case). */
+function preflightMethod(req: EnforcerRequest): string {
+  return (req.headers['access-control-request-method'] as string).trim().toUpperCase();
+}
+
 /** Protocol, then method, then content type, in the reference product's order. */
 export function checkPattern(api: CompiledApi, req: EnforcerRequest): PatternOutcome {
   if (api.protocolsAllowed && !api.protocolsAllowed.has(req.protocol)) {
@@ -41,6 +61,11 @@ export function checkPattern(api: CompiledApi, req: EnforcerRequest): PatternOut
     return { kind: 'violation', tag: 'invalid_protocol' };
   }
   if (api.methodsAllowed && !api.methodsAllowed.has(req.method)) {
+    // A browser sends the preflight by itself, before the page's request: listing its user for it
+    // would let any web page get its visitors deny-listed. The app or backend answers the preflight
+    // for a method the API allows (CORS is its policy); for any other method it is refused unlisted,
+    // and the browser then never sends the real request.
+    if (isPreflight(req)) return api.methodsAllowed.has(preflightMethod(req)) ? undefined : { kind: 'preflight_refused' };
     return { kind: 'violation', tag: 'invalid_method' };
   }
   if (api.contentTypeAllowed && hasBody(req) && mediaType(req.headers['content-type']) !== api.contentTypeAllowed) {

@@ -3,9 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RotatingFile } from '../../src/logs/rotating-file';
 
+const dirs: string[] = [];
 function tmpFile(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-log-')), 'logs', 'access.log');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ase-log-'));
+  dirs.push(dir);
+  return path.join(dir, 'logs', 'access.log');
 }
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 const read = (f: string): string[] => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 
