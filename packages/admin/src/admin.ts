@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry } from '@ase/core';
+import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
 import { AuditFile, type AuditRecord, MASK, formatAudit, maskIdentifier } from './audit-log';
 import { BodyTooLargeError, readNodeBody } from './node-body';
 import { renderApi, renderEntry, renderFlowControl, renderServer } from './render';
@@ -28,6 +29,26 @@ interface Call {
 }
 
 type Handler = (call: Call) => Promise<AdminResponse>;
+
+/** Which Host check applies to a call: a mount's or listener's own list, `false` for none. */
+export type HostPolicy = AllowedHosts | false;
+
+/** An `allowedHosts` option as a policy; undefined when unset. */
+export function hostPolicy(allowed: readonly string[] | false | undefined): HostPolicy | undefined {
+  if (allowed === undefined) return undefined;
+  return allowed === false ? false : new AllowedHosts(allowed);
+}
+
+/** Every `Host` line of the request: all of them from the raw lines when the mount has those. */
+function hostValues(req: AdminRequest): string[] {
+  if (req.rawHeaders) {
+    const out: string[] = [];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') out.push(req.rawHeaders[i + 1]!);
+    return out;
+  }
+  const h = req.headers['host'];
+  return h === undefined ? [] : Array.isArray(h) ? h : [h];
+}
 
 /** A response decided early (missing parameter, bad body): thrown, then answered as is. */
 class Answer extends Error {
@@ -94,6 +115,8 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   readonly bodyLimit: number;
   private readonly logger: Logger;
   private readonly throttle: FailureThrottle | undefined;
+  /** `allowedHosts` given to this admin API; undefined when unset (each mount decides). */
+  readonly hostPolicy: HostPolicy | undefined;
   private readonly auditFile: AuditFile | undefined;
   private readonly routes: Readonly<Record<string, Partial<Record<Method, Handler>>>>;
 
@@ -106,6 +129,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
     if (!Number.isInteger(this.bodyLimit) || this.bodyLimit < 1) throw new TypeError(`bodyLimit must be a positive whole number of bytes (got ${String(options.bodyLimit)})`);
     this.throttle = options.throttle === false ? undefined : new FailureThrottle(options.throttle);
+    this.hostPolicy = hostPolicy(options.allowedHosts);
     const file = options.auditFile ?? (enforcer.configDir ? path.join(enforcer.configDir, 'logs', 'audit.log') : false);
     this.auditFile = file && enforcer.conf.enable_audit ? new AuditFile(file, this.logger) : undefined;
     // Loads data/credentials.json now: a broken file stops the start instead of every later call.
@@ -115,15 +139,18 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
 
   // ------------------------------------------------------------------ entry points
 
-  /** Answers one request. Never throws: every failure is an answer. */
-  async handle(req: AdminRequest): Promise<AdminResponse> {
+  /**
+   * Answers one request. Never throws: every failure is an answer. `opts.hosts` (a mount's or the
+   * standalone listener's Host check) takes the place of this admin API's own `allowedHosts`.
+   */
+  async handle(req: AdminRequest, opts: { hosts?: HostPolicy | undefined } = {}): Promise<AdminResponse> {
     const q = req.url.indexOf('?');
     let p = q < 0 ? req.url : req.url.slice(0, q);
     if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
     const call: Call = { req, path: p, params: new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1)), audit: [] };
     let res: AdminResponse;
     try {
-      res = await this.serve(call);
+      res = await this.serve(call, opts.hosts ?? this.hostPolicy ?? false);
     } catch (err) {
       res = this.errorAnswer(err);
     }
@@ -132,14 +159,18 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   }
 
   /** Serves a Node request/response pair (what every mount has underneath). */
-  async handleNode(req: IncomingMessage, res: ServerResponse, opts: { url?: string; body?: BodySource } = {}): Promise<void> {
-    const answer = await this.handle({
-      method: req.method ?? 'GET',
-      url: opts.url ?? req.url ?? '/',
-      headers: req.headers,
-      ip: canonicalIp(req.socket.remoteAddress),
-      body: opts.body ?? (() => readNodeBody(req, this.bodyLimit)),
-    });
+  async handleNode(req: IncomingMessage, res: ServerResponse, opts: { url?: string; body?: BodySource; hosts?: HostPolicy | undefined } = {}): Promise<void> {
+    const answer = await this.handle(
+      {
+        method: req.method ?? 'GET',
+        url: opts.url ?? req.url ?? '/',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        ip: canonicalIp(req.socket.remoteAddress),
+        body: opts.body ?? (() => readNodeBody(req, this.bodyLimit)),
+      },
+      { hosts: opts.hosts },
+    );
     writeAdminResponse(res, answer, req.method);
   }
 
@@ -150,17 +181,24 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
 
   // ------------------------------------------------------------------ pipeline
 
-  private async serve(call: Call): Promise<AdminResponse> {
+  private async serve(call: Call, hosts: HostPolicy): Promise<AdminResponse> {
     const { req } = call;
+    // Before anything about the keys: a rebound page must learn nothing, not even whether a guess was right.
+    if (hosts && !hosts.allows(hostValues(req))) return fail(421, HOST_NOT_ALLOWED);
+    const locked = (wait: number): AdminResponse =>
+      fail(429, `too many failed attempts from ${req.ip}; try again in ${wait} seconds`, { 'retry-after': String(wait) });
     const wait = this.throttle?.retryAfter(req.ip) ?? 0;
-    if (wait > 0) return fail(429, `too many failed attempts from ${req.ip}; try again in ${wait} seconds`, { 'retry-after': String(wait) });
+    if (wait > 0) return locked(wait);
 
     const access = header(req.headers, 'x-ase-access-key');
     const secret = header(req.headers, 'x-ase-secret-key');
     if (access === undefined) return fail(403, 'x-ase-access-key header missing');
     if (secret === undefined) return fail(403, 'x-ase-secret-key header missing');
+    // The attempt is counted before the slow comparison, so parallel guesses spend the budget too.
+    const reserved = this.throttle?.begin(req.ip) ?? 0;
+    if (reserved > 0) return locked(reserved);
     if (!(await this.enforcer.adminCredentials.verify(access, secret))) {
-      if (this.throttle?.fail(req.ip)) this.logger.warn(`management API: ${req.ip} locked out after repeated authorization failures`);
+      if (this.throttle?.failed(req.ip)) this.logger.warn(`management API: ${req.ip} locked out after repeated authorization failures`);
       return fail(403, 'authorization failure');
     }
     this.throttle?.succeed(req.ip);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Enforcer } from '@ase/core';
-import { ADMIN_PREFIX, type AdminApi, toAdmin } from './admin';
+import { ADMIN_PREFIX, type AdminApi, hostPolicy, toAdmin } from './admin';
 import type { AdminOptions } from './types';
 
 /** The parts of a Fastify instance the plugin uses (Fastify 5). */
@@ -21,6 +21,8 @@ export interface AdminFastifyOptions {
   adminOptions?: AdminOptions;
   /** Fastify's own option: `{ prefix: '/admin' }` serves `/admin/v4/ase/...`. */
   prefix?: string;
+  /** Host names and addresses this mount answers to (421 for others); off by default: the app owns its Host routing. */
+  allowedHosts?: readonly string[] | false;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
@@ -32,6 +34,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
  */
 export function adminFastify(instance: FastifyInstanceLike, opts: AdminFastifyOptions, done: (err?: Error) => void): void {
   const a = toAdmin(opts.admin, opts.adminOptions);
+  const hosts = hostPolicy(opts.allowedHosts);
   const prefix = instance.prefix;
   instance.removeAllContentTypeParsers();
   // Leave the body stream unread for the handler.
@@ -40,7 +43,7 @@ export function adminFastify(instance: FastifyInstanceLike, opts: AdminFastifyOp
     reply.hijack();
     const full = request.raw.url ?? '/';
     const url = prefix && full.startsWith(prefix) ? full.slice(prefix.length) || '/' : full;
-    a.handleNode(request.raw, reply.raw, { url }).catch((err: unknown) => {
+    a.handleNode(request.raw, reply.raw, { url, hosts }).catch((err: unknown) => {
       a.enforcer.logger.error(`management API: ${(err as Error).message}`);
       reply.raw.destroy();
     });

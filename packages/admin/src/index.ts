@@ -4,6 +4,8 @@
  * Fastify, and a standalone listener for `management_port`.
  */
 export { AdminApi, ADMIN_PREFIX, DEFAULT_BODY_LIMIT, createAdmin, isAdminPath, writeAdminResponse } from './admin';
+export type { HostPolicy } from './admin';
+export { AllowedHosts, defaultAllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
 export type { AdminOptions, AdminRequest, AdminResponse, BodySource, ClusterInfo, ClusterNode, ServiceInfo, ThrottleOptions } from './types';
 export type { AuditRecord } from './audit-log';
 export { MASK, formatAudit } from './audit-log';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Enforcer } from '@ase/core';
-import { type AdminApi, isAdminPath, toAdmin } from './admin';
+import { type AdminApi, hostPolicy, isAdminPath, toAdmin } from './admin';
 import { readNodeBody } from './node-body';
 import type { AdminOptions } from './types';
 
@@ -20,22 +20,28 @@ export interface KoaContextLike {
 /**
  * Koa mount: `app.use(adminKoa(admin))` serves `/v4/ase/...` and passes everything else on.
  * Put it before body parsers (koa-bodyparser's `rawBody` is used if one ran first).
+ * `options.allowedHosts` turns on the Host check for this mount (off by default: the app owns its Host routing).
  */
 export function adminKoa(admin: AdminApi | Enforcer, options?: AdminOptions): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<void> {
   const a = toAdmin(admin, options);
+  const hosts = hostPolicy(options?.allowedHosts);
   return async function aseAdmin(ctx, next) {
     if (!isAdminPath(ctx.url)) {
       await next();
       return;
     }
     const raw = ctx.request.rawBody;
-    const answer = await a.handle({
-      method: ctx.method,
-      url: ctx.url,
-      headers: ctx.req.headers,
-      ip: ctx.req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? 'unknown',
-      body: typeof raw === 'string' ? raw : () => readNodeBody(ctx.req, a.bodyLimit),
-    });
+    const answer = await a.handle(
+      {
+        method: ctx.method,
+        url: ctx.url,
+        headers: ctx.req.headers,
+        rawHeaders: ctx.req.rawHeaders,
+        ip: ctx.req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? 'unknown',
+        body: typeof raw === 'string' ? raw : () => readNodeBody(ctx.req, a.bodyLimit),
+      },
+      { hosts },
+    );
     ctx.status = answer.status;
     for (const [k, v] of Object.entries(answer.headers)) ctx.set(k, v);
     ctx.body = answer.body;

@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Enforcer } from '@ase/core';
-import { type AdminApi, toAdmin } from './admin';
+import { type AdminApi, hostPolicy, toAdmin } from './admin';
+import { defaultAllowedHosts } from './allowed-hosts';
 import type { AdminOptions } from './types';
 
 export interface AdminServerOptions {
@@ -9,6 +10,12 @@ export interface AdminServerOptions {
   port?: number | undefined;
   /** Address to bind; `management_bind` of ase.conf (127.0.0.1) when undefined. */
   host?: string | undefined;
+  /**
+   * Host names and addresses answered to (421 for others, before authentication). Defaults to the
+   * admin API's own `allowedHosts`, else `localhost`, 127.0.0.1, ::1, the bound address (every
+   * interface's when bound to 0.0.0.0 or ::) and `management_allowed_hosts`. `false` or `['*']`: no check.
+   */
+  allowedHosts?: readonly string[] | false;
   /** Used when an enforcer (not an AdminApi) is given. */
   adminOptions?: AdminOptions;
 }
@@ -25,12 +32,17 @@ export interface AdminServer {
 
 /**
  * The standalone management listener: `/v4/ase/...` on its own port, bound to the loopback
- * interface unless `management_bind` (or `host`) says otherwise. Everything else gets 404.
+ * interface unless `management_bind` (or `host`) says otherwise. Everything else gets 404. It answers
+ * only to its own names (see `allowedHosts`), so a web page cannot reach it through DNS rebinding.
  */
 export async function startAdminServer(target: AdminApi | Enforcer, opts: AdminServerOptions = {}): Promise<AdminServer> {
   const admin = toAdmin(target, opts.adminOptions);
+  const conf = admin.enforcer.conf;
+  const port = opts.port ?? conf.management_port;
+  const host = opts.host ?? conf.management_bind;
+  const hosts = hostPolicy(opts.allowedHosts) ?? admin.hostPolicy ?? hostPolicy(defaultAllowedHosts(host, conf.management_allowed_hosts));
   const server = http.createServer((req, res) => {
-    admin.handleNode(req, res).catch((err: unknown) => {
+    admin.handleNode(req, res, { hosts }).catch((err: unknown) => {
       admin.enforcer.logger.error(`management API: ${(err as Error).message}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
       res.end('{"status":"fail","status_message":"unknown error"}');
@@ -40,8 +52,6 @@ export async function startAdminServer(target: AdminApi | Enforcer, opts: AdminS
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  const port = opts.port ?? admin.enforcer.conf.management_port;
-  const host = opts.host ?? admin.enforcer.conf.management_bind;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

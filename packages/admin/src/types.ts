@@ -12,6 +12,8 @@ export interface AdminRequest {
   headers: Headers;
   /** Client address (the socket peer): keys the failed-login throttle, and goes to the audit log. */
   ip: string;
+  /** Node's raw header lines (`req.rawHeaders`): when given, every `Host` line is checked, not only the first. */
+  rawHeaders?: readonly string[];
   /** Read only once the caller is authenticated and the endpoint takes a body. */
   body?: BodySource;
 }
@@ -32,6 +34,8 @@ export interface ThrottleOptions {
   windowMs?: number;
   /** Defaults to 60 000 ms. */
   lockoutMs?: number;
+  /** Remote clients (addresses, IPv6 /64 prefixes) remembered at most; the least recently active is forgotten first. Defaults to 10 000. */
+  maxTracked?: number;
 }
 
 /** Values `/v4/ase/status` reports that only the host process knows. */
@@ -61,6 +65,13 @@ export interface AdminOptions {
   bodyLimit?: number;
   /** Failed-login throttle; `false` turns it off (not recommended). */
   throttle?: ThrottleOptions | false;
+  /**
+   * The `Host` names and addresses this admin API answers to (ports are not compared); any other Host
+   * gets 421 before the keys are looked at. `['*']` or `false`: no check. Unset: no check on the
+   * framework mounts (the app owns its Host routing), and the standalone listener's own list
+   * (`localhost`, loopback, the bound address, `management_allowed_hosts`).
+   */
+  allowedHosts?: readonly string[] | false;
   /**
    * Audit log file. Defaults to `<configDir>/logs/audit.log` when the enforcer has a config directory;
    * `false` writes no file (the `audit` event still fires). Nothing is recorded when `enable_audit=false`.

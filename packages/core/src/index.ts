@@ -9,6 +9,7 @@ export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason
 export { silentLogger, settleDecision } from './types';
 export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
+export { canonicalIp, parseHost } from './request';
 export { writeNodeResponse } from './http/node-response';
 export { upgradeListener } from './http/upgrade-listener';
 export type { UpgradeHandler } from './http/upgrade-listener';

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { AseConfigError, type ConfigProblem } from '../errors';
+import { parseHost } from '../request/host';
 import { ASE_CONF_DEFAULTS } from './defaults';
 import { cloneJsonData } from './json-data';
 import { closest } from './suggest';
@@ -118,6 +119,17 @@ function duration(minMs: number, accepts: string): KeySpec<number> {
   };
 }
 
+/** A `management_allowed_hosts` entry as a Host header would carry it (lower case, IPv6 in brackets), or undefined. */
+function allowedHostEntry(s: string): string | undefined {
+  if (s === '*') return s;
+  const literal = isIP(s) === 6 ? `[${s}]` : s;
+  const parsed = parseHost(literal);
+  if (!parsed.ok || parsed.host === '') return undefined;
+  // No port: the check ignores ports, so an entry with one would promise more than it does.
+  if (parsed.host.startsWith('[')) return literal.endsWith(']') ? parsed.host : undefined;
+  return literal.toLowerCase().replace(/\.$/, '') === parsed.host ? parsed.host : undefined;
+}
+
 /** `1.2.3.4`, `10.0.0.0/8`, `::1`, `fd00::/8`. */
 export function isIpOrCidr(s: string): boolean {
   const slash = s.indexOf('/');
@@ -138,6 +150,26 @@ const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
     accepts: 'an IP address (like "127.0.0.1" or "::1") or "localhost"',
     convert: (v) =>
       v === 'localhost' || isIP(String(v)) !== 0 ? { value: String(v) } : { error: 'must be an IP address (like "127.0.0.1" or "::1") or "localhost"' },
+  },
+  management_allowed_hosts: {
+    schema: {
+      anyOf: [
+        { type: 'string', maxLength: 16_384 },
+        { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 261 } },
+      ],
+    },
+    accepts: 'a comma-separated list of host names or IP addresses without a port (like "admin.example, 10.0.0.5, ::1"), "*" for any, or ""',
+    convert: (v) => {
+      const raw = (Array.isArray(v) ? (v as string[]) : String(v).trim() === '' ? [] : String(v).split(',')).map((s) => s.trim());
+      const list = raw.map(allowedHostEntry);
+      const bad = raw.filter((_, i) => list[i] === undefined);
+      if (bad.length > 0) {
+        return {
+          error: `has entries that are not host names or IP addresses: ${bad.map((b) => JSON.stringify(b)).join(', ')}; it must be a comma-separated list of host names or IP addresses without a port (like "admin.example, 10.0.0.5, ::1"), "*" for any, or ""`,
+        };
+      }
+      return { value: [...new Set(list as string[])] };
+    },
   },
   enable_firewall: bool(),
   enable_ase_detected_attack: bool(),
@@ -261,7 +293,11 @@ function buildConf(found: Map<keyof AseConf, Found>, file: string): { conf: AseC
       problems.push({ file, path: f?.where ?? key, value: f?.value, message: `must be ${SPECS[key as keyof AseConf].accepts}` });
     }
   }
-  const conf = { ...ASE_CONF_DEFAULTS, xff_trusted_proxies: [...ASE_CONF_DEFAULTS.xff_trusted_proxies] } as AseConf;
+  const conf = {
+    ...ASE_CONF_DEFAULTS,
+    xff_trusted_proxies: [...ASE_CONF_DEFAULTS.xff_trusted_proxies],
+    management_allowed_hosts: [...ASE_CONF_DEFAULTS.management_allowed_hosts],
+  } as AseConf;
   const out = conf as unknown as Record<keyof AseConf, unknown>;
   for (const [k, f] of found) {
     if (bad.has(k)) continue;

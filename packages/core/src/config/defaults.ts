@@ -14,6 +14,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   https_wss_port: 8443,
   management_port: 8010,
   management_bind: '127.0.0.1',
+  management_allowed_hosts: [],
   enable_firewall: true,
   enable_ase_detected_attack: false,
   enable_xff: false,

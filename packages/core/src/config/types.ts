@@ -108,6 +108,8 @@ export interface AseConf {
   https_wss_port: number;
   management_port: number;
   management_bind: string;
+  /** Extra `Host` names/addresses the management listener answers to (lower case, no port); `*` = any. */
+  management_allowed_hosts: string[];
   enable_firewall: boolean;
   enable_ase_detected_attack: boolean;
   enable_xff: boolean;

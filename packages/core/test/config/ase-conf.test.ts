@@ -54,6 +54,7 @@ describe('every key we read is converted to its type', () => {
       'https_wss_port=443',
       'management_port=8010',
       'management_bind=::1',
+      'management_allowed_hosts=Admin.Example., 10.0.0.5 ,::1',
       'enable_firewall=FALSE',
       'enable_ase_detected_attack=True',
       'enable_xff=true',
@@ -80,6 +81,7 @@ describe('every key we read is converted to its type', () => {
       https_wss_port: 443,
       management_port: 8010,
       management_bind: '::1',
+      management_allowed_hosts: ['admin.example', '10.0.0.5', '[::1]'],
       enable_firewall: false,
       enable_ase_detected_attack: true,
       enable_xff: true,
@@ -107,6 +109,11 @@ describe('every key we read is converted to its type', () => {
     expect(parse('xff_trusted_proxies=').conf.xff_trusted_proxies).toEqual([]);
   });
 
+  it('management_allowed_hosts is empty by default; "*" is kept as is', () => {
+    expect(parse('').conf.management_allowed_hosts).toEqual([]);
+    expect(parse('management_allowed_hosts=*').conf.management_allowed_hosts).toEqual(['*']);
+  });
+
   it('management_bind accepts localhost', () => {
     expect(parse('management_bind=localhost').conf.management_bind).toBe('localhost');
   });
@@ -118,6 +125,9 @@ describe('a bad value names the file, the line and key, the value and the accept
     ['https_wss_port=65536', 'https_wss_port', '65536', 'from 1 to 65535'],
     ['management_port=80a', 'management_port', '80a', 'from 1 to 65535'],
     ['management_bind=example.com', 'management_bind', 'example.com', 'an IP address'],
+    ['management_allowed_hosts=admin.example:8010', 'management_allowed_hosts', 'admin.example:8010', 'host names or IP addresses without a port'],
+    ['management_allowed_hosts=a@evil.example', 'management_allowed_hosts', 'a@evil.example', 'host names or IP addresses without a port'],
+    ['management_allowed_hosts=[::1]:8010', 'management_allowed_hosts', '[::1]:8010', 'host names or IP addresses without a port'],
     ['enable_firewall=yes', 'enable_firewall', 'yes', 'true or false'],
     ['enable_xff=1', 'enable_xff', '1', 'true or false'],
     ['xff_trusted_proxies=10.0.0.0/33', 'xff_trusted_proxies', '10.0.0.0/33', 'IP addresses or CIDR ranges'],
