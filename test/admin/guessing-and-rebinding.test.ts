@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
@@ -143,31 +142,9 @@ describe('the loopback budget: every loopback address is one client, apart from 
       expect((await ask(s.port, '/v4/ase/firewall')).status).toBe(429);
     });
   });
-
-  test('a remote address locked out by its guesses does not lock out the local CLI, and the loopback lockout does not free the remote one', async () => {
-    const external = Object.values(os.networkInterfaces())
-      .flat()
-      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
-    // A real non-loopback source on one machine: connect from (and to) this host's own network address.
-    if (!external) throw new Error('this test needs a non-loopback IPv4 interface (none found in os.networkInterfaces())');
-    const dir = configDir({ conf: 'management_bind=0.0.0.0\n' });
-    const enforcer = createEnforcer({ configDir: dir, logger: silentLogger });
-    const srv = await startAdminServer(enforcer, { port: 0 });
-    try {
-      const remote = { to: external, localAddress: external };
-      for (let i = 0; i < 5; i++) expect((await ask(srv.port, '/v4/ase/firewall', { ...remote, secret: `g${i}` })).status).toBe(403);
-      const locked = await ask(srv.port, '/v4/ase/firewall', remote);
-      expect([locked.status, (locked.json as { status_message: string }).status_message]).toEqual([429, expect.stringContaining(`from ${external};`)]);
-      expect((await ask(srv.port, '/v4/ase/firewall')).status).toBe(200); // the local CLI's address
-      for (let i = 0; i < 5; i++) expect((await ask(srv.port, '/v4/ase/firewall', { secret: `l${i}` })).status).toBe(403);
-      expect((await ask(srv.port, '/v4/ase/firewall')).status).toBe(429);
-      expect((await ask(srv.port, '/v4/ase/firewall', remote)).status).toBe(429);
-    } finally {
-      await srv.close();
-      await enforcer.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  // A remote address's lockout leaving the local CLI alone (and the reverse) needs a non-loopback
+  // source, and tests send traffic to loopback only: packages/admin/test/throttle-by-client.test.ts
+  // shows it through the handler with given addresses.
 });
 
 describe('DNS rebinding: the standalone listener answers only to its own names', () => {
