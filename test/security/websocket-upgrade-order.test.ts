@@ -296,3 +296,66 @@ test('an upgrade no API takes, with no WebSocket server in the app, is answered 
     await enforcer.close();
   }
 });
+
+describe.each(['express', 'koa'] as const)('%s with only the older listener form', (framework) => {
+  test('guards the server from its first upgrade on: a later deny-listed client is refused before the app sees it', async () => {
+    const enforcer = newEnforcer();
+    const server = http.createServer((_req, res) => res.end('ok'));
+    const state = { seen: 0, connections: 0 };
+    const wss = attach(state, server, 'server');
+    const legacy = framework === 'express' ? expressUpgrade(enforcer) : koaUpgrade(enforcer);
+    server.on('upgrade', legacy);
+    const port = await listenOn(server);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(await connect(port, ALLOWED)).toEqual({ opened: true, message: 'welcome' });
+      await enforcer.addDeny({ type: 'ip', value: DENIED });
+      expect(await connect(port, DENIED)).toEqual({ opened: false, statusLine: REFUSAL });
+      await settle();
+      expect({ seen: state.seen, connections: state.connections }).toEqual({ seen: 1, connections: 1 });
+    } finally {
+      warn.mockRestore();
+      await closeAll(server, wss);
+      await enforcer.close();
+    }
+  });
+});
+
+test('express-ws style: an accepted upgrade handed to the Express routes is not decided a second time', async () => {
+  const enforcer = newEnforcer();
+  let decisions = 0;
+  const decide = enforcer.decide.bind(enforcer);
+  enforcer.decide = (raw) => {
+    decisions++;
+    return decide(raw);
+  };
+  const routed: number[] = [];
+  const app = express();
+  app.use(expressMiddleware(enforcer));
+  app.use((_req, res) => {
+    routed.push(res.statusCode);
+    res.end();
+  });
+  const server = http.createServer(app);
+  aseUpgrade(server);
+  // What express-ws does: a `{ server }` ws server whose connections run through the app's routes.
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws, req) => {
+    req.url = `${req.url}/.websocket`;
+    (app as unknown as { handle(req: http.IncomingMessage, res: http.ServerResponse): void }).handle(req, new http.ServerResponse(req));
+    ws.send('welcome');
+  });
+  const port = await listenOn(server);
+  try {
+    expect(await connect(port, ALLOWED)).toEqual({ opened: true, message: 'welcome' });
+    await settle();
+    expect({ decisions, routed }).toEqual({ decisions: 1, routed: [200] });
+  } finally {
+    await closeAll(server, wss);
+    await enforcer.close();
+  }
+
+  function aseUpgrade(s: http.Server): void {
+    expressUpgrade(s, enforcer);
+  }
+});
