@@ -36,6 +36,16 @@ interface App {
   close(): Promise<void>;
 }
 
+/** A WebSocket backend of its own, for the API ASE proxies: it greets with `backend`. */
+let backend: { port: number; server: http.Server; wss: WebSocketServer };
+beforeAll(async () => {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.send('backend'));
+  backend = { port: await listenOn(server), server, wss };
+});
+afterAll(() => closeAll(backend.server, backend.wss));
+
 function newEnforcer(): Enforcer {
   return createEnforcer({
     logger: silentLogger,
@@ -43,6 +53,8 @@ function newEnforcer(): Enforcer {
     apis: {
       // No servers: the app serves the WebSocket itself, ASE only decides.
       chat: { api_metadata: { protocol: 'ws', url: '/chat', hostname: '*', enable_blocking: true, flow_control: { client_spike_threshold: '1/second' } } },
+      // With servers: ASE tunnels it, the app never has it.
+      live: { api_metadata: { protocol: 'ws', url: '/live', hostname: '*', servers: [{ host: '127.0.0.1', port: backend.port }] } },
     },
   });
 }
@@ -258,6 +270,13 @@ describe.each(CASES)('%s, the app WebSocket server (%s) attached %s ASE', (frame
     await settle();
     expect(result).toEqual({ opened: true, message: 'welcome' });
     expect({ decisions, flow: flow.length, connections: app.connections }).toEqual({ decisions: 1, flow: 0, connections: 1 });
+  });
+
+  test('tunnels an upgrade to an API with servers to its backend; the app never sees it', async () => {
+    const result = await connect(app.port, ALLOWED, '/live/feed');
+    await settle();
+    expect(result).toEqual({ opened: true, message: 'backend' });
+    expect({ decisions, seen: app.seen, connections: app.connections }).toEqual({ decisions: 1, seen: 0, connections: 0 });
   });
 });
 
