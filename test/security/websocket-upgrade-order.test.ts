@@ -53,6 +53,8 @@ function newEnforcer(): Enforcer {
     apis: {
       // No servers: the app serves the WebSocket itself, ASE only decides.
       chat: { api_metadata: { protocol: 'ws', url: '/chat', hostname: '*', enable_blocking: true, flow_control: { client_spike_threshold: '1/second' } } },
+      // Not a WebSocket API: no upgrade on its path reaches the app.
+      rest: { api_metadata: { protocol: 'http', url: '/rest', hostname: '*' } },
       // With servers: ASE tunnels it, the app never has it.
       live: { api_metadata: { protocol: 'ws', url: '/live', hostname: '*', servers: [{ host: '127.0.0.1', port: backend.port }] } },
     },
@@ -262,6 +264,20 @@ describe.each(CASES)('%s, the app WebSocket server (%s) attached %s ASE', (frame
     const statusLine = await rawUpgrade(app.port, DENIED, 'h2c');
     await settle();
     expect(statusLine).toBe(REFUSAL);
+    expect({ seen: app.seen, connections: app.connections }).toEqual({ seen: 0, connections: 0 });
+  });
+
+  test('refuses an allowed client asking for Upgrade: h2c on an API path with 400, before the app sees it', async () => {
+    const statusLine = await rawUpgrade(app.port, ALLOWED, 'h2c');
+    await settle();
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect({ seen: app.seen, connections: app.connections }).toEqual({ seen: 0, connections: 0 });
+  });
+
+  test('refuses a WebSocket on the path of an API that is not protocol ws with 400, before the app sees it', async () => {
+    const result = await connect(app.port, ALLOWED, '/rest/socket');
+    await settle();
+    expect(result).toEqual({ opened: false, statusLine: 'HTTP/1.1 400 Bad Request' });
     expect({ seen: app.seen, connections: app.connections }).toEqual({ seen: 0, connections: 0 });
   });
 
