@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createEnforcer } from '@ase/core';
-import { aseMiddleware } from '@ase/express';
+import { aseMiddleware, aseUpgrade } from '@ase/express';
 import { apis, startInventoryBackend } from './config';
 
 async function main(): Promise<void> {
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   });
 
   const server = http.createServer(app);
+  aseUpgrade(server, enforcer); // WebSocket upgrades never pass middleware: ASE decides them first
   server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', () => {
     console.log(`express-app listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { createEnforcer } from '@ase/core';
-import { aseMiddleware } from '@ase/koa';
+import { aseMiddleware, aseUpgrade } from '@ase/koa';
 import { apis, startInventoryBackend } from './config';
 
 function readJson(req: http.IncomingMessage): Promise<{ item?: unknown }> {
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   });
 
   const server = http.createServer(app.callback());
+  aseUpgrade(server, enforcer); // WebSocket upgrades never pass middleware: ASE decides them first
   server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', () => {
     console.log(`koa-app listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });

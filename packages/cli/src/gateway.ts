@@ -62,7 +62,7 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
     app.use(expressMiddleware(enforcer));
     app.use((req: http.IncomingMessage, res: http.ServerResponse) => writeNodeResponse(res, UNKNOWN_API, req.method));
     const server = http.createServer(app);
-    server.on('upgrade', aseUpgrade(enforcer));
+    aseUpgrade(server, enforcer);
     return { server, stop: async () => {} };
   },
 
@@ -78,7 +78,7 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
       writeNodeResponse(ctx.res, UNKNOWN_API, ctx.method);
     });
     const server = http.createServer(app.callback());
-    server.on('upgrade', aseUpgrade(enforcer));
+    aseUpgrade(server, enforcer);
     return { server, stop: async () => {} };
   },
 

@@ -11,7 +11,7 @@ import type { ApiJson, ApiJsonInput, AseConf } from './config/types';
 import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
 import { writeNodeResponse } from './http/node-response';
 import { fromNodeRequest } from './http/node-request';
-import { proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/ws-proxy';
+import { isWebSocketUpgrade, proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/ws-proxy';
 import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
@@ -361,6 +361,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       .then(() => this.decide({ ...fromNodeRequest(req, true), url }))
       .then(
         (d) => {
+          // On an API's path only a WebSocket of a `protocol: ws` API reaches the app, as only those are
+          // proxied: an h2c connection would carry HTTP/2 requests that no check sees.
+          if (d.action === 'pass' && d.api && (d.api.meta.protocol !== 'ws' || !isWebSocketUpgrade(req.headers.upgrade))) {
+            d = this.respond('malformed', d.api, RESPONSES.malformed());
+          }
           if (d.action === 'pass') return false;
           if (d.action === 'respond') writeUpgradeResponse(socket, d.response);
           else this.tunnel(req, socket, head, d);

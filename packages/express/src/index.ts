@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, type UpgradeHandler, fromNodeRequest, settleDecision, toAseError, upgradeListener, writeNodeResponse } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, fromNodeRequest, settleDecision, guardUpgrades, toAseError, upgradeListener, upgradePassed, writeNodeResponse } from '@ase/core';
 
 /** The fields of Express's request we read; Express adds `originalUrl` to Node's IncomingMessage. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
@@ -12,6 +12,8 @@ type Next = (err?: unknown) => void;
  */
 export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
   return function aseEnforcer(req, res, next) {
+    // express-ws hands the upgrade it accepted to the app's routes: decided at the upgrade already.
+    if (req.headers.upgrade !== undefined && upgradePassed(enforcer, req)) return next();
     const fail = (err: unknown): void => next(toAseError(err)); // fail closed: 500, no route runs
     const apply = (decision: Decision): void => {
       switch (decision.action) {
@@ -38,10 +40,24 @@ export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: Se
 export default aseMiddleware;
 
 /**
- * WebSocket upgrades bypass Express middleware: attach this to the HTTP server,
- * `server.on('upgrade', aseUpgrade(enforcer))`, so `protocol: ws` APIs are enforced and proxied.
- * `fallback` receives upgrades no API takes (e.g. your own `ws` server in `noServer` mode).
+ * WebSocket upgrades never pass Express middleware: `aseUpgrade(server, enforcer)` on the HTTP server
+ * makes the enforcer decide every upgrade before any `upgrade` listener of the app (your `ws` server,
+ * attached before or after this call, with `{ server }` or in `noServer` mode) sees it. A refused
+ * upgrade gets ASE's answer, one to a `protocol: ws` API with servers is proxied, and the rest go to
+ * your listeners (or get 404 when there are none). Returns a function that removes the guard.
+ *
+ * The older form `server.on('upgrade', aseUpgrade(enforcer, fallback?))` still works but cannot
+ * come before the app's listeners on the first upgrade; it installs the guard then.
  */
-export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler {
-  return upgradeListener(enforcer, fallback);
+export function aseUpgrade(server: UpgradeServer, enforcer: Enforcer): () => void;
+/** @deprecated Use `aseUpgrade(server, enforcer)`: this listener cannot run before the app's own. */
+export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler;
+export function aseUpgrade(first: UpgradeServer | Enforcer, second?: Enforcer | UpgradeHandler): (() => void) | UpgradeHandler {
+  if (isEnforcer(first)) return upgradeListener(first, second as UpgradeHandler | undefined);
+  if (!isEnforcer(second)) throw new TypeError('@ase/express: aseUpgrade(server, enforcer) needs the HTTP server and an enforcer from createEnforcer()');
+  return guardUpgrades(first, second);
+}
+
+function isEnforcer(x: unknown): x is Enforcer {
+  return typeof (x as Enforcer | undefined)?.handleUpgrade === 'function';
 }

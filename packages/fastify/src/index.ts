@@ -1,4 +1,4 @@
-import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, toAseError, upgradeListener } from '@ase/core';
+import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, guardUpgrades, toAseError, upgradePassed } from '@ase/core';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -13,7 +13,9 @@ export interface AsePluginOptions {
   enforcer: Enforcer;
   /**
    * Enforce WebSocket upgrades on `fastify.server` too (they bypass Fastify's hooks). Default true.
-   * Upgrades no API takes are left to the server's other `upgrade` listeners (e.g. @fastify/websocket).
+   * The decision comes before any other `upgrade` listener (@fastify/websocket, a `ws` server),
+   * whenever it was attached; upgrades it lets through go to them, and are not decided again when
+   * @fastify/websocket routes them through Fastify's hooks.
    */
   websocket?: boolean;
 }
@@ -77,10 +79,13 @@ const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) =>
   });
   fastify.addHook('onRequest', (request, reply, next) => {
     if (request.routeOptions.config?.ase === false) return next();
+    // @fastify/websocket routes an upgrade through Fastify after the guard let it through: one decision per upgrade.
+    if (request.raw.headers.upgrade !== undefined && upgradePassed(enforcer, request.raw)) return next();
     enforce(enforcer, request, reply, next);
   });
-  if (opts.websocket !== false) fastify.server.on('upgrade', upgradeListener(enforcer));
+  const unguard = opts.websocket !== false ? guardUpgrades(fastify.server, enforcer) : undefined;
   fastify.addHook('onClose', async () => {
+    unguard?.();
     await enforcer.close();
   });
   done();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, type UpgradeHandler, fromNodeRequest, toAseError, upgradeListener } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, fromNodeRequest, guardUpgrades, toAseError, upgradeListener, upgradePassed } from '@ase/core';
 
 /**
  * The fields of Koa's context we read and write (Koa 3's `Context` satisfies it), so the public
@@ -35,6 +35,8 @@ export type KoaNext = () => Promise<unknown>;
  */
 export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNext) => Promise<void> {
   return async function aseEnforcer(ctx, next) {
+    // An upgrade routed through the stack after it was decided at the upgrade is not decided twice.
+    if (ctx.req.headers.upgrade !== undefined && upgradePassed(enforcer, ctx.req)) return void (await next());
     let decision: Decision;
     try {
       // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
@@ -73,12 +75,26 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
 }
 
 /**
- * WebSocket upgrades bypass Koa middleware: attach this to the server `app.listen()` returns,
- * `server.on('upgrade', aseUpgrade(enforcer))`, so `protocol: ws` APIs are enforced and proxied.
- * `fallback` receives upgrades no API takes (e.g. your own `ws` server in `noServer` mode).
+ * WebSocket upgrades never pass Koa middleware: `aseUpgrade(server, enforcer)` on the HTTP server
+ * makes the enforcer decide every upgrade before any `upgrade` listener of the app (your `ws` server,
+ * attached before or after this call, with `{ server }` or in `noServer` mode) sees it. A refused
+ * upgrade gets ASE's answer, one to a `protocol: ws` API with servers is proxied, and the rest go to
+ * your listeners (or get 404 when there are none). Returns a function that removes the guard.
+ *
+ * The older form `server.on('upgrade', aseUpgrade(enforcer, fallback?))` still works but cannot
+ * come before the app's listeners on the first upgrade; it installs the guard then.
  */
-export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler {
-  return upgradeListener(enforcer, fallback);
+export function aseUpgrade(server: UpgradeServer, enforcer: Enforcer): () => void;
+/** @deprecated Use `aseUpgrade(server, enforcer)`: this listener cannot run before the app's own. */
+export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler;
+export function aseUpgrade(first: UpgradeServer | Enforcer, second?: Enforcer | UpgradeHandler): (() => void) | UpgradeHandler {
+  if (isEnforcer(first)) return upgradeListener(first, second as UpgradeHandler | undefined);
+  if (!isEnforcer(second)) throw new TypeError('@ase/koa: aseUpgrade(server, enforcer) needs the HTTP server and an enforcer from createEnforcer()');
+  return guardUpgrades(first, second);
+}
+
+function isEnforcer(x: unknown): x is Enforcer {
+  return typeof (x as Enforcer | undefined)?.handleUpgrade === 'function';
 }
 
 export default aseMiddleware;

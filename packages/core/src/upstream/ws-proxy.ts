@@ -434,7 +434,8 @@ function endThenDestroy(socket: Duplex, data?: Buffer): void {
   else socket.end();
 }
 
-function isWebSocketUpgrade(v: string | undefined): boolean {
+/** `Upgrade: websocket` and nothing else (`h2c` would turn the connection into HTTP/2 no check sees). */
+export function isWebSocketUpgrade(v: string | undefined): boolean {
   return typeof v === 'string' && v.trim().toLowerCase() === 'websocket';
 }
 
