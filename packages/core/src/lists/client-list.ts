@@ -176,6 +176,8 @@ function slotCost(s: Slot): number {
 export class ClientList {
   /** Slot kind → name ('' when the type has none) → value → tag index. */
   private readonly byKind: (Map<string, Map<string, number>> | undefined)[] = [];
+  /** Slot kinds in the order they were first used: lists show entries type by type in that order. */
+  private readonly kinds: number[] = [];
   /** Eviction queues, oldest first: automatic identifiers, automatic IPs, decoy IPs. */
   private readonly autoIds = new Set<string>();
   private readonly autoIps = new Set<string>();
@@ -299,7 +301,10 @@ export class ClientList {
       if (share === 'manual' || !this.evictOldest(share)) throw listFull(this.name, share, this.budget.shareUsed(share), this.budget.shareLimit(share));
     }
     let byName = this.byKind[s.kind];
-    if (!byName) this.byKind[s.kind] = byName = new Map();
+    if (!byName) {
+      this.byKind[s.kind] = byName = new Map();
+      this.kinds.push(s.kind);
+    }
     let values = byName.get(s.name);
     if (!values) byName.set(s.name, (values = new Map()));
     values.set(s.value, TAG_INDEX.get(tag)!);
@@ -365,10 +370,9 @@ export class ClientList {
   }
 
   private forEachSlot(fn: (s: Slot, tagIdx: number) => void): void {
-    this.byKind.forEach((byName, kind) => {
-      if (!byName) return;
-      for (const [name, values] of byName) for (const [value, tagIdx] of values) fn({ kind, name, value }, tagIdx);
-    });
+    for (const kind of this.kinds) {
+      for (const [name, values] of this.byKind[kind]!) for (const [value, tagIdx] of values) fn({ kind, name, value }, tagIdx);
+    }
   }
 
   /** A filter sized for twice `entries`, holding every key in the maps (amortised O(1) per add). */
