@@ -16,8 +16,10 @@ import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
 import { type ClientIdentifiers, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
-import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
+import { ListBudget, ClientList, type StoredEntry, typeIndex } from './lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
+import { RotationTracker } from './lists/rotation-tracker';
+import { keyHash } from './lists/presence-filter';
 import { loadListsFile, serializeLists } from './lists/list-file';
 import { ApiMatcher } from './match/api-matcher';
 import { isDecoyPath } from './policy/decoy';
@@ -25,7 +27,7 @@ import { SerialWriter, removeStaleTempFiles, writeFileAtomic } from './persisten
 import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
-import { ClientIpResolver, TrustedProxies, canonicalIp } from './request/client-ip';
+import { ClientIpResolver, TrustedProxies, canonicalIp, ipv6Prefix } from './request/client-ip';
 import { parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
 import { parseCookies } from './request/cookies';
@@ -131,6 +133,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private aseDetected: boolean;
   private warnedXff = false;
   private ipResolver: ClientIpResolver | undefined;
+  /** Client addresses that rotate identifiers under violations (`ip_rotation_threshold`). */
+  private readonly rotation: RotationTracker;
   private closed = false;
 
   constructor(options: EnforcerOptions = {}) {
@@ -151,9 +155,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
     this.agents = new BackendAgents(this.ca, this.conf.backend_timeout);
 
-    const budget = new ListBudget(conf.attack_list_memory);
-    this.denyList = new ClientList('blacklist', budget, (tag) => ASE_DETECTED_TAGS.has(tag));
+    const budget = new ListBudget(conf.attack_list_memory, conf.attack_list_shares);
+    this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
+    this.rotation = new RotationTracker(conf.ip_rotation_threshold, conf.ip_rotation_window);
 
     for (const w of [...(fromDir?.warnings ?? []), ...fromCode.warnings]) this.warn(w);
     for (const [id, json] of [...(fromDir?.apis ?? []), ...fromCode.apis]) this.installApi(id, json);
@@ -249,8 +254,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const limiter = this.firewall ? rt.clientLimiter : undefined;
     if (limiter) {
       // In-process counters answer at once; only a shared store costs a Promise.
-      if (limiter.consumeSync) return this.afterClientLimit(rt, req, limiter, limiter.consumeSync(req.ip));
-      return limiter.consume(req.ip).then((r) => this.afterClientLimit(rt, req, limiter, r));
+      // Keyed by client (an IPv6 client by its network), so moving inside one's own /64 does not reset it.
+      const key = this.clientKey(req.ip);
+      if (limiter.consumeSync) return this.afterClientLimit(rt, req, limiter, limiter.consumeSync(key));
+      return limiter.consume(key).then((r) => this.afterClientLimit(rt, req, limiter, r));
     }
     return this.route(rt, req);
   }
@@ -497,19 +504,33 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.recordAttack(api, req, 'decoy', { type: 'ip', value: req.ip }, false);
   }
 
-  /** An ASE-detected attack: deny-list the identifier when enabled, and tell subscribers. */
+  /**
+   * An ASE-detected attack: deny-list the identifier when enabled, and tell subscribers. An IP is
+   * listed as its client key (an IPv6 client's network). A client address whose violations come
+   * under `ip_rotation_threshold` distinct stronger identifiers is listed itself, with the same tag.
+   */
   private recordAttack(api: CompiledApi, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked = api.enableBlocking): void {
     let listed = false;
     const protectedProxy = identifier.type === 'ip' && this.conf.enable_xff && this.trusted.has(identifier.value);
+    const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: this.clientKey(identifier.value) } : identifier;
     if (this.aseDetected && !protectedProxy && !this.allowList.has(identifier.type, identifier.value, identifier.name)) {
       try {
-        listed = this.denyList.add(identifier, kind);
+        listed = this.denyList.add(entry, kind);
         if (listed) this.persistLists();
       } catch (err) {
         this.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
       }
     }
-    this.emit('attack', { kind, api: api.id, ip: req.ip, identifier, listed, blocked });
+    this.emit('attack', { kind, api: api.id, ip: req.ip, identifier: entry, listed, blocked });
+    if (this.aseDetected && identifier.type !== 'ip' && this.rotation.note(this.clientKey(req.ip), keyHash(typeIndex(identifier.type), identifier.name ?? '', identifier.value))) {
+      this.recordAttack(api, req, kind, { type: 'ip', value: req.ip }, blocked);
+    }
+  }
+
+  /** The key a client is listed and rate-limited by: its IP, or for IPv6 its `ipv6_client_prefix` network. */
+  private clientKey(ip: string): string {
+    if (ip.indexOf(':') < 0 || this.conf.ipv6_client_prefix >= 128) return ip;
+    return ipv6Prefix(ip, this.conf.ipv6_client_prefix) || ip;
   }
 
   // ---------------------------------------------------------------- lists (in-process API)
@@ -524,7 +545,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   async removeDeny(input: ListEntry): Promise<boolean> {
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
-    const was = this.denyList.get(entry.type, entry.value, entry.name);
+    const was = this.denyList.entry(entry);
     const removed = this.denyList.remove(entry);
     if (removed && was) await this.persistOrUndo(() => this.denyList.add(entry, was.tag));
     return removed;

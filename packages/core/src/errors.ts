@@ -64,8 +64,12 @@ export class AseConfigError extends AseError {
   }
 }
 
-export const listFull = (which: string): AseError =>
-  new AseError('ERR_ASE_LIST_FULL', 507, `${which} is full (attack_list_memory reached)`);
+export const listFull = (which: string, share: string, used: number, limit: number): AseError =>
+  new AseError(
+    'ERR_ASE_LIST_FULL',
+    507,
+    `${which}: the ${share} share of attack_list_memory is full (${used} of ${limit} bytes); remove ${share} entries or raise attack_list_memory`,
+  );
 export const listEntryInvalid = (why: string): AseError =>
   new AseError('ERR_ASE_LIST_ENTRY', 400, why);
 export const unknownApi = (id: string): AseError =>

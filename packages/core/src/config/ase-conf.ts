@@ -5,7 +5,7 @@ import { parseHost } from '../request/host';
 import { ASE_CONF_DEFAULTS } from './defaults';
 import { cloneJsonData } from './json-data';
 import { closest } from './suggest';
-import type { AseConf } from './types';
+import type { AseConf, ListShares } from './types';
 import { DURATION_BODY, SIZE_FORM, SIZE_PATTERN, caseInsensitive, parseDuration, parseSize } from './units';
 
 /*
@@ -206,6 +206,31 @@ const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
       return { value: bytes };
     },
   },
+  attack_list_shares: {
+    schema: {
+      anyOf: [
+        { type: 'string', pattern: '^\\s*[0-9]{1,3}\\s*,\\s*[0-9]{1,3}\\s*,\\s*[0-9]{1,3}\\s*$' },
+        {
+          type: 'object',
+          properties: { manual: { type: 'integer' }, decoy: { type: 'integer' }, automatic: { type: 'integer' } },
+          required: ['manual', 'decoy', 'automatic'],
+          additionalProperties: false,
+        },
+      ],
+    },
+    accepts: 'three whole percentages "manual, decoy, automatic" that add up to 100, each at least 1 (like "50,20,30")',
+    convert: (v) => {
+      const [manual, decoy, automatic] = typeof v === 'string' ? v.split(',').map((x) => Number(x.trim())) : [(v as ListShares).manual, (v as ListShares).decoy, (v as ListShares).automatic];
+      const all = [manual!, decoy!, automatic!];
+      if (all.some((n) => n < 1) || all.reduce((a, b) => a + b, 0) !== 100) {
+        return { error: 'must be three whole percentages "manual, decoy, automatic" that add up to 100, each at least 1 (like "50,20,30")' };
+      }
+      return { value: { manual: manual!, decoy: decoy!, automatic: automatic! } };
+    },
+  },
+  ip_rotation_threshold: integer(0, 100, 'a whole number from 0 (off) to 100'),
+  ip_rotation_window: duration(1000, 'a duration like "10m" or "1h", or a whole number of milliseconds, from 1 s to 24 days'),
+  ipv6_client_prefix: integer(1, 128, 'a prefix length from 1 to 128 (128: every IPv6 address on its own)'),
   enable_strict_request_parser: bool(),
   enable_ase_health: bool(),
   pass_unmatched_hosts: bool(),

@@ -102,6 +102,13 @@ export type DeepPartial<T> = T extends (infer U)[]
     ? { [K in keyof T]?: DeepPartial<T[K]> }
     : T;
 
+/** Shares of `attack_list_memory`, in percent (they add up to 100). */
+export interface ListShares {
+  manual: number;
+  decoy: number;
+  automatic: number;
+}
+
 /** Typed `ase.conf`. Durations are in milliseconds, sizes in bytes. */
 export interface AseConf {
   http_ws_port: number;
@@ -120,6 +127,14 @@ export interface AseConf {
   enable_access_log: boolean;
   admin_log_level: number;
   attack_list_memory: number;
+  /** Our own: percent of attack_list_memory for manual entries (and the allow list), decoy IPs, other detections. */
+  attack_list_shares: ListShares;
+  /** Our own: distinct identifiers with violations from one client address that deny-list the address (0: off). */
+  ip_rotation_threshold: number;
+  /** Our own: the window those violations must fall in, in ms. */
+  ip_rotation_window: number;
+  /** Our own: IPv6 clients are listed and rate-limited per network of this prefix length. */
+  ipv6_client_prefix: number;
   enable_strict_request_parser: boolean;
   enable_ase_health: boolean;
   /**

@@ -1,5 +1,5 @@
 import { listEntryInvalid } from '../errors';
-import { canonicalIp } from '../request/client-ip';
+import { canonicalIp, ipv6Prefix } from '../request/client-ip';
 
 export const ENTRY_TYPES = ['ip', 'token', 'username', 'cookie', 'api_key'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
@@ -30,7 +30,24 @@ export interface ListEntry {
   type: EntryType;
   value: string;
   name?: string;
+  /**
+   * `value` is the SHA-256 (hex) of the identifier rather than the identifier itself: how long
+   * values are kept (see {@link DIGEST_OVER}). Lists show such an entry as `sha256:<hex>`, and an
+   * operator names it the same way.
+   */
+  digest?: true;
 }
+
+/**
+ * Values longer than this many characters are kept as their SHA-256, so an entry costs the same
+ * whether the client sent 2 KB or 64 KB. Above any usual JWT, so ordinary lookups never hash.
+ */
+export const DIGEST_OVER = 1024;
+/** How a digested entry is written in lists, files and management calls. */
+export const DIGEST_PREFIX = 'sha256:';
+const DIGEST_FORM = /^sha256:[0-9a-fA-F]{64}$/;
+/** An IPv6 network entry: `2001:db8:1:2::/64`. */
+const PREFIX_FORM = /^([^/]+)\/([0-9]{1,3})$/;
 
 const MAX_VALUE = 4096;
 const MAX_NAME = 256;
@@ -53,18 +70,34 @@ export function canonicalEntry(input: unknown): ListEntry {
     throw listEntryInvalid(`value must be a non-empty string of at most ${MAX_VALUE} characters without control characters`);
   }
   if (type === 'ip') {
-    const ip = canonicalIp(value.trim());
-    if (!ip) throw listEntryInvalid(`value must be an IPv4 or IPv6 address (got ${JSON.stringify(value.slice(0, 64))})`);
+    const trimmed = value.trim();
+    const net = PREFIX_FORM.exec(trimmed);
+    if (net) return { type, value: ipv6Network(net[1]!, Number(net[2])) };
+    const ip = canonicalIp(trimmed);
+    if (!ip) throw listEntryInvalid(`value must be an IPv4 or IPv6 address, or an IPv6 network like 2001:db8:1:2::/64 (got ${JSON.stringify(value.slice(0, 64))})`);
     return { type, value: ip };
   }
+  const digest = DIGEST_FORM.test(value) ? ({ value: value.slice(DIGEST_PREFIX.length).toLowerCase(), digest: true } as const) : { value };
   if (type === 'cookie' || type === 'api_key') {
     const name = e['name'];
     if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || CONTROL.test(name)) {
       throw listEntryInvalid(`${type} entries need a non-empty name of at most ${MAX_NAME} characters`);
     }
-    return { type, name: type === 'api_key' ? name.toLowerCase() : name, value };
+    return { type, name: type === 'api_key' ? name.toLowerCase() : name, ...digest };
   }
-  return { type: type as EntryType, value };
+  return { type: type as EntryType, ...digest };
+}
+
+/**
+ * `addr/len` as an entry: IPv6 only (an IPv4 address is one client; general CIDR entries are not
+ * a list feature), host bits cleared; `/128` is the address itself.
+ */
+function ipv6Network(addr: string, len: number): string {
+  const ip = canonicalIp(addr);
+  if (!ip || ip.indexOf(':') < 0 || len < 1 || len > 128) {
+    throw listEntryInvalid(`a network entry must be an IPv6 address with a prefix from /1 to /128, like 2001:db8:1:2::/64 (got ${JSON.stringify(`${addr}/${len}`.slice(0, 64))})`);
+  }
+  return len === 128 ? ip : ipv6Prefix(ip, len);
 }
 
 /** The lookup key of an entry; names and values never hold control characters, so it cannot be forged. */
@@ -73,5 +106,6 @@ export function entryKey(type: EntryType, value: string, name?: string): string 
 }
 
 export function describeEntry(e: ListEntry): string {
-  return e.name === undefined ? `${e.type} ${e.value}` : `${e.type} ${e.name} ${e.value}`;
+  const value = e.digest ? `${DIGEST_PREFIX}${e.value}` : e.value;
+  return e.name === undefined ? `${e.type} ${value}` : `${e.type} ${e.name} ${value}`;
 }

@@ -491,3 +491,19 @@ function joinTail(values: readonly string[]): string {
   }
   return out;
 }
+
+/**
+ * `ip/prefix` for a canonical IPv6 address: its network, host bits cleared, in canonical form
+ * (`2001:db8:1:2::7`, 64 → `2001:db8:1:2::/64`). '' when `ip` is not IPv6 (IPv4 and IPv4-mapped
+ * addresses have no prefix form: one IPv4 address is one client).
+ */
+export function ipv6Prefix(ip: string, prefix: number): string {
+  if (ip.indexOf(':') < 0) return '';
+  const g = ipv6Groups(ip);
+  if (!g || isV4Mapped(g)) return '';
+  for (let i = 0; i < 8; i++) {
+    const keep = Math.max(0, Math.min(16, prefix - i * 16));
+    g[i] = keep === 0 ? 0 : g[i]! & ((0xffff << (16 - keep)) & 0xffff);
+  }
+  return `${formatIpv6(g)}/${prefix}`;
+}

@@ -1,5 +1,5 @@
 import { ClientList, ListBudget, entryCost } from '../../src/lists/client-list';
-import { ASE_DETECTED_TAGS, canonicalEntry, entryKey } from '../../src/lists/entries';
+import { canonicalEntry, entryKey } from '../../src/lists/entries';
 
 describe('canonicalEntry', () => {
   test('canonicalises IPs, including IPv4-mapped IPv6', () => {
@@ -62,15 +62,19 @@ describe('ClientList', () => {
     expect(budget.used).toBe(0);
   });
 
-  test('when full, automatic entries evict the oldest automatic entry; manual entries are refused', () => {
+  test('when a share is full, automatic entries evict the oldest of their own share; manual entries are refused', () => {
     const cost = entryCost({ type: 'ip', value: '10.0.0.1' });
-    const deny = new ClientList('blacklist', new ListBudget(cost * 3), (t) => ASE_DETECTED_TAGS.has(t));
+    // 100 bytes per percent: the manual share holds one IP entry, the decoy share two.
+    const manual = (cost + 10) / 100;
+    const decoy = (2 * cost + 10) / 100;
+    const budget = new ListBudget(100 * 100, { manual, decoy, automatic: 100 - manual - decoy });
+    const deny = new ClientList('blacklist', budget);
     deny.add({ type: 'ip', value: '10.0.0.1' }, 'manual');
     deny.add({ type: 'ip', value: '10.0.0.2' }, 'decoy');
     deny.add({ type: 'ip', value: '10.0.0.3' }, 'decoy');
-    deny.add({ type: 'ip', value: '10.0.0.4' }, 'invalid_method');
+    deny.add({ type: 'ip', value: '10.0.0.4' }, 'decoy');
     expect(deny.list().map((e) => e.value)).toEqual(['10.0.0.1', '10.0.0.3', '10.0.0.4']);
-    expect(() => deny.add({ type: 'ip', value: '10.0.0.5' }, 'manual')).toThrow(/full/);
+    expect(() => deny.add({ type: 'ip', value: '10.0.0.5' }, 'manual')).toThrow(/manual share of attack_list_memory is full/);
     expect(deny.size).toBe(3);
   });
 });

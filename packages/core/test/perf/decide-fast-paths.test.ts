@@ -278,7 +278,7 @@ describe('ClientList lookups', () => {
   });
 
   test('the recent-hit cache answers like the maps through adds, removals, re-tagging and clearing', () => {
-    const list = new ClientList('blacklist', new ListBudget(1e9), (tag) => tag !== 'manual');
+    const list = new ClientList('blacklist', new ListBudget(1e9));
     const truth = new Map<string, string>();
     const key = (type: EntryType, value: string, name?: string) => `${type}|${name ?? ''}|${value}`;
     const r = rng(16);
