@@ -15,7 +15,7 @@ import { proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/
 import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
-import { type ClientIdentifiers, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
+import { type ClientIdentifiers, apiKeysDisagree, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
 import { ListBudget, ClientList, type StoredEntry } from './lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
 import { loadListsFile, serializeLists } from './lists/list-file';
@@ -435,15 +435,22 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return this.ipResolver.resolve(raw.remoteAddress, raw.headers['x-forwarded-for']);
   }
 
+  /**
+   * The first listed identifier. On the deny list every copy counts (`other*`: any listed copy
+   * blocks); on the allow list an identifier whose copies disagree counts for nothing, since the
+   * backend may read the copy that is not listed.
+   */
   private findListed(list: ClientList, ids: ClientIdentifiers): StoredEntry | undefined {
     if (list.size === 0) return undefined;
+    const deny = list === this.denyList;
     return (
       list.get('ip', ids.ip) ??
-      (ids.token !== undefined ? list.get('token', ids.token) : undefined) ??
-      (ids.apiKey ? list.get('api_key', ids.apiKey.value, ids.apiKey.name) : undefined) ??
-      // Extra values only ever count against a client: on the allow list they would be a way in.
-      (list === this.denyList && ids.otherApiKeys && ids.apiKey ? this.firstListedKey(list, ids.apiKey.name, ids.otherApiKeys) : undefined) ??
-      (ids.cookie ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
+      (ids.token !== undefined && (deny || !ids.otherTokens) ? list.get('token', ids.token) : undefined) ??
+      (deny && ids.otherTokens ? firstListed(list, 'token', ids.otherTokens) : undefined) ??
+      (ids.apiKey && (deny || !apiKeysDisagree(ids)) ? list.get('api_key', ids.apiKey.value, ids.apiKey.name) : undefined) ??
+      (ids.otherApiKeys && (deny || !apiKeysDisagree(ids)) ? firstListedKey(list, ids.otherApiKeys) : undefined) ??
+      (ids.cookie && (deny || !ids.otherCookies) ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
+      (deny && ids.otherCookies && ids.cookie ? firstListed(list, 'cookie', ids.otherCookies, ids.cookie.name) : undefined) ??
       (ids.username !== undefined ? list.get('username', ids.username) : undefined)
     );
   }
@@ -458,24 +465,22 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     let e = probe ? list.get('ip', ids.ip) : undefined;
     if (e) return e;
     readToken(api, req, ids);
-    if (probe && ids.token !== undefined && (e = list.get('token', ids.token))) return e;
+    if (probe && ids.token !== undefined) {
+      if ((e = list.get('token', ids.token))) return e;
+      if (ids.otherTokens && (e = firstListed(list, 'token', ids.otherTokens))) return e;
+    }
     readApiKey(api, req, ids);
     if (probe && ids.apiKey) {
       if ((e = list.get('api_key', ids.apiKey.value, ids.apiKey.name))) return e;
-      if (ids.otherApiKeys && (e = this.firstListedKey(list, ids.apiKey.name, ids.otherApiKeys))) return e;
+      if (ids.otherApiKeys && (e = firstListedKey(list, ids.otherApiKeys))) return e;
     }
     readCookie(api, req, ids);
-    if (probe && ids.cookie && (e = list.get('cookie', ids.cookie.value, ids.cookie.name))) return e;
+    if (probe && ids.cookie) {
+      if ((e = list.get('cookie', ids.cookie.value, ids.cookie.name))) return e;
+      if (ids.otherCookies && (e = firstListed(list, 'cookie', ids.otherCookies, ids.cookie.name))) return e;
+    }
     readUsername(api, req, ids);
     if (probe && ids.username !== undefined && (e = list.get('username', ids.username))) return e;
-    return undefined;
-  }
-
-  private firstListedKey(list: ClientList, name: string, values: string[]): StoredEntry | undefined {
-    for (const v of values) {
-      const e = list.get('api_key', v, name);
-      if (e) return e;
-    }
     return undefined;
   }
 
@@ -852,4 +857,20 @@ function strongestIdentifier(ids: ClientIdentifiers): ListEntry {
 
 export function createEnforcer(options: EnforcerOptions = {}): Enforcer {
   return new Enforcer(options);
+}
+
+function firstListed(list: ClientList, type: 'token' | 'cookie', values: readonly string[], name?: string): StoredEntry | undefined {
+  for (const v of values) {
+    const e = list.get(type, v, name);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+function firstListedKey(list: ClientList, keys: readonly { name: string; value: string }[]): StoredEntry | undefined {
+  for (const k of keys) {
+    const e = list.get('api_key', k.value, k.name);
+    if (e) return e;
+  }
+  return undefined;
 }
