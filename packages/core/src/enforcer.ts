@@ -12,6 +12,7 @@ import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
 import { writeNodeResponse } from './http/node-response';
 import { fromNodeRequest } from './http/node-request';
 import { proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/ws-proxy';
+import { wsForwarding } from './upstream/header-hygiene';
 import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
@@ -26,7 +27,7 @@ import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
 import { ClientIpResolver, TrustedProxies, canonicalIp } from './request/client-ip';
-import { parseHost } from './request/host';
+import { hasRepeatedHost, parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
 import { parseCookies } from './request/cookies';
 import { readSetCookie } from './upstream/sticky-sessions';
@@ -188,6 +189,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     if (!target.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
     // enable_strict_request_parser=false only relaxes the Host header (an unusable one matches as
     // absent, i.e. only `*` APIs); path problems are bypass vectors and always get 400.
+    // Node keeps the first of two Host lines: whoever reads the other would route another request.
+    if (raw.rawHeaders !== undefined && hasRepeatedHost(raw.rawHeaders)) return this.respond('malformed', undefined, RESPONSES.malformed());
     const parsedHost = parseHost(raw.headers['host']);
     if (!parsedHost.ok && this.conf.enable_strict_request_parser) return this.respond('malformed', undefined, RESPONSES.malformed());
     const host = parsedHost.ok ? parsedHost : { ok: true as const, host: '' };
@@ -389,6 +392,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const forwarded = this.conf.enable_xff
       ? [req.headers['x-forwarded-for'], canonicalIp(req.socket.remoteAddress)].flat().filter(Boolean).join(', ')
       : ip;
+    const { omit, own } = wsForwarding(req.headers, rt.keptHeaders, this.trustedPeer(d.request.peer), {
+      'x-forwarded-for': forwarded,
+      'x-forwarded-proto': scheme === 'wss' ? 'https' : 'http',
+      ...(d.request.host ? { 'x-forwarded-host': d.request.host } : {}),
+    });
     const tunnel: WsTunnel = proxyWebSocket(
       req,
       socket,
@@ -399,7 +407,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         ssl: rt.pool.ssl,
         ca: this.ca,
         path: d.forwardPath,
-        headers: { 'x-forwarded-for': forwarded, 'x-forwarded-proto': scheme === 'wss' ? 'https' : 'http', ...(d.request.host ? { 'x-forwarded-host': d.request.host } : {}) },
+        headers: own,
+        omit,
         timeoutMs: this.conf.backend_timeout,
       },
       {
@@ -416,6 +425,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   private respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
     return { action: 'respond', reason, api, response };
+  }
+
+  /** Forwarding headers are believed from the peer only when it is a trusted proxy and enable_xff is on. */
+  private trustedPeer(peer: string): boolean {
+    return this.conf.enable_xff && peer !== '' && this.trusted.has(peer);
   }
 
   private clientIp(raw: RawRequest): string {
@@ -637,6 +651,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       onServerDown: (apiId, u, error) => this.emit('backend_down', { api: apiId, server: u.id, error }),
       onHealthChange: (apiId, u, healthy) => this.emit(healthy ? 'backend_up' : 'backend_down', { api: apiId, server: u.id, error: healthy ? '' : 'health_check' }),
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
+      trustedPeer: (peer) => this.trustedPeer(peer),
     });
     this.apis.set(id, rt);
     old?.retire(rt);
