@@ -86,4 +86,16 @@ export const SCENARIOS: Scenario[] = [
     { request: { path: '/ids/x', headers: { cookie: 'sid=good; sid=other' } }, expect: refused },
     { request: { path: '/ids/x', raw: true, headers: { Cookie: 'sid=other', cookie: 'sid=good' } }, expect: refused },
   ]),
+  {
+    name: 'identity copies: in gateway mode too, a deny-listed copy of a token, API key or cookie is blocked',
+    backends: { b: 'echo' },
+    mode: 'gateway',
+    apis: copiesApi,
+    steps: [
+      { act: [BAD_TOKEN, BAD_HEADER_KEY, BAD_COOKIE], request: { path: '/ids/x', raw: true, headers: { Authorization: 'Bearer good', authorization: 'Bearer bad' } }, expect: refused },
+      { request: { path: '/ids/x?api_key=good', headers: { 'x-api-key': 'bad' } }, expect: refused },
+      { request: { path: '/ids/x', headers: { cookie: 'sid=good; sid=%62ad' } }, expect: refused },
+      { request: { path: '/ids/x', headers: { cookie: 'sid=good' } }, expect: served('/ids/x') },
+    ],
+  },
 ];
