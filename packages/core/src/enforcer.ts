@@ -187,10 +187,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   decide(raw: RawRequest): Decision | Promise<Decision> {
     const target = normalizeTarget(raw.url);
     if (!target.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
-    // enable_strict_request_parser=false only relaxes the Host header (an unusable one matches as
-    // absent, i.e. only `*` APIs); path problems are bypass vectors and always get 400.
     // Node keeps the first of two Host lines: whoever reads the other would route another request.
     if (raw.rawHeaders !== undefined && hasRepeatedHost(raw.rawHeaders)) return this.respond('malformed', undefined, RESPONSES.malformed());
+    // enable_strict_request_parser=false only relaxes the Host header (an unusable one matches as
+    // absent, i.e. only `*` APIs); path problems are bypass vectors and always get 400.
     const parsedHost = parseHost(raw.headers['host']);
     if (!parsedHost.ok && this.conf.enable_strict_request_parser) return this.respond('malformed', undefined, RESPONSES.malformed());
     const host = parsedHost.ok ? parsedHost : { ok: true as const, host: '' };
