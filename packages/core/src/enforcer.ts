@@ -12,10 +12,11 @@ import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
 import { writeNodeResponse } from './http/node-response';
 import { fromNodeRequest } from './http/node-request';
 import { isWebSocketUpgrade, proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/ws-proxy';
+import { wsForwarding } from './upstream/header-hygiene';
 import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
-import { type ClientIdentifiers, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
+import { type ClientIdentifiers, apiKeysDisagree, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
 import { ListBudget, ClientList, type StoredEntry, typeIndex } from './lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
 import { RotationTracker } from './lists/rotation-tracker';
@@ -28,7 +29,7 @@ import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
 import { ClientIpResolver, TrustedProxies, canonicalIp, ipv6Prefix } from './request/client-ip';
-import { parseHost } from './request/host';
+import { hasRepeatedHost, parseHost } from './request/host';
 import { normalizeTarget } from './request/normalize-path';
 import { parseCookies } from './request/cookies';
 import { readSetCookie } from './upstream/sticky-sessions';
@@ -194,6 +195,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   decide(raw: RawRequest): Decision | Promise<Decision> {
     const target = normalizeTarget(raw.url);
     if (!target.ok) return this.respond('malformed', undefined, RESPONSES.malformed());
+    // Node keeps the first of two Host lines: whoever reads the other would route another request.
+    if (raw.rawHeaders !== undefined && hasRepeatedHost(raw.rawHeaders)) return this.respond('malformed', undefined, RESPONSES.malformed());
     // enable_strict_request_parser=false only relaxes the Host header (an unusable one matches as
     // absent, i.e. only `*` APIs); path problems are bypass vectors and always get 400.
     const parsedHost = parseHost(raw.headers['host']);
@@ -410,6 +413,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const forwarded = this.conf.enable_xff
       ? [req.headers['x-forwarded-for'], canonicalIp(req.socket.remoteAddress)].flat().filter(Boolean).join(', ')
       : ip;
+    const { omit, own } = wsForwarding(req.headers, rt.keptHeaders, this.trustedPeer(d.request.peer), {
+      'x-forwarded-for': forwarded,
+      'x-forwarded-proto': scheme === 'wss' ? 'https' : 'http',
+      ...(d.request.host ? { 'x-forwarded-host': d.request.host } : {}),
+    });
     const tunnel: WsTunnel = proxyWebSocket(
       req,
       socket,
@@ -420,7 +428,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         ssl: rt.pool.ssl,
         ca: this.ca,
         path: d.forwardPath,
-        headers: { 'x-forwarded-for': forwarded, 'x-forwarded-proto': scheme === 'wss' ? 'https' : 'http', ...(d.request.host ? { 'x-forwarded-host': d.request.host } : {}) },
+        headers: own,
+        omit,
         timeoutMs: this.conf.backend_timeout,
       },
       {
@@ -437,6 +446,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   private respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
     return { action: 'respond', reason, api, response };
+  }
+
+  /** Forwarding headers are believed from the peer only when it is a trusted proxy and enable_xff is on. */
+  private trustedPeer(peer: string): boolean {
+    return this.conf.enable_xff && peer !== '' && this.trusted.has(peer);
   }
 
   private clientIp(raw: RawRequest): string {
@@ -456,15 +470,22 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return this.ipResolver.resolve(raw.remoteAddress, raw.headers['x-forwarded-for']);
   }
 
+  /**
+   * The first listed identifier. On the deny list every copy counts (`other*`: any listed copy
+   * blocks); on the allow list an identifier whose copies disagree counts for nothing, since the
+   * backend may read the copy that is not listed.
+   */
   private findListed(list: ClientList, ids: ClientIdentifiers): StoredEntry | undefined {
     if (list.size === 0) return undefined;
+    const deny = list === this.denyList;
     return (
       list.get('ip', ids.ip) ??
-      (ids.token !== undefined ? list.get('token', ids.token) : undefined) ??
-      (ids.apiKey ? list.get('api_key', ids.apiKey.value, ids.apiKey.name) : undefined) ??
-      // Extra values only ever count against a client: on the allow list they would be a way in.
-      (list === this.denyList && ids.otherApiKeys && ids.apiKey ? this.firstListedKey(list, ids.apiKey.name, ids.otherApiKeys) : undefined) ??
-      (ids.cookie ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
+      (ids.token !== undefined && (deny || !ids.otherTokens) ? list.get('token', ids.token) : undefined) ??
+      (deny && ids.otherTokens ? firstListed(list, 'token', ids.otherTokens) : undefined) ??
+      (ids.apiKey && (deny || !apiKeysDisagree(ids)) ? list.get('api_key', ids.apiKey.value, ids.apiKey.name) : undefined) ??
+      (ids.otherApiKeys && (deny || !apiKeysDisagree(ids)) ? firstListedKey(list, ids.otherApiKeys) : undefined) ??
+      (ids.cookie && (deny || !ids.otherCookies) ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
+      (deny && ids.otherCookies && ids.cookie ? firstListed(list, 'cookie', ids.otherCookies, ids.cookie.name) : undefined) ??
       (ids.username !== undefined ? list.get('username', ids.username) : undefined)
     );
   }
@@ -479,24 +500,22 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     let e = probe ? list.get('ip', ids.ip) : undefined;
     if (e) return e;
     readToken(api, req, ids);
-    if (probe && ids.token !== undefined && (e = list.get('token', ids.token))) return e;
+    if (probe && ids.token !== undefined) {
+      if ((e = list.get('token', ids.token))) return e;
+      if (ids.otherTokens && (e = firstListed(list, 'token', ids.otherTokens))) return e;
+    }
     readApiKey(api, req, ids);
     if (probe && ids.apiKey) {
       if ((e = list.get('api_key', ids.apiKey.value, ids.apiKey.name))) return e;
-      if (ids.otherApiKeys && (e = this.firstListedKey(list, ids.apiKey.name, ids.otherApiKeys))) return e;
+      if (ids.otherApiKeys && (e = firstListedKey(list, ids.otherApiKeys))) return e;
     }
     readCookie(api, req, ids);
-    if (probe && ids.cookie && (e = list.get('cookie', ids.cookie.value, ids.cookie.name))) return e;
+    if (probe && ids.cookie) {
+      if ((e = list.get('cookie', ids.cookie.value, ids.cookie.name))) return e;
+      if (ids.otherCookies && (e = firstListed(list, 'cookie', ids.otherCookies, ids.cookie.name))) return e;
+    }
     readUsername(api, req, ids);
     if (probe && ids.username !== undefined && (e = list.get('username', ids.username))) return e;
-    return undefined;
-  }
-
-  private firstListedKey(list: ClientList, name: string, values: string[]): StoredEntry | undefined {
-    for (const v of values) {
-      const e = list.get('api_key', v, name);
-      if (e) return e;
-    }
     return undefined;
   }
 
@@ -667,6 +686,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       onServerDown: (apiId, u, error) => this.emit('backend_down', { api: apiId, server: u.id, error }),
       onHealthChange: (apiId, u, healthy) => this.emit(healthy ? 'backend_up' : 'backend_down', { api: apiId, server: u.id, error: healthy ? '' : 'health_check' }),
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
+      trustedPeer: (peer) => this.trustedPeer(peer),
     });
     this.apis.set(id, rt);
     old?.retire(rt);
@@ -887,4 +907,20 @@ function strongestIdentifier(ids: ClientIdentifiers): ListEntry {
 
 export function createEnforcer(options: EnforcerOptions = {}): Enforcer {
   return new Enforcer(options);
+}
+
+function firstListed(list: ClientList, type: 'token' | 'cookie', values: readonly string[], name?: string): StoredEntry | undefined {
+  for (const v of values) {
+    const e = list.get(type, v, name);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+function firstListedKey(list: ClientList, keys: readonly { name: string; value: string }[]): StoredEntry | undefined {
+  for (const k of keys) {
+    const e = list.get('api_key', k.value, k.name);
+    if (e) return e;
+  }
+  return undefined;
 }

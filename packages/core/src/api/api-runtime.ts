@@ -5,6 +5,7 @@ import { ByteMeter } from '../flow/byte-meter';
 import { type RateLimiter, createRateLimiter } from '../flow/rate-limit';
 import type { BackendAgents } from '../upstream/agents';
 import { Forwarder } from '../upstream/forwarder';
+import { policyHeaders } from '../upstream/header-hygiene';
 import { HealthChecker } from '../upstream/health-check';
 import { ServerScheduler, type SchedulerServer } from '../upstream/scheduler';
 import { ServerPool, type Upstream } from '../upstream/server-pool';
@@ -21,6 +22,8 @@ export interface ApiRuntimeDeps {
   onServerDown(api: string, server: Upstream, error: string): void;
   onHealthChange(api: string, server: Upstream, healthy: boolean): void;
   writeResponse(res: ServerResponse, spec: ResponseSpec): void;
+  /** Whether a socket peer is a trusted proxy (enable_xff and xff_trusted_proxies). */
+  trustedPeer?: ((peer: string) => boolean) | undefined;
 }
 
 const OFF = { points: 0, unit: 'second', windowSeconds: 1 } as const;
@@ -44,6 +47,8 @@ export class ApiRuntime {
   readonly bytesOut: ByteMeter | undefined;
   /** Open WebSocket tunnels, counted for `/v4/ase/persistentconnection` and ended on close. */
   readonly tunnels = new Map<WsTunnel, 'ws' | 'wss'>();
+  /** Request fields a client's Connection header cannot remove on the way to this API's servers. */
+  readonly keptHeaders: ReadonlySet<string>;
 
   constructor(
     readonly api: CompiledApi,
@@ -51,6 +56,7 @@ export class ApiRuntime {
   ) {
     const m = api.meta;
     this.pool = new ServerPool(m.servers, m.server_ssl, deps.conf.server_down_time);
+    this.keptHeaders = policyHeaders(api);
     this.forwarder =
       this.pool.size > 0
         ? new Forwarder({
@@ -58,6 +64,8 @@ export class ApiRuntime {
             timeoutMs: deps.conf.backend_timeout,
             ca: deps.ca,
             keepForwardedFor: deps.conf.enable_xff,
+            keptHeaders: this.keptHeaders,
+            trustedPeer: deps.trustedPeer,
             agents: deps.agents,
             onServerDown: (u, error) => deps.onServerDown(api.id, u, error),
             writeResponse: deps.writeResponse,

@@ -1,5 +1,5 @@
 import type { CompiledApi } from '../api/compiled-api';
-import { getCookie, getQueryParam, getQueryParams, parseCookies } from '../request/cookies';
+import { decodeCookieValue, getCookieValues, getQueryParam, getQueryParams, parseCookies } from '../request/cookies';
 import type { EnforcerRequest } from '../types';
 import { claimString, decodeJwtPayload } from './jwt';
 
@@ -7,10 +7,19 @@ import { claimString, decodeJwtPayload } from './jwt';
 export interface ClientIdentifiers {
   ip: string;
   token?: string;
+  /**
+   * Other copies of the identifiers that differ from the first one (`token`, `apiKey`, `cookie`):
+   * a repeated header line, a comma-joined value, a repeated query parameter or cookie, the
+   * `access_token` parameter, a percent-decoded cookie. The backend may read any of them, so every
+   * copy is looked up on the deny list, and an identifier with other copies never counts for the
+   * allow list. Absent (not empty) in the common case of one copy.
+   */
+  otherTokens?: string[];
   apiKey?: { name: string; value: string };
-  /** Further values of a repeated API-key query parameter; deny-list checks look at them too. */
-  otherApiKeys?: string[];
+  /** Other API-key copies: the header and query copies carry their own names. */
+  otherApiKeys?: { name: string; value: string }[];
   cookie?: { name: string; value: string };
+  otherCookies?: string[];
   username?: string;
   /** From `jwt.clientid`; recorded in events and logs, not matched against lists. */
   clientId?: string;
@@ -90,38 +99,125 @@ export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): Clie
   return ids;
 }
 
+/**
+ * The bearer token: the first `Authorization: Bearer` credentials, else the `access_token` query
+ * parameter (RFC 6750 §2.3). Every other copy goes to `otherTokens`: further Authorization lines
+ * (Node keeps only the first in `req.headers`), comma-separated credentials, and every
+ * `access_token` parameter.
+ */
 export function readToken(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
-  if (api.identity.oauth2) {
-    const t = authorizationCredentials(req, 'bearer');
-    if (t) ids.token = t;
+  if (!api.identity.oauth2) return;
+  const t = authorizationCredentials(req, 'bearer');
+  if (t) {
+    ids.token = t;
+    if (t.indexOf(',') >= 0) for (const part of t.split(',')) addToken(ids, bearerPart(part));
   }
-}
-
-export function readApiKey(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
-  const id = api.identity;
-  if (id.apikeyQs) {
-    const v = getQueryParam(req.query, id.apikeyQs);
-    if (v !== undefined) {
-      // `?key=a&key=b`: the first value identifies the client, but a backend may read another one.
-      const all = getQueryParams(req.query, id.apikeyQs).filter((x) => x !== '');
-      const first = all[0];
-      if (first !== undefined) ids.apiKey = { name: id.apikeyQs.toLowerCase(), value: first };
-      if (all.length > 1) ids.otherApiKeys = all.slice(1);
+  const raw = req.rawHeaders;
+  if (raw && headerLines(raw, 'authorization') > 1) {
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!isName(raw[i]!, 'authorization')) continue;
+      const v = raw[i + 1]!;
+      const sp = v.indexOf(' ');
+      if (sp <= 0 || v.length > 16384 || !schemeIs(v, sp, 'bearer')) continue;
+      for (const part of v.slice(sp + 1).split(',')) addToken(ids, bearerPart(part));
     }
   }
-  if (!ids.apiKey && id.apikeyHeader) {
-    const v = header(req, id.apikeyHeader);
-    if (v) ids.apiKey = { name: id.apikeyHeader, value: v };
+  // A `%` may spell the parameter's name too (`%61ccess_token`): the decoding scan then decides.
+  const q = req.query;
+  if (q.length > 0 && (q.indexOf('access_token') >= 0 || q.indexOf('%') >= 0)) {
+    for (const v of getQueryParams(q, 'access_token')) addToken(ids, v);
   }
 }
 
+/** One comma-separated piece of bearer credentials, without a repeated `Bearer ` scheme. */
+function bearerPart(part: string): string {
+  const p = part.trim();
+  return p.length > 7 && p.charCodeAt(6) === 0x20 && p.slice(0, 6).toLowerCase() === 'bearer' ? p.slice(7).trim() : p;
+}
+
+function addToken(ids: ClientIdentifiers, v: string): void {
+  if (v.length === 0) return;
+  if (ids.token === undefined) ids.token = v;
+  else if (v !== ids.token) (ids.otherTokens ??= []).push(v);
+}
+
+/** Header lines called `lower` (case-insensitive) in a raw header list. */
+function headerLines(raw: readonly string[], lower: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (isName(raw[i]!, lower)) n++;
+  return n;
+}
+
+/** `name.toLowerCase() === lower` without building a string when the length already differs. */
+function isName(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}
+
+/**
+ * Node keeps only the first of these in `req.headers` (the others it joins with `, `): repeats of
+ * an API-key header with one of these names are read from the raw lines.
+ */
+const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
+
+/**
+ * The API key: the first non-empty `apikey_qs` parameter, else the `apikey_header` value. Every
+ * other copy goes to `otherApiKeys`, under its own name: the other parameters, the header when
+ * the query had one, the comma-separated pieces of the header (Node joins repeated lines so).
+ */
+export function readApiKey(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+  const id = api.identity;
+  if (id.apikeyQs && getQueryParam(req.query, id.apikeyQs) !== undefined) {
+    const name = id.apikeyQs.toLowerCase();
+    for (const v of getQueryParams(req.query, id.apikeyQs)) addKey(ids, name, v);
+  }
+  if (id.apikeyHeader) {
+    const name = id.apikeyHeader;
+    const v = header(req, name);
+    if (v) {
+      addKey(ids, name, v);
+      if (v.indexOf(',') >= 0) for (const part of v.split(',')) addKey(ids, name, part.trim());
+    }
+    const raw = req.rawHeaders;
+    if (raw && FIRST_ONLY.has(name) && headerLines(raw, name) > 1) {
+      for (let i = 0; i < raw.length; i += 2) if (isName(raw[i]!, name)) addKey(ids, name, raw[i + 1]!.trim());
+    }
+  }
+}
+
+function addKey(ids: ClientIdentifiers, name: string, value: string): void {
+  if (value.length === 0) return;
+  const first = ids.apiKey;
+  if (!first) ids.apiKey = { name, value };
+  else if (value !== first.value || name !== first.name) (ids.otherApiKeys ??= []).push({ name, value });
+}
+
+/** True when an API-key copy holds another value than the first (then the key earns no allow entry). */
+export function apiKeysDisagree(ids: ClientIdentifiers): boolean {
+  const others = ids.otherApiKeys;
+  if (!others || !ids.apiKey) return false;
+  for (const o of others) if (o.value !== ids.apiKey.value) return true;
+  return false;
+}
+
+/**
+ * The API's cookie: every cookie of that name in the whole Cookie header (repeats in one header,
+ * several headers), each as sent and, when it holds a `%`, as the app's cookie parser decodes it.
+ * The first as sent identifies the client; the others go to `otherCookies`.
+ */
 export function readCookie(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
   const name = api.identity.cookie;
-  if (name) {
-    // One cookie wanted: scan for it rather than parse them all (the same answer).
-    const v = getCookie(req.headers['cookie'], name);
-    if (v) ids.cookie = { name, value: v };
-  }
+  if (!name) return;
+  const found = getCookieValues(req.headers['cookie'], name);
+  if (found === undefined) return;
+  if (typeof found === 'string') addCookie(ids, name, found);
+  else for (const v of found) addCookie(ids, name, v);
+}
+
+function addCookie(ids: ClientIdentifiers, name: string, v: string): void {
+  if (!ids.cookie) ids.cookie = { name, value: v };
+  else if (v !== ids.cookie.value) (ids.otherCookies ??= []).push(v);
+  const decoded = decodeCookieValue(v);
+  if (decoded !== v && decoded.length > 0) (ids.otherCookies ??= []).push(decoded);
 }
 
 export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {

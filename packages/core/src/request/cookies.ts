@@ -1,6 +1,6 @@
 /**
- * Cookie and query-string lookups for client identifiers. Both are bounded and never throw on
- * attacker input: cookie values are not decoded at all, query values are decoded the WHATWG
+ * Cookie and query-string lookups for client identifiers. They never throw on attacker input:
+ * cookie values are returned as sent ({@link decodeCookieValue} gives the app's view), query values are decoded the WHATWG
  * `application/x-www-form-urlencoded` way (malformed escapes stay literal, bad UTF-8 becomes U+FFFD).
  */
 
@@ -108,6 +108,67 @@ export function getCookie(header: string | string[] | undefined, name: string): 
   return undefined;
 }
 
+/**
+ * Every value of the cookies called `name`, in order, from the WHOLE header (several Cookie headers
+ * read as one `; `-joined line, as Node joins them): a string for one, an array for several,
+ * undefined for none. Unlike {@link getCookie} no pair count or length bound applies, because the
+ * app's own cookie parser has none: padding or 64 junk cookies in front must not hide a copy. The
+ * header itself is bounded by the HTTP server's header size limit, and nothing is allocated beyond
+ * the values found. Same pair rules otherwise (OWS trimmed, quotes removed, empty values skipped).
+ */
+export function getCookieValues(header: string | string[] | undefined, name: string): string | string[] | undefined {
+  if (header === undefined || name.length === 0) return undefined;
+  const s = Array.isArray(header) ? header.join('; ') : header;
+  const len = s.length;
+  let first: string | undefined;
+  let more: string[] | undefined;
+  let i = 0;
+  while (i < len) {
+    let end = s.indexOf(';', i);
+    if (end < 0) end = len;
+    const eq = s.indexOf('=', i);
+    if (eq >= 0 && eq < end) {
+      let ns = i;
+      let ne = eq;
+      while (ns < ne && isOws(s.charCodeAt(ns))) ns++;
+      while (ne > ns && isOws(s.charCodeAt(ne - 1))) ne--;
+      if (ne - ns === name.length && regionIs(s, ns, name)) {
+        let vs = eq + 1;
+        let ve = end;
+        while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
+        while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
+        if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
+          vs++;
+          ve--;
+        }
+        if (ve > vs) {
+          const v = s.slice(vs, ve);
+          if (first === undefined) {
+            first = v;
+            // The common case: the name appears nowhere after this pair, so there is no other copy.
+            if (s.indexOf(name, end) < 0) return first;
+          } else (more ??= [first]).push(v);
+        }
+      }
+    }
+    i = end + 1;
+  }
+  return more ?? first;
+}
+
+/**
+ * A cookie value as the `cookie` package (Express's cookie-parser, Koa, @fastify/cookie) hands it
+ * to the app: percent-decoded when it holds a `%`, as sent when that fails.
+ */
+export function decodeCookieValue(v: string): string {
+  if (v.indexOf('%') < 0) return v;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
 /** `s.startsWith(name, at)` for a short name, without the builtin call (cookie names are a few characters). */
 function regionIs(s: string, at: number, name: string): boolean {
   for (let i = 0; i < name.length; i++) if (s.charCodeAt(at + i) !== name.charCodeAt(i)) return false;
@@ -172,10 +233,12 @@ export function getQueryParam(query: string, name: string): string | undefined {
 }
 
 /**
- * Every value of a repeated query parameter (at most `max`), in order. Backends disagree on which
- * one counts (first, last, all), so deny-list checks look at each of them.
+ * Every value of a repeated query parameter, in order (at most `max`, unbounded by default: a copy
+ * left unread after N decoys would be a way past the deny list; the target's length is bounded by
+ * the HTTP server's header size limit). Backends disagree on which one counts (first, last, all),
+ * so deny-list checks look at each of them.
  */
-export function getQueryParams(query: string, name: string, max = 8): string[] {
+export function getQueryParams(query: string, name: string, max = Infinity): string[] {
   const out: string[] = [];
   const len = query.length;
   let i = query.charCodeAt(0) === 0x3f ? 1 : 0;

@@ -37,6 +37,21 @@ function validPort(value: string, from: number): boolean {
 }
 
 /**
+ * True when the raw header lines hold more than one `Host` (RFC 9112 §3.2: answered 400). Node
+ * keeps the first in `req.headers`; a server or proxy that reads the other would route by it.
+ */
+export function hasRepeatedHost(rawHeaders: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const n = rawHeaders[i]!;
+    if (n.length !== 4 || (n !== 'Host' && n !== 'host' && n.toLowerCase() !== 'host')) continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
+}
+
+/**
  * Parses `Host`. Absent or empty (HTTP/1.0, or an empty field) → ok with ''. A one-element array is
  * read as its element; several elements, a comma, userinfo (`@`), whitespace, characters outside
  * `[A-Za-z0-9._-]` (or an IPv6 literal in brackets), empty labels, a bad port or a name longer than

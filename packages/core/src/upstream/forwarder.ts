@@ -4,6 +4,7 @@ import { RESPONSES } from '../policy/responses';
 import { canonicalIp } from '../request/client-ip';
 import type { EnforcerRequest, ResponseSpec } from '../types';
 import { BackendAgents } from './agents';
+import { CLIENT_FORWARDING, DEFAULT_KEPT, connectionDrops } from './header-hygiene';
 import type { ServerPool, Upstream } from './server-pool';
 
 /** The server could not be reached: it is marked down, and a bodiless request goes to the next server. */
@@ -18,22 +19,17 @@ const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
- * Hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection and are never passed on; undici
- * also refuses most of them. `expect` is answered by node's server itself. The X-Forwarded-*
- * fields are rebuilt by the forwarder.
+ * What happens to a client's request field, by lower-case name (absent: passed on).
+ * DROP: hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection and are never passed on
+ * (undici also refuses most of them); `expect` is answered by node's server itself;
+ * X-Forwarded-For is rebuilt by the forwarder.
+ * FORWARDING: passed on from a trusted proxy only (header-hygiene.ts).
  */
-const REQUEST_DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
+const DROP = 1;
+const FORWARDING = 2;
+const REQUEST_RULE = new Map<string, number>([
+  ...['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'x-forwarded-for'].map((n) => [n, DROP] as const),
+  ...[...CLIENT_FORWARDING].map((n) => [n, FORWARDING] as const),
 ]);
 /** Framing of the backend's answer: node's server frames the answer to the client itself. */
 const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
@@ -52,6 +48,10 @@ export interface ForwarderOptions {
   timeoutMs: number;
   /** When true, the client's own X-Forwarded-For chain is passed on (enable_xff); else it is replaced. */
   keepForwardedFor: boolean;
+  /** Fields a client's Connection header cannot remove (`policyHeaders(api)`); framing and credentials by default. */
+  keptHeaders?: ReadonlySet<string> | undefined;
+  /** Whether the socket peer is a trusted proxy, whose forwarding headers are passed on. */
+  trustedPeer?: ((peer: string) => boolean) | undefined;
   /** Keep-alive pools shared with the enforcer's other APIs; without it the forwarder has its own. */
   agents?: BackendAgents | undefined;
   /** PEM CA bundle for HTTPS backends when the forwarder has its own pools. */
@@ -114,17 +114,30 @@ export class Forwarder {
     );
   }
 
-  /** The client's header fields as a flat name/value list, minus hop-by-hop ones, plus X-Forwarded-*. */
+  /**
+   * The client's header fields as a flat name/value list, minus hop-by-hop ones (never those the
+   * policy read) and, unless the peer is a trusted proxy, minus forwarding ones; plus ASE's own
+   * X-Forwarded-For, and X-Forwarded-Proto/Host where a trusted proxy did not give them.
+   */
   private requestHeaders(ex: Exchange): string[] {
     const raw = ex.req.rawHeaders;
-    const dropAlso = connectionTokens(ex.req.headers.connection);
+    const r = ex.job.request;
+    const dropAlso = connectionDrops(ex.req.headers.connection, this.opts.keptHeaders ?? DEFAULT_KEPT);
+    const trusted = this.opts.trustedPeer !== undefined && this.opts.trustedPeer(r.peer);
+    let proxyProto = false;
+    let proxyHost = false;
     const out: string[] = [];
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
-      if (REQUEST_DROPPED.has(name) || dropAlso?.has(name)) continue;
+      const rule = REQUEST_RULE.get(name);
+      if (rule === DROP || dropAlso?.has(name)) continue;
+      if (rule === FORWARDING) {
+        if (!trusted) continue;
+        if (name === 'x-forwarded-proto') proxyProto = true;
+        else if (name === 'x-forwarded-host') proxyHost = true;
+      }
       out.push(raw[i]!, raw[i + 1]!);
     }
-    const r = ex.job.request;
     // With enable_xff the chain is extended by the hop we saw; without it, a client-supplied
     // chain is replaced, so backends that read the left-most entry cannot be fooled through us.
     let xff = r.ip;
@@ -134,8 +147,9 @@ export class Forwarder {
       const hop = canonicalIp(ex.req.socket.remoteAddress);
       xff = prior ? (hop ? `${prior}, ${hop}` : prior) : hop;
     }
-    out.push('x-forwarded-for', xff, 'x-forwarded-proto', r.protocol === 'https' || r.protocol === 'wss' ? 'https' : 'http');
-    if (r.host) out.push('x-forwarded-host', r.host);
+    out.push('x-forwarded-for', xff);
+    if (!proxyProto) out.push('x-forwarded-proto', r.protocol === 'https' || r.protocol === 'wss' ? 'https' : 'http');
+    if (!proxyHost && r.host) out.push('x-forwarded-host', r.host);
     return out;
   }
 
@@ -269,10 +283,3 @@ function hasBody(req: IncomingMessage): boolean {
   return cl !== undefined && cl !== '0';
 }
 
-/** Field names the client's `Connection` header declares hop-by-hop (besides the usual ones). */
-function connectionTokens(connection: string | undefined): Set<string> | undefined {
-  if (connection === undefined) return undefined;
-  const lower = connection.toLowerCase();
-  if (lower === 'keep-alive' || lower === 'close') return undefined;
-  return new Set(lower.split(',').map((t) => t.trim()));
-}

@@ -38,6 +38,8 @@ export interface WsTarget {
   path: string;
   /** Set on the upstream request, overriding the client's (e.g. `x-forwarded-for`). */
   headers?: Record<string, string> | undefined;
+  /** Client request fields (lower case) not passed on: hop-by-hop by its Connection header, or forged forwarding fields. */
+  omit?: ReadonlySet<string> | undefined;
   /** Time the backend has to answer the upgrade; default {@link DEFAULT_UPGRADE_TIMEOUT_MS}. */
   timeoutMs?: number | undefined;
 }
@@ -150,7 +152,7 @@ export function proxyWebSocket(req: IncomingMessage, clientSocket: Duplex, head:
 
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined || DROP_REQUEST_HEADERS.has(k)) continue;
+      if (v === undefined || DROP_REQUEST_HEADERS.has(k) || target.omit?.has(k)) continue;
       headers[k] = v;
     }
     for (const [k, v] of Object.entries(target.headers ?? {})) headers[k.toLowerCase()] = v;
