@@ -120,6 +120,27 @@ describe.each(['express', 'koa', 'fastify'])('the gateway (ase start --framework
     });
   });
 
+  test('with enable_xff on, an upgrade from a peer outside xff_trusted_proxies has its X-Forwarded-For chain replaced; a trusted one extended', async () => {
+    for (const [trusted, expected] of [
+      ['10.0.0.1', '127.0.0.1'],
+      ['127.0.0.1', '198.51.100.9, 127.0.0.1'],
+    ] as const) {
+      const xffDir = configDir({
+        conf: `enable_xff=true\nxff_trusted_proxies=${trusted}\n`,
+        apis: { chat: api('/chat', { protocol: 'ws', servers: servers(ws.port) }) },
+      });
+      const gw = runCli(['start', '--config-dir', xffDir, '--port', '0', '--admin-port', '0', '--framework', framework]);
+      try {
+        const gwPort = Number((await gw.waitFor(/gateway on port (\d+)/))[1]);
+        expect(await rawUpgrade(gwPort, '/chat/x', ['Connection: Upgrade', 'X-Forwarded-For: 198.51.100.9'])).toBe(101);
+        expect([trusted, ws.upgrades.at(-1)!['x-forwarded-for']]).toEqual([trusted, expected]);
+      } finally {
+        gw.child.kill('SIGTERM');
+        await gw.exited;
+      }
+    }
+  });
+
   test('a plain request reaches the backend without forged forwarding headers', async () => {
     const res = await request(port, { path: '/shop/x', headers: { host: 'gw.example', forwarded: 'for=198.51.100.9', 'x-real-ip': '198.51.100.9', 'x-forwarded-host': 'evil.example', 'x-forwarded-prefix': '/admin' } });
     expect(res.status).toBe(200);

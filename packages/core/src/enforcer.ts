@@ -410,10 +410,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
             return false;
           }
         : undefined;
-    const forwarded = this.conf.enable_xff
-      ? [req.headers['x-forwarded-for'], canonicalIp(req.socket.remoteAddress)].flat().filter(Boolean).join(', ')
-      : ip;
-    const { omit, own } = wsForwarding(req.headers, rt.keptHeaders, this.trustedPeer(d.request.peer), {
+    const trusted = this.trustedPeer(d.request.peer);
+    // A chain is extended only when a trusted proxy sent it (as the HTTP forwarder does).
+    const forwarded = trusted ? [req.headers['x-forwarded-for'], d.request.peer].flat().filter(Boolean).join(', ') : ip;
+    const { omit, own } = wsForwarding(req.headers, rt.keptHeaders, trusted, {
       'x-forwarded-for': forwarded,
       'x-forwarded-proto': scheme === 'wss' ? 'https' : 'http',
       ...(d.request.host ? { 'x-forwarded-host': d.request.host } : {}),

@@ -107,6 +107,11 @@ export const SCENARIOS: Scenario[] = [
         request: { path: '/shop/x', headers: { host: 'shop.example', ...FORGED } },
         expect: { status: 200, reached: { backend: 'b' }, received: { headers: { ...NONE_OF_THEM, 'x-forwarded-host': 'shop.example', 'x-forwarded-proto': 'http' } } },
       },
+      // A forged X-Forwarded-For chain is replaced, not extended: the backend sees only the peer.
+      {
+        request: { path: '/shop/x', headers: { host: 'shop.example', 'x-forwarded-for': '198.51.100.9, 10.0.0.1' } },
+        expect: { status: 200, reached: { backend: 'b' }, received: { headers: { 'x-forwarded-for': '127.0.0.1' } } },
+      },
     ],
   },
   {
@@ -118,6 +123,11 @@ export const SCENARIOS: Scenario[] = [
       {
         request: { path: '/shop/x', headers: { host: 'shop.example', ...FORGED } },
         expect: { status: 200, reached: { backend: 'b' }, received: { headers: FORGED } },
+      },
+      // A trusted proxy's chain is extended by the hop ASE saw.
+      {
+        request: { path: '/shop/x', headers: { host: 'shop.example', 'x-forwarded-for': '198.51.100.9' } },
+        expect: { status: 200, reached: { backend: 'b' }, received: { headers: { 'x-forwarded-for': '198.51.100.9, 127.0.0.1' } } },
       },
       {
         request: { path: '/shop/x', headers: { host: 'shop.example', 'x-real-ip': '198.51.100.9' } },

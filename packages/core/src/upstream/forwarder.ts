@@ -138,10 +138,11 @@ export class Forwarder {
       }
       out.push(raw[i]!, raw[i + 1]!);
     }
-    // With enable_xff the chain is extended by the hop we saw; without it, a client-supplied
-    // chain is replaced, so backends that read the left-most entry cannot be fooled through us.
+    // From a trusted proxy (enable_xff) the chain is extended by the hop we saw; from anyone else a
+    // client-supplied chain is replaced, so backends that read the left-most entry cannot be fooled
+    // through us.
     let xff = r.ip;
-    if (this.opts.keepForwardedFor) {
+    if (this.opts.keepForwardedFor && trusted) {
       const h = ex.req.headers['x-forwarded-for'];
       const prior = typeof h === 'string' ? h : h?.join(', ');
       const hop = canonicalIp(ex.req.socket.remoteAddress);
