@@ -68,6 +68,8 @@ export type RespondReason =
   | 'invalid_method'
   | 'invalid_content_type'
   | 'missing_token'
+  /** `jwt_verification.required` and the request has no valid JWT. */
+  | 'invalid_jwt'
   | 'decoy'
   | 'redirect'
   | 'health'

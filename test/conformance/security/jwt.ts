@@ -44,45 +44,47 @@ const wrongSignature = (claims: Claims): string => {
   return `${h}.${p}.${hs256({ sub: 'someone-else' }).split('.')[2]}`;
 };
 
-const TEXT = 'text/plain; charset=utf-8';
+/** The APIs' error response (`api_pattern_enforcement.error_*`), which every block here answers with. */
 const unauthorized: Expected = {
-  status: 403,
+  status: 401,
   reason: 'Unauthorized',
-  headers: { 'content-type': TEXT, 'cache-control': 'no-store' },
-  body: 'Error: Unauthorized',
+  headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+  body: '401 Unauthorized',
   reached: 'nobody',
 };
-const violation: Expected = { status: 401, reason: 'Unauthorized', body: '401 Unauthorized', reached: 'nobody' };
+const violation = unauthorized;
 const backend = (url: string): Expected => ({ status: 200, reached: { backend: 'b' }, received: { url }, headers: { 'x-backend': 'b' } });
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
-const pattern = {
+/** Every API answers a block with its own error response (401 here), GET only where `methods` says so. */
+const pattern = (methods_allowed: string[] = []) => ({
   protocol_allowed: '',
   http_redirect: { response_code: '', response_def: '', https_url: '' },
-  methods_allowed: ['GET'],
+  methods_allowed,
   content_type_allowed: '',
   error_code: '401',
   error_def: 'Unauthorized',
   error_message_body: '401 Unauthorized',
-};
+});
 
 const claims = { jwt: { location: 'h:authorization:bearer', username: 'sub', clientid: '' } };
 const hsVerification = (over: Record<string, unknown> = {}) => ({ algorithms: ['HS256'], secret_file: key('hs256.secret'), ...over });
 
 const APIS = {
   // The reference's decode-only JWT: its claims identify, they never authenticate.
-  plain: api('/plain', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern, servers: on('b') }),
-  hs: api('/hs', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern, jwt_verification: hsVerification(), servers: on('b') }),
-  rs: api('/rs', { ...claims, enable_blocking: true, jwt_verification: { algorithms: ['RS256'], public_key_file: key('rs256.pub.pem') }, servers: on('b') }),
-  jwks: api('/jwks', { ...claims, enable_blocking: true, jwt_verification: { algorithms: ['ES256'], jwks_file: key('es256.jwks.json') }, servers: on('b') }),
+  plain: api('/plain', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern(['GET']), servers: on('b') }),
+  hs: api('/hs', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern(['GET']), jwt_verification: hsVerification(), servers: on('b') }),
+  rs: api('/rs', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern(), jwt_verification: { algorithms: ['RS256'], public_key_file: key('rs256.pub.pem') }, servers: on('b') }),
+  jwks: api('/jwks', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern(), jwt_verification: { algorithms: ['ES256'], jwks_file: key('es256.jwks.json') }, servers: on('b') }),
   required: api('/required', {
     ...claims,
     enable_blocking: true,
+    api_pattern_enforcement: pattern(),
     jwt_verification: hsVerification({ required: true, issuer: 'https://issuer.example', audience: 'shop' }),
     servers: on('b'),
   }),
-  header: api('/header', { username_header: 'x-user', username_header_trusted: true, enable_blocking: true, servers: on('b') }),
-  headerPlain: api('/header-plain', { username_header: 'x-user', enable_blocking: true, servers: on('b') }),
+  header: api('/header', { username_header: 'x-user', username_header_trusted: true, enable_blocking: true, api_pattern_enforcement: pattern(), servers: on('b') }),
+  headerPlain: api('/header-plain', { username_header: 'x-user', enable_blocking: true, api_pattern_enforcement: pattern(), servers: on('b') }),
 };
 
 const ALICE = { allow: { type: 'username' as const, value: 'alice' } };

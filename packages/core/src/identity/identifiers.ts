@@ -2,6 +2,7 @@ import type { CompiledApi } from '../api/compiled-api';
 import { getCookie, getQueryParam, getQueryParams, parseCookies } from '../request/cookies';
 import type { EnforcerRequest } from '../types';
 import { claimString, decodeJwtPayload } from './jwt';
+import type { JwtCheck } from './jwt-verifier';
 
 /** Every identifier of a client the API is configured to capture. */
 export interface ClientIdentifiers {
@@ -12,6 +13,11 @@ export interface ClientIdentifiers {
   otherApiKeys?: string[];
   cookie?: { name: string; value: string };
   username?: string;
+  /**
+   * True when `username` comes from a verified JWT, or from a trusted proxy's `username_header`:
+   * only then may it match the allow list. Any other user name only counts against the client.
+   */
+  usernameTrusted?: boolean;
   /** From `jwt.clientid`; recorded in events and logs, not matched against lists. */
   clientId?: string;
 }
@@ -76,17 +82,31 @@ function jwtFrom(api: CompiledApi, req: EnforcerRequest, cookies: () => Cookies)
   return undefined;
 }
 
+/** What the enforcer knows about where a user name may come from, for `readUsername`. */
+export interface UsernameTrust {
+  /** The API's JWT as `jwt_verification` checked it (undefined: the API only decodes JWTs). */
+  jwt?: JwtCheck | undefined;
+  /** The API declares `username_header_trusted` and the socket peer is in `xff_trusted_proxies`. */
+  headerFromTrustedProxy?: boolean;
+}
+
+/** The JWT at the API's `jwt.location`, if any. */
+export function readJwt(api: CompiledApi, req: EnforcerRequest): string | undefined {
+  let parsed: Cookies | undefined;
+  return jwtFrom(api, req, () => (parsed ??= parseCookies(req.headers['cookie'])));
+}
+
 /**
  * Reads the identifiers the API captures; cookies are parsed only when something needs them.
  * The steps below are this in parts, in the order the lists are searched (IP, token, API key,
  * cookie, user name): a caller that looks each one up as it is read may stop at the first listed one.
  */
-export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): ClientIdentifiers {
+export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest, trust?: UsernameTrust): ClientIdentifiers {
   const ids: ClientIdentifiers = { ip: req.ip };
   readToken(api, req, ids);
   readApiKey(api, req, ids);
   readCookie(api, req, ids);
-  readUsername(api, req, ids);
+  readUsername(api, req, ids, trust);
   return ids;
 }
 
@@ -124,21 +144,32 @@ export function readCookie(api: CompiledApi, req: EnforcerRequest, ids: ClientId
   }
 }
 
-export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers, trust?: UsernameTrust): void {
   const id = api.identity;
   if (id.jwt) {
-    let parsed: Cookies | undefined;
-    const raw = jwtFrom(api, req, () => (parsed ??= parseCookies(req.headers['cookie'])));
-    const payload = raw ? decodeJwtPayload(raw) : undefined;
+    const check = trust?.jwt;
+    // Unverified claims still identify the client (for the deny list), they just earn nothing.
+    let payload: Record<string, unknown> | undefined;
+    if (check?.ok) payload = check.payload;
+    else {
+      const raw = check ? check.token : readJwt(api, req);
+      payload = raw ? decodeJwtPayload(raw) : undefined;
+    }
     if (payload) {
       const user = id.jwt.username ? claimString(payload, id.jwt.username) : undefined;
-      if (user) ids.username = user;
+      if (user) {
+        ids.username = user;
+        if (check?.ok) ids.usernameTrusted = true;
+      }
       const client = id.jwt.clientid ? claimString(payload, id.jwt.clientid) : undefined;
       if (client) ids.clientId = client;
     }
   }
   if (!ids.username && id.usernameHeader) {
     const v = header(req, id.usernameHeader);
-    if (v) ids.username = v;
+    if (v) {
+      ids.username = v;
+      if (id.usernameHeaderTrusted && trust?.headerFromTrustedProxy) ids.usernameTrusted = true;
+    }
   }
 }
