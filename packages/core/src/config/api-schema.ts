@@ -208,7 +208,7 @@ const jwtVerificationProps: Record<keyof JwtVerificationJson, Schema> = {
     minItems: 1,
     maxItems: JWT_ALGORITHMS.length,
     uniqueItems: true,
-    items: { type: 'string', enum: [...JWT_ALGORITHMS] },
+    items: { type: 'string', enum: [...JWT_ALGORITHMS], [ACCEPTS]: `one of ${JWT_ALGORITHMS.join(', ')} ("none" is never accepted)` },
     [ACCEPTS]: `a non-empty list of JWT algorithms among ${JWT_ALGORITHMS.join(', ')} ("none" is never accepted)`,
   },
   secret_file: keyFile('the shared secret (HS256, HS384, HS512)'),
