@@ -259,7 +259,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       }
       if (blocked) return blocked;
     }
-    const rt = this.apis.get(api.id)!;
+    const rt = this.apis.get(api.id);
+    // Deleted while its JWT was being verified: answered as if no API had matched.
+    if (!rt) return this.mode === 'middleware' ? { action: 'pass', api: undefined, request: undefined } : this.respond('unknown_api', undefined, RESPONSES.unknownApi());
     const limiter = this.firewall ? rt.clientLimiter : undefined;
     if (limiter) {
       // In-process counters answer at once; only a shared store costs a Promise.
