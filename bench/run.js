@@ -20,6 +20,8 @@ const QUICK = process.argv.includes('--quick');
 // `--only=koa,fastify` limits the HTTP scenarios to those frameworks; `--http-only` skips core and scale.
 const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7).split(',').filter(Boolean);
 const HTTP_ONLY = process.argv.includes('--http-only');
+// `--jwt-only` runs only the JWT verification rows (bench/jwt.js).
+const JWT_ONLY = process.argv.includes('--jwt-only');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
 const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 1 : 3));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 2));
@@ -178,6 +180,11 @@ async function main() {
 
   const rows = [];
   const details = {};
+  if (JWT_ONLY) {
+    await jwtRows(rows, details);
+    report(rows, details, t0);
+    return;
+  }
   const backend = await start('lib/backend.js', [], LOAD_CORE);
   const loader = await start('lib/load.js', [], LOAD_CORE);
   const passReqs = passingHttpRequests();
@@ -273,6 +280,8 @@ async function coreAndScale(rows, details) {
     verdict: verdictAtMost(core.p99us, TARGET.coreP99 - 1e-9),
   });
 
+  await jwtRows(rows, details);
+
   log('scale: 1 000 000 deny-list entries');
   const scale = await runJson('scale.js', SERVER_CORE, ['--expose-gc']);
   details.scale = scale;
@@ -303,6 +312,24 @@ async function coreAndScale(rows, details) {
     target: `≥ ${TARGET.redis.toFixed(2)}×`,
     verdict: 'not applicable yet (no Redis store)',
   });
+}
+
+/** JWT verification ON against OFF, same requests, same run (bench/jwt.js); measured, no target. */
+async function jwtRows(rows, details) {
+  log('core alone: JWT verification on vs off (decode only)');
+  const jwt = await runJson('jwt.js', SERVER_CORE);
+  details.jwt = jwt;
+  for (const alg of ['hs256', 'rs256']) {
+    rows.push({
+      scenario: `core alone: passing traffic with a signed JWT, ${alg.toUpperCase()} verification on vs off (verified tokens cached; first sight of a token ${jwt[`${alg}FirstSightUs`].toFixed(0)} µs)`,
+      framework: '—',
+      baseline: `${fmtInt(jwt.offPerSecond)} /s`,
+      ours: `${fmtInt(jwt[`${alg}PerSecond`])} /s`,
+      ratio: fmtRatio(jwt[`${alg}Ratio`]),
+      target: '—',
+      verdict: 'measured',
+    });
+  }
 }
 
 function report(rows, details, t0) {

@@ -322,11 +322,13 @@ const LISTS: Scenario[] = [
     }),
   ),
   {
-    name: 'lists: the JWT claim is used before username_header when both are configured',
+    name: 'lists: the JWT claim and username_header both name the client: a deny-listed name in either blocks',
     backends: { b: 'echo' },
     apis: { jwt: api('/jwt', { enable_blocking: true, jwt: { location: 'h:authorization:bearer', username: 'sub' }, username_header: 'x-user', servers: on('b') }) },
     steps: [
-      { act: [{ deny: { type: 'username', value: 'mallory' } }], request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_ALICE}`, 'x-user': 'mallory' } }, expect: fromBackend('b', '/jwt/x') },
+      // A backend may read either: every user name the request carries is looked up.
+      { act: [{ deny: { type: 'username', value: 'mallory' } }], request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_ALICE}`, 'x-user': 'mallory' } }, expect: unauthorized },
+      { request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_ALICE}`, 'x-user': 'alice' } }, expect: fromBackend('b', '/jwt/x') },
       { request: { path: '/jwt/x', headers: { authorization: `Bearer ${JWT_MALLORY}`, 'x-user': 'alice' } }, expect: unauthorized },
       // Without a JWT the header names the user.
       { request: { path: '/jwt/x', headers: { 'x-user': 'mallory' } }, expect: unauthorized },

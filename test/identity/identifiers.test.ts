@@ -51,10 +51,12 @@ describe('Client identity: user name from JWT claims and headers', () => {
     expect((await request(app.port, { path: '/bearer/x', headers: { authorization: `Bearer ${t}` } })).status).toBe(403);
   });
 
-  test('the JWT claim wins over username_header when both are configured', async () => {
+  test('with both configured, a deny-listed name in the JWT claim or in username_header blocks (a backend may read either)', async () => {
     const alice = jwt({ username: 'alice' });
     const r = await request(app.port, { path: '/both/x', headers: { authorization: `Bearer ${alice}`, 'x-user': 'mallory' } });
-    expect(r.status).toBe(200);
+    expect(r.status).toBe(403);
+    const clean = await request(app.port, { path: '/both/x', headers: { authorization: `Bearer ${alice}`, 'x-user': 'alice' } });
+    expect(clean.status).toBe(200);
     const noJwt = await request(app.port, { path: '/both/x', headers: { 'x-user': 'mallory' } });
     expect(noJwt.status).toBe(403);
   });

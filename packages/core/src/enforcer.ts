@@ -16,7 +16,8 @@ import { wsForwarding } from './upstream/header-hygiene';
 import type { ByteMeter } from './flow/byte-meter';
 import type { Duplex } from 'node:stream';
 import { AccessLog } from './logs/access-log';
-import { type ClientIdentifiers, apiKeysDisagree, extractIdentifiers, readApiKey, readCookie, readToken, readUsername } from './identity/identifiers';
+import { type ClientIdentifiers, type UsernameTrust, apiKeysDisagree, extractIdentifiers, readApiKey, readCookie, readJwtCopies, readToken, readUsername } from './identity/identifiers';
+import { type JwtCheck, JwtVerifier } from './identity/jwt-verifier';
 import { ListBudget, ClientList, type StoredEntry, typeIndex } from './lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
 import { RotationTracker } from './lists/rotation-tracker';
@@ -188,7 +189,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * Decides what happens to one request. Stages 0–6 are synchronous (every table they consult is in
    * memory); a Promise comes back only for a client rate limit kept in a shared store (the default
    * in-process counters answer at once) and for server quotas or spike rates (the scheduler's
-   * queue). Adapters handle both (see `settleDecision`).
+   * queue), and for an API with `jwt_verification` when the request's JWT was not verified before
+   * (jose verifies asynchronously; verified tokens are cached). Adapters handle both (see `settleDecision`).
    * Stage order: normalise → match → decoy → allow list → deny list → pattern → token → client flow
    * control → route.
    */
@@ -239,21 +241,44 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       return this.respond('decoy', api, api.decoy.response);
     }
 
+    // Only APIs with jwt_verification pay for it, and a token verified before comes from a cache
+    // synchronously: a Promise only for a token not seen yet.
+    const verifier = this.firewall ? api.jwtVerifier : undefined;
+    if (verifier) {
+      // Two different tokens: the backend may read the one not verified, so neither counts.
+      const tokens = readJwtCopies(api, req);
+      const jwt = tokens.length === 0 ? NO_JWT : tokens.length > 1 ? { ok: false as const, token: tokens[0] } : verifier.check(tokens[0]!);
+      return jwt instanceof Promise ? jwt.then((c) => this.screen(api, req, c)) : this.screen(api, req, jwt);
+    }
+    return this.screen(api, req, undefined);
+  }
+
+  /** Stages 3–8 once the API's JWT, if it verifies them, has been checked (`jwt`). */
+  private screen(api: CompiledApi, req: EnforcerRequest, jwt: JwtCheck | undefined): Decision | Promise<Decision> {
     if (this.firewall) {
+      // A required JWT is authentication: no list entry stands in for it, the allow list included.
+      if (jwt && !jwt.ok && api.jwtVerifier?.required) {
+        this.emit('blocked', { reason: 'invalid_jwt', api: api.id, ip: req.ip });
+        return this.respond('invalid_jwt', api, api.blockResponse);
+      }
+      const trust: UsernameTrust | undefined =
+        jwt || api.identity.usernameHeaderTrusted ? { jwt, headerFromTrustedProxy: api.identity.usernameHeaderTrusted && this.trustedPeer(req.peer) } : undefined;
       let blocked: Decision | undefined;
       if (this.allowList.size === 0) {
         // Nothing can be allow-listed, so the deny list comes first: each identifier is looked up
         // as it is read, and with blocking on, those after the first listed one are never needed.
         const ids: ClientIdentifiers = { ip: req.ip };
-        const denied = this.readUntilListed(api, req, ids);
-        blocked = this.checkClient(api, req, denied && !api.enableBlocking ? extractIdentifiers(api, req) : ids, denied);
+        const denied = this.readUntilListed(api, req, ids, trust);
+        blocked = this.checkClient(api, req, denied && !api.enableBlocking ? extractIdentifiers(api, req, trust) : ids, denied);
       } else {
-        const ids = extractIdentifiers(api, req);
+        const ids = extractIdentifiers(api, req, trust);
         if (!this.findListed(this.allowList, ids)) blocked = this.checkClient(api, req, ids, this.findListed(this.denyList, ids));
       }
       if (blocked) return blocked;
     }
-    const rt = this.apis.get(api.id)!;
+    const rt = this.apis.get(api.id);
+    // Deleted while its JWT was being verified: answered as if no API had matched.
+    if (!rt) return this.mode === 'middleware' ? { action: 'pass', api: undefined, request: undefined } : this.respond('unknown_api', undefined, RESPONSES.unknownApi());
     const limiter = this.firewall ? rt.clientLimiter : undefined;
     if (limiter) {
       // In-process counters answer at once; only a shared store costs a Promise.
@@ -486,7 +511,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       (ids.otherApiKeys && (deny || !apiKeysDisagree(ids)) ? firstListedKey(list, ids.otherApiKeys) : undefined) ??
       (ids.cookie && (deny || !ids.otherCookies) ? list.get('cookie', ids.cookie.value, ids.cookie.name) : undefined) ??
       (deny && ids.otherCookies && ids.cookie ? firstListed(list, 'cookie', ids.otherCookies, ids.cookie.name) : undefined) ??
-      (ids.username !== undefined ? list.get('username', ids.username) : undefined)
+      // A user name a client can forge (unverified JWT, header from anyone) only counts against it.
+      (ids.username !== undefined && (deny || ids.usernameTrusted) ? list.get('username', ids.username) : undefined) ??
+      (deny && ids.otherUsernames ? firstListed(list, 'username', ids.otherUsernames) : undefined)
     );
   }
 
@@ -494,7 +521,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * `findListed(this.denyList, ids)` while `ids` (holding the IP) is filled in, step by step in the
    * same order: reading stops at the first listed identifier. `ids` is complete when nothing is.
    */
-  private readUntilListed(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): StoredEntry | undefined {
+  private readUntilListed(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers, trust: UsernameTrust | undefined): StoredEntry | undefined {
     const list = this.denyList;
     const probe = list.size > 0;
     let e = probe ? list.get('ip', ids.ip) : undefined;
@@ -514,8 +541,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       if ((e = list.get('cookie', ids.cookie.value, ids.cookie.name))) return e;
       if (ids.otherCookies && (e = firstListed(list, 'cookie', ids.otherCookies, ids.cookie.name))) return e;
     }
-    readUsername(api, req, ids);
-    if (probe && ids.username !== undefined && (e = list.get('username', ids.username))) return e;
+    readUsername(api, req, ids, trust);
+    if (probe && ids.username !== undefined) {
+      if ((e = list.get('username', ids.username))) return e;
+      if (ids.otherUsernames && (e = firstListed(list, 'username', ids.otherUsernames))) return e;
+    }
     return undefined;
   }
 
@@ -664,6 +694,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     if (!exists && opts.replace) throw unknownApi(id);
     const { api: json, warnings } = validateApiJson(input, `api ${id}`);
     for (const w of warnings) this.warn(w);
+    const verifier = this.loadJwtVerifier(id, json); // a key file that cannot be read refuses the change
     if (this.configDir && opts.persist !== false) {
       try {
         await writeFileAtomic(path.join(this.configDir, 'api', `${id}.json`), `${JSON.stringify(json, null, 2)}\n`);
@@ -671,13 +702,21 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         throw persistFailed(`api ${id}`, err);
       }
     }
-    const compiled = this.installApi(id, json);
+    const compiled = this.installApi(id, json, verifier);
     this.rebuildMatcher();
     return compiled;
   }
 
-  private installApi(id: string, json: ApiJson): CompiledApi {
-    const api = compileApi(id, json);
+  /** Keys are read once, here, when the API is installed; relative paths from the config directory. */
+  private loadJwtVerifier(id: string, json: ApiJson): JwtVerifier | undefined {
+    const conf = json.api_metadata.jwt_verification;
+    if (!conf) return undefined;
+    const file = this.configDir ? path.join(this.configDir, 'api', `${id}.json`) : `api ${id}`;
+    return JwtVerifier.load(conf, this.configDir ?? process.cwd(), file);
+  }
+
+  private installApi(id: string, json: ApiJson, verifier = this.loadJwtVerifier(id, json)): CompiledApi {
+    const api = compileApi(id, json, verifier);
     const old = this.apis.get(id);
     const rt = new ApiRuntime(api, {
       conf: this.conf,
@@ -892,6 +931,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   }
 }
 
+const NO_JWT: JwtCheck = { ok: false, token: undefined };
+
 function protocolOf(raw: RawRequest): Protocol {
   if (raw.upgrade) return raw.encrypted ? 'wss' : 'ws';
   return raw.encrypted ? 'https' : 'http';
@@ -909,7 +950,7 @@ export function createEnforcer(options: EnforcerOptions = {}): Enforcer {
   return new Enforcer(options);
 }
 
-function firstListed(list: ClientList, type: 'token' | 'cookie', values: readonly string[], name?: string): StoredEntry | undefined {
+function firstListed(list: ClientList, type: 'token' | 'cookie' | 'username', values: readonly string[], name?: string): StoredEntry | undefined {
   for (const v of values) {
     const e = list.get(type, v, name);
     if (e) return e;

@@ -69,6 +69,8 @@ export type RespondReason =
   | 'cors_preflight'
   | 'invalid_content_type'
   | 'missing_token'
+  /** `jwt_verification.required` and the request has no valid JWT. */
+  | 'invalid_jwt'
   | 'decoy'
   | 'redirect'
   | 'health'

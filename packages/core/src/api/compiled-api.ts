@@ -2,6 +2,7 @@ import type { ApiJson, ApiMetadata } from '../config/types';
 import { normalizeTarget, toMatchPath } from '../request/normalize-path';
 import type { Protocol, ResponseSpec } from '../types';
 import { textResponse } from '../policy/responses';
+import type { JwtVerifier } from '../identity/jwt-verifier';
 
 /**
  * An API definition turned into the form the request path needs: lower-cased, pre-split and
@@ -43,8 +44,12 @@ export interface CompiledApi {
     readonly apikeyHeader: string;
     readonly cookie: string;
     readonly usernameHeader: string;
+    /** `username_header` may earn the allow list when a trusted proxy is the socket peer. */
+    readonly usernameHeaderTrusted: boolean;
     readonly jwt: { readonly location: string; readonly username: string; readonly clientid: string } | undefined;
   };
+  /** `jwt_verification` with its keys loaded; undefined: JWT claims are decoded only, never trusted. */
+  readonly jwtVerifier: JwtVerifier | undefined;
 }
 
 function statusOf(v: string | number, fallback: number): number {
@@ -62,7 +67,8 @@ function stripTrailingSlash(p: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
-export function compileApi(id: string, json: ApiJson): CompiledApi {
+/** `jwtVerifier` is loaded by the caller (it reads key files): see `JwtVerifier.load`. */
+export function compileApi(id: string, json: ApiJson, jwtVerifier?: JwtVerifier): CompiledApi {
   const m = json.api_metadata;
   const pe = m.api_pattern_enforcement;
   const url = stripTrailingSlash(m.url);
@@ -87,7 +93,7 @@ export function compileApi(id: string, json: ApiJson): CompiledApi {
     return configMatchPath(full);
   });
 
-  const jwt = m.jwt.location && (m.jwt.username || m.jwt.clientid) ? { ...m.jwt } : undefined;
+  const jwt = m.jwt.location && (m.jwt.username || m.jwt.clientid || jwtVerifier) ? { ...m.jwt } : undefined;
 
   return {
     id,
@@ -122,8 +128,10 @@ export function compileApi(id: string, json: ApiJson): CompiledApi {
       apikeyHeader: m.apikey_header.toLowerCase(),
       cookie: m.cookie,
       usernameHeader: m.username_header.toLowerCase(),
+      usernameHeaderTrusted: m.username_header_trusted === true,
       jwt,
     },
+    jwtVerifier,
   };
 }
 

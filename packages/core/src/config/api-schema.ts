@@ -11,8 +11,10 @@ import type {
   FlowControlJson,
   HttpRedirectJson,
   JwtJson,
+  JwtVerificationJson,
   ServerJson,
 } from './types';
+import { DEFAULT_CLOCK_TOLERANCE_S, JWT_ALGORITHMS, isHmac } from '../identity/jwt-verifier';
 import {
   DURATION_FORM,
   DURATION_PATTERN,
@@ -193,6 +195,31 @@ const jwtProps: Record<keyof JwtJson, Schema> = {
   clientid: claim(D.jwt.clientid),
 };
 
+const keyFile = (what: string): Schema => ({
+  type: 'string',
+  minLength: 1,
+  maxLength: 4096,
+  pattern: PRINTABLE,
+  [ACCEPTS]: `the path of a file holding ${what}, relative to the config directory`,
+});
+const jwtVerificationProps: Record<keyof JwtVerificationJson, Schema> = {
+  algorithms: {
+    type: 'array',
+    minItems: 1,
+    maxItems: JWT_ALGORITHMS.length,
+    uniqueItems: true,
+    items: { type: 'string', enum: [...JWT_ALGORITHMS], [ACCEPTS]: `one of ${JWT_ALGORITHMS.join(', ')} ("none" is never accepted)` },
+    [ACCEPTS]: `a non-empty list of JWT algorithms among ${JWT_ALGORITHMS.join(', ')} ("none" is never accepted)`,
+  },
+  secret_file: keyFile('the shared secret (HS256, HS384, HS512)'),
+  public_key_file: keyFile('a PEM public key or certificate'),
+  jwks_file: keyFile('a JWKS (JSON Web Key Set) of public keys'),
+  issuer: str(PRINTABLE, 'the required "iss" claim (no control characters)', undefined, 2048),
+  audience: str(PRINTABLE, 'the required "aud" claim (no control characters)', undefined, 2048),
+  clock_tolerance: int(0, 600, 'a whole number of seconds from 0 to 600', DEFAULT_CLOCK_TOLERANCE_S),
+  required: bool(false),
+};
+
 const metadataProps: Record<keyof ApiMetadata, Schema> = {
   protocol: { type: 'string', enum: ['http', 'ws'], default: D.protocol, [ACCEPTS]: '"http" or "ws"' },
   url: str(URL_PATTERN, URL_FORM, undefined, 2048),
@@ -236,7 +263,12 @@ const metadataProps: Record<keyof ApiMetadata, Schema> = {
   },
   decoy_config: obj(decoyProps, { withDefault: true }),
   username_header: headerName(D.username_header),
+  username_header_trusted: { type: 'boolean', [ACCEPTS]: 'true or false' },
   jwt: obj(jwtProps, { withDefault: true }),
+  jwt_verification: obj(jwtVerificationProps, {
+    required: ['algorithms'],
+    accepts: 'an object like {"algorithms": ["RS256"], "public_key_file": "keys/issuer.pem", "required": true}',
+  }),
 };
 
 /** The JSON Schema of a whole API JSON file. */
@@ -359,6 +391,31 @@ function semanticProblems(m: ApiMetadata, file: string, prefix: string): ConfigP
       message: `${size === 0 ? 'must be more than 0' : 'is too large'}; it must be ${SIZE_FORM}`,
     });
   }
+  problems.push(...jwtVerificationProblems(m, file, prefix));
+  return problems;
+}
+
+/** `jwt_verification` rules the schema cannot say: one key source, the right one, no HS/asymmetric mix. */
+function jwtVerificationProblems(m: ApiMetadata, file: string, prefix: string): ConfigProblem[] {
+  const v = m.jwt_verification;
+  if (!v) return [];
+  const at = `${prefix}/api_metadata/jwt_verification`;
+  const sources = (['secret_file', 'public_key_file', 'jwks_file'] as const).filter((k) => v[k] !== undefined);
+  const hmac = v.algorithms.filter(isHmac);
+  const problems: ConfigProblem[] = [];
+  if (hmac.length > 0 && hmac.length < v.algorithms.length) {
+    // A verifier that accepts both lets a public key be used as an HMAC secret (key confusion).
+    problems.push({ file, path: `${at}/algorithms`, value: v.algorithms, message: 'mixes HS* with asymmetric algorithms; list HS* only (with secret_file) or asymmetric ones only' });
+  } else if (sources.length !== 1) {
+    problems.push({ file, path: at, message: 'needs exactly one of secret_file (HS*), public_key_file or jwks_file (RS*, PS*, ES*, EdDSA)' });
+  } else if (hmac.length > 0 && sources[0] !== 'secret_file') {
+    problems.push({ file, path: `${at}/${sources[0]}`, message: `cannot verify ${hmac.join(', ')}; HS* algorithms need secret_file` });
+  } else if (hmac.length === 0 && sources[0] === 'secret_file') {
+    problems.push({ file, path: `${at}/secret_file`, message: `cannot verify ${v.algorithms.join(', ')}; asymmetric algorithms need public_key_file or jwks_file` });
+  }
+  if (m.jwt.location === '') {
+    problems.push({ file, path: `${prefix}/api_metadata/jwt/location`, value: '', message: 'is required when jwt_verification is set: it says where the JWT is' });
+  }
   return problems;
 }
 
@@ -369,6 +426,9 @@ function warningsFor(m: ApiMetadata, where: string): string[] {
   }
   if ((m.jwt.location === '') !== (m.jwt.username === '')) {
     w.push(`${where}: jwt needs both location and username to be decoded; jwt is ignored`);
+  }
+  if (m.username_header_trusted && m.username_header === '') {
+    w.push(`${where}: username_header_trusted has no effect without username_header`);
   }
   if (m.is_token_mandatory && !m.oauth2_access_token) {
     w.push(`${where}: is_token_mandatory has no effect unless oauth2_access_token is true`);

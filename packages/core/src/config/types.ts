@@ -57,6 +57,29 @@ export interface JwtJson {
   clientid: string;
 }
 
+/**
+ * Our extension (absent = the reference's decode-only JWT): how this API verifies the JWT that
+ * `jwt.location` names. Exactly one key source; key files are relative to the config directory.
+ */
+export interface JwtVerificationJson {
+  /** Accepted `alg` values: all HS*, or all asymmetric (RS*, PS*, ES*, EdDSA); never `none`. */
+  algorithms: string[];
+  /** File holding the shared secret (HS*). */
+  secret_file?: string;
+  /** File holding a PEM public key or certificate (RS*, PS*, ES*, EdDSA). */
+  public_key_file?: string;
+  /** File holding a JWKS of public keys (RS*, PS*, ES*, EdDSA). */
+  jwks_file?: string;
+  /** Required `iss`, when set. */
+  issuer?: string;
+  /** Required `aud` (one of the token's audiences), when set. */
+  audience?: string;
+  /** Seconds of clock skew allowed on `exp` and `nbf` (default 30). */
+  clock_tolerance: number;
+  /** Refuse requests to the API without a valid JWT (default false: an invalid one only loses trust). */
+  required: boolean;
+}
+
 /** `api_metadata` of an API JSON file, with every default filled in. */
 export interface ApiMetadata {
   protocol: 'http' | 'ws';
@@ -85,7 +108,10 @@ export interface ApiMetadata {
   servers: ServerJson[];
   decoy_config: DecoyConfigJson;
   username_header: string;
+  /** Our extension: `username_header` is set by a proxy in `xff_trusted_proxies` (default false). */
+  username_header_trusted?: boolean;
   jwt: JwtJson;
+  jwt_verification?: JwtVerificationJson;
 }
 
 /** A whole API JSON file. */

@@ -2,6 +2,7 @@ import type { CompiledApi } from '../api/compiled-api';
 import { decodeCookieValue, getCookieValues, getQueryParam, getQueryParams, parseCookies } from '../request/cookies';
 import type { EnforcerRequest } from '../types';
 import { claimString, decodeJwtPayload } from './jwt';
+import type { JwtCheck } from './jwt-verifier';
 
 /** Every identifier of a client the API is configured to capture. */
 export interface ClientIdentifiers {
@@ -21,6 +22,17 @@ export interface ClientIdentifiers {
   cookie?: { name: string; value: string };
   otherCookies?: string[];
   username?: string;
+  /**
+   * Other user names the request carries: from other copies of the JWT (repeated header lines,
+   * parameters or cookies) or of `username_header`. Looked up on the deny list only; with any of
+   * them, `username` is not trusted either (the backend may read another copy).
+   */
+  otherUsernames?: string[];
+  /**
+   * True when `username` comes from a verified JWT, or from a trusted proxy's `username_header`:
+   * only then may it match the allow list. Any other user name only counts against the client.
+   */
+  usernameTrusted?: boolean;
   /** From `jwt.clientid`; recorded in events and logs, not matched against lists. */
   clientId?: string;
 }
@@ -85,17 +97,72 @@ function jwtFrom(api: CompiledApi, req: EnforcerRequest, cookies: () => Cookies)
   return undefined;
 }
 
+/** What the enforcer knows about where a user name may come from, for `readUsername`. */
+export interface UsernameTrust {
+  /** The API's JWT as `jwt_verification` checked it (undefined: the API only decodes JWTs). */
+  jwt?: JwtCheck | undefined;
+  /** The API declares `username_header_trusted` and the socket peer is in `xff_trusted_proxies`. */
+  headerFromTrustedProxy?: boolean;
+}
+
+/** The JWT at the API's `jwt.location`, if any. */
+export function readJwt(api: CompiledApi, req: EnforcerRequest): string | undefined {
+  let parsed: Cookies | undefined;
+  return jwtFrom(api, req, () => (parsed ??= parseCookies(req.headers['cookie'])));
+}
+
+/**
+ * Every distinct JWT at the API's `jwt.location`: each repeated header line (Node keeps the first
+ * `Authorization` only, and joins other repeats with `, `, which no JWT contains), parameter or
+ * cookie (as sent and percent-decoded). `readJwt`'s token comes first when there is one. One entry
+ * in the common case; several mean the backend may read a token other than the one checked.
+ */
+export function readJwtCopies(api: CompiledApi, req: EnforcerRequest): string[] {
+  const loc = api.identity.jwt?.location;
+  const out: string[] = [];
+  if (!loc) return out;
+  const first = readJwt(api, req);
+  if (first !== undefined) out.push(first);
+  const add = (v: string | undefined): void => {
+    const t = v?.trim();
+    if (t && out.indexOf(t) < 0) out.push(t);
+  };
+  const lower = loc.toLowerCase();
+  if (loc.startsWith('qs:')) {
+    for (const v of getQueryParams(req.query, loc.slice(3))) add(v);
+  } else if (lower.startsWith('h:cookie:')) {
+    const v = getCookieValues(req.headers['cookie'], loc.slice('h:cookie:'.length));
+    for (const c of v === undefined ? [] : Array.isArray(v) ? v : [v]) {
+      add(c);
+      add(decodeCookieValue(c));
+    }
+  } else if (lower.startsWith('h:')) {
+    const auth = lower === 'h:authorization:bearer' || lower === 'h:authorization:mac';
+    const name = auth ? 'authorization' : lower.slice(2);
+    const raw = req.rawHeaders ?? [];
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!isName(raw[i]!, name)) continue;
+      for (const piece of raw[i + 1]!.split(',')) {
+        if (!auth) add(piece);
+        else if (lower === 'h:authorization:bearer') add(bearerPart(piece.trim().toLowerCase().startsWith('bearer ') ? piece : ''));
+        else add(/(?:^|[\s,])id="([^"]{1,8192})"/.exec(raw[i + 1]!)?.[1]);
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Reads the identifiers the API captures; cookies are parsed only when something needs them.
  * The steps below are this in parts, in the order the lists are searched (IP, token, API key,
  * cookie, user name): a caller that looks each one up as it is read may stop at the first listed one.
  */
-export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest): ClientIdentifiers {
+export function extractIdentifiers(api: CompiledApi, req: EnforcerRequest, trust?: UsernameTrust): ClientIdentifiers {
   const ids: ClientIdentifiers = { ip: req.ip };
   readToken(api, req, ids);
   readApiKey(api, req, ids);
   readCookie(api, req, ids);
-  readUsername(api, req, ids);
+  readUsername(api, req, ids, trust);
   return ids;
 }
 
@@ -220,21 +287,65 @@ function addCookie(ids: ClientIdentifiers, name: string, v: string): void {
   if (decoded !== v && decoded.length > 0) (ids.otherCookies ??= []).push(decoded);
 }
 
-export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): void {
+export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers, trust?: UsernameTrust): void {
   const id = api.identity;
+  let copies = 0;
   if (id.jwt) {
-    let parsed: Cookies | undefined;
-    const raw = jwtFrom(api, req, () => (parsed ??= parseCookies(req.headers['cookie'])));
-    const payload = raw ? decodeJwtPayload(raw) : undefined;
+    const check = trust?.jwt;
+    // Unverified claims still identify the client (for the deny list), they just earn nothing.
+    let payload: Record<string, unknown> | undefined;
+    if (check?.ok) payload = check.payload;
+    else {
+      const raw = check ? check.token : readJwt(api, req);
+      payload = raw ? decodeJwtPayload(raw) : undefined;
+    }
     if (payload) {
       const user = id.jwt.username ? claimString(payload, id.jwt.username) : undefined;
-      if (user) ids.username = user;
+      if (user) {
+        ids.username = user;
+        if (check?.ok) ids.usernameTrusted = true;
+      }
       const client = id.jwt.clientid ? claimString(payload, id.jwt.clientid) : undefined;
       if (client) ids.clientId = client;
     }
+    const tokens = readJwtCopies(api, req);
+    copies = tokens.length;
+    if (id.jwt.username) for (let i = 1; i < tokens.length; i++) addUsername(ids, claimOf(tokens[i]!, id.jwt.username));
   }
-  if (!ids.username && id.usernameHeader) {
-    const v = header(req, id.usernameHeader);
-    if (v) ids.username = v;
+  if (id.usernameHeader) {
+    const lines = headerValues(req, id.usernameHeader);
+    const fromJwt = ids.username !== undefined;
+    for (const line of lines) {
+      addUsername(ids, line);
+      if (line.indexOf(',') >= 0) for (const part of line.split(',')) addUsername(ids, part.trim());
+    }
+    if (!fromJwt && ids.username !== undefined && lines.length === 1 && !ids.otherUsernames && id.usernameHeaderTrusted && trust?.headerFromTrustedProxy) {
+      ids.usernameTrusted = true;
+    }
   }
+  // Another token or header copy naming someone else: the backend may read that one.
+  if (copies > 1 || ids.otherUsernames) ids.usernameTrusted = false;
+}
+
+function claimOf(token: string, claim: string): string | undefined {
+  const payload = decodeJwtPayload(token);
+  return payload ? claimString(payload, claim) : undefined;
+}
+
+function addUsername(ids: ClientIdentifiers, v: string | undefined): void {
+  if (!v) return;
+  if (ids.username === undefined) ids.username = v;
+  else if (v !== ids.username && !ids.otherUsernames?.includes(v)) (ids.otherUsernames ??= []).push(v);
+}
+
+/** Every line of a header (Node joins repeats of most headers with `, `, and keeps only the first of some). */
+function headerValues(req: EnforcerRequest, name: string): string[] {
+  const raw = req.rawHeaders;
+  if (!raw) {
+    const v = header(req, name);
+    return v ? [v] : [];
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (isName(raw[i]!, name) && raw[i + 1]) out.push(raw[i + 1]!);
+  return out;
 }
