@@ -113,3 +113,40 @@ describe.each(['express', 'koa', 'fastify'])('WebSocket through ase start --fram
     expect(await closed).toBe(1008);
   });
 });
+
+describe.each(['express', 'koa', 'fastify'])('WebSocket byte thresholds per client through ase start --framework %s', (framework) => {
+  let backend: Awaited<ReturnType<typeof echoBackend>>;
+  let cli: ReturnType<typeof runCli>;
+  let port: number;
+
+  beforeAll(async () => {
+    backend = await echoBackend();
+    const dir = configDir({
+      // The client address comes from X-Forwarded-For (the test client is the trusted loopback proxy).
+      conf: 'enable_xff=true\n',
+      apis: { capped: api('/capped', { protocol: 'ws', flow_control: { bytes_in_threshold: '100/minute' }, servers: servers(backend.port) }) },
+    });
+    port = await freePort();
+    cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0', '--framework', framework]);
+    await cli.waitFor(/management API on [^:]+:(\d+)/);
+  });
+  afterAll(async () => {
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    await backend.close();
+  });
+
+  test('an IPv6 client is metered by its /64: moving to another address of it does not reset bytes_in_threshold', async () => {
+    const first = await open(`ws://127.0.0.1:${port}/capped/x`, { 'x-forwarded-for': '2001:db8:1:2::1' });
+    expect(await roundTrip(first, 'a'.repeat(60))).toBe(`echo:${'a'.repeat(60)}`);
+    first.close();
+    const moved = await open(`ws://127.0.0.1:${port}/capped/x`, { 'x-forwarded-for': '2001:db8:1:2::99' });
+    const closed = new Promise<number>((r) => moved.once('close', (code) => r(code)));
+    moved.send('b'.repeat(60));
+    expect(await closed).toBe(1008);
+    // Another /64 is another client, with a budget of its own.
+    const other = await open(`ws://127.0.0.1:${port}/capped/x`, { 'x-forwarded-for': '2001:db8:1:3::1' });
+    expect(await roundTrip(other, 'c'.repeat(60))).toBe(`echo:${'c'.repeat(60)}`);
+    other.close();
+  });
+});

@@ -173,6 +173,13 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       const listsFile = path.join(this.configDir, 'data', 'lists.json');
       try {
         for (const w of loadListsFile(listsFile, this.denyList, this.allowList)) this.warn(w);
+        if (budget.shareUsed('manual') > budget.shareLimit('manual')) {
+          this.warn(
+            `${listsFile}: the manual entries and the allow list take ${budget.shareUsed('manual')} bytes, more than their share of ` +
+              `attack_list_memory (${budget.shareLimit('manual')}); all were loaded, but new manual entries are refused (507) until ` +
+              'some are removed or attack_list_memory / attack_list_shares give the manual share more room',
+          );
+        }
       } catch (err) {
         // Starting with empty lists would silently unblock every listed client: refuse instead.
         throw new AseError('ERR_ASE_CONFIG', 500, `${listsFile}: cannot be read (${(err as Error).message}); fix or remove it`, { cause: err });
@@ -427,10 +434,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     }
     const ip = d.request.ip;
     const scheme = d.request.protocol === 'wss' ? 'wss' : 'ws';
+    // Metered per client, an IPv6 client by its network: moving inside it does not reset the count.
+    const client = this.clientKey(ip);
     const meter = (m: ByteMeter | undefined, kind: 'bytes_in' | 'bytes_out') =>
       m
         ? (n: number): boolean => {
-            if (m.add(ip, n)) return true;
+            if (m.add(client, n)) return true;
             this.emit('flow_control', { kind, api: d.api.id, ip });
             return false;
           }

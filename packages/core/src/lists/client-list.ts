@@ -69,8 +69,14 @@ export class ListBudget {
     return this.usedBy[share];
   }
 
-  fits(share: ListShare, cost: number): boolean {
-    return this.usedBy[share] + cost <= this.limits[share];
+  /**
+   * Whether `cost` more bytes fit in `share` and in the whole budget. `borrow`: a manual entry may
+   * use room the other shares leave free (entries restored from disk: nothing the operator had is
+   * dropped because the shares came after it).
+   */
+  fits(share: ListShare, cost: number, borrow = false): boolean {
+    if (this.used + cost > this.limit) return false;
+    return this.usedBy[share] + cost <= this.limits[share] || (borrow && share === 'manual');
   }
 
   take(share: ListShare, cost: number): void {
@@ -290,15 +296,19 @@ export class ClientList {
   /**
    * Adds an entry; returns false when it was already there. When its share is full, a decoy or
    * automatic entry evicts the oldest of its own share (automatic: identifiers before IPs); a
-   * manual one throws ERR_ASE_LIST_FULL.
+   * manual one throws ERR_ASE_LIST_FULL. `restore` (loading `lists.json`): a manual entry may go
+   * past its share into room the whole budget still has, evicting detections if it must.
    */
-  add(entry: ListEntry, tag: DenyTag): boolean {
+  add(entry: ListEntry, tag: DenyTag, opts: { restore?: boolean } = {}): boolean {
     const s = slotOf(entry);
     if (this.byKind[s.kind]?.get(s.name)?.has(s.value)) return false;
     const cost = slotCost(s);
     const share = this.shareFor(tag);
-    while (!this.budget.fits(share, cost)) {
-      if (share === 'manual' || !this.evictOldest(share)) throw listFull(this.name, share, this.budget.shareUsed(share), this.budget.shareLimit(share));
+    const borrow = opts.restore === true;
+    while (!this.budget.fits(share, cost, borrow)) {
+      // Restoring what the operator had: detections make room for it, never the other way round.
+      const evicted = share !== 'manual' ? this.evictOldest(share) : borrow && (this.evictOldest('automatic') || this.evictOldest('decoy'));
+      if (!evicted) throw listFull(this.name, share, this.budget.shareUsed(share), this.budget.shareLimit(share));
     }
     let byName = this.byKind[s.kind];
     if (!byName) {

@@ -26,12 +26,14 @@ export function loadListsFile(file: string, deny: ClientList, allow: ClientList)
     try {
       const r = raw as Record<string, unknown>;
       const tag = (DENY_TAGS as readonly string[]).includes(String(r['tag'])) ? (r['tag'] as DenyTag) : 'manual';
-      list.add(canonicalEntry(raw), tag);
+      list.add(canonicalEntry(raw), tag, { restore: true });
     } catch (err) {
       warnings.push(`${file}: ${list.name}[${i}] skipped: ${(err as Error).message}`);
     }
   };
-  (parsed.blacklist ?? []).forEach((e, i) => put(deny, e, i));
+  // The allow list first: all of it is the operator's, and should the whole budget be full, a
+  // manual deny entry restored after it can still make room by evicting detections.
   (parsed.whitelist ?? []).forEach((e, i) => put(allow, e, i));
+  (parsed.blacklist ?? []).forEach((e, i) => put(deny, e, i));
   return warnings;
 }
