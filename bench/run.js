@@ -20,8 +20,14 @@ const QUICK = process.argv.includes('--quick');
 // `--only=koa,fastify` limits the HTTP scenarios to those frameworks; `--http-only` skips core and scale.
 const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7).split(',').filter(Boolean);
 const HTTP_ONLY = process.argv.includes('--http-only');
+// `--pass-only` skips the blocked-traffic comparisons (with --http-only: passing traffic alone).
+const PASS_ONLY = process.argv.includes('--pass-only');
 // `--jwt-only` runs only the JWT verification rows (bench/jwt.js).
 const JWT_ONLY = process.argv.includes('--jwt-only');
+// `--against=DIR`: DIR is another checkout of this repository (say, the last release, set up and
+// built); its ASE servers run beside this one's in the same rounds, and rows compare the two builds.
+const AGAINST = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
+const AGAINST_TARGET = 0.95;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
 const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 1 : 3));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 2));
@@ -49,9 +55,9 @@ function log(msg) {
   process.stderr.write(`${msg}\n`);
 }
 
-/** Forks `file`, waits for its `{ready}` message, pins it. */
+/** Forks `file` (relative to bench/, or absolute), waits for its `{ready}` message, pins it. */
 function start(file, args, core, { execArgv = [] } = {}) {
-  const child = fork(path.join(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  const child = fork(path.resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
@@ -133,11 +139,14 @@ function checkRound(label, r, status) {
 async function compare({ framework, variants, requests, loader, backend, checkBackend }) {
   const servers = [];
   try {
-    for (const v of variants) servers.push({ ...v, proc: await start('lib/servers.js', [framework, v.kind, String(backend.port)], SERVER_CORE) });
+    for (const v of variants) servers.push({ ...v, proc: await start(v.file ?? 'lib/servers.js', [framework, v.kind, String(backend.port)], SERVER_CORE) });
     for (const s of servers) checkRound(`${framework} ${s.kind} warm-up`, await load(loader, s.proc.port, requests, WARMUP), s.status);
     const rounds = servers.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < servers.length; i++) {
+      // A B C, then C B A: whichever server goes later in a round measured a few per cent slower
+      // (the load generator's and backend's state after the one before), so each takes each place.
+      for (let j = 0; j < servers.length; j++) {
+        const i = r % 2 === 0 ? j : servers.length - 1 - j;
         const before = checkBackend ? await served(backend) : 0;
         const res = await load(loader, servers[i].proc.port, requests, DURATION);
         checkRound(`${framework} ${servers[i].kind} round ${r + 1}`, res, servers[i].status);
@@ -148,7 +157,7 @@ async function compare({ framework, variants, requests, loader, backend, checkBa
         rounds[i].push(res);
       }
     }
-    return servers.map((s, i) => ({ kind: s.kind, rounds: rounds[i] }));
+    return servers.map((s, i) => ({ kind: s.kind, against: s.against === true, rounds: rounds[i] }));
   } finally {
     for (const s of servers) stop(s.proc);
   }
@@ -198,10 +207,12 @@ async function main() {
     for (const fw of frameworks) {
       log(`${fw.label}: passing traffic, ${fw.pass.join(' vs ')} (${ROUNDS} rounds × ${DURATION} s)`);
       const variants = fw.pass.map((kind) => ({ kind, status: 200 }));
+      if (AGAINST) variants.splice(variants.length - 1, 0, { kind: 'ase', status: 200, file: againstServers(), against: true });
       const pass = await compare({ framework: fw.name, variants, requests: passReqs, loader, backend, checkBackend: true });
       const ours = pass[pass.length - 1];
       details[`${fw.name}-pass`] = pass;
-      for (const base of pass.slice(0, -1)) {
+      if (AGAINST) rows.push(againstRow('passing traffic', fw.label, ours, pass.find((v) => v.against)));
+      for (const base of pass.slice(0, -1).filter((v) => !v.against)) {
         const b = summarise(base);
         const s = summarise(ours, base);
         const baseName = base.kind === 'proxy' ? 'http-proxy-middleware' : '@fastify/http-proxy';
@@ -217,11 +228,13 @@ async function main() {
         });
       }
 
+      if (PASS_ONLY) continue;
       log(`${fw.label}: blocked traffic, hello world vs ASE blocking deny-listed clients`);
       const blocked = await compare({
         framework: fw.name,
         variants: [
           { kind: 'hello', status: 200 },
+          ...(AGAINST ? [{ kind: 'ase-hello', status: 403, file: againstServers(), against: true }] : []),
           { kind: 'ase-hello', status: 403 },
         ],
         requests: blockReqs,
@@ -229,8 +242,10 @@ async function main() {
         backend,
       });
       details[`${fw.name}-blocked`] = blocked;
+      const blockedOurs = blocked[blocked.length - 1];
+      if (AGAINST) rows.push(againstRow('blocked traffic', fw.label, blockedOurs, blocked.find((v) => v.against)));
       const hello = summarise(blocked[0]);
-      const blk = summarise(blocked[1], blocked[0]);
+      const blk = summarise(blockedOurs, blocked[0]);
       rows.push({
         scenario: 'blocked traffic (deny-listed clients, 403) vs hello world',
         framework: fw.label,
@@ -255,6 +270,31 @@ async function main() {
     });
   }
   report(rows, details, t0);
+}
+
+/** The other checkout's server script (`--against`), checked once. */
+function againstServers() {
+  const file = path.resolve(AGAINST, 'bench', 'lib', 'servers.js');
+  if (!fs.existsSync(file) || !fs.existsSync(path.resolve(AGAINST, 'packages', 'core', 'dist', 'index.js'))) {
+    throw new Error(`--against=${AGAINST}: not a built checkout of this repository (run its set-up command and \`pnpm run build\` there)`);
+  }
+  return file;
+}
+
+/** A row comparing this build's ASE with the `--against` build's, same traffic, same rounds. */
+function againstRow(what, label, ours, theirs) {
+  const t = summarise(theirs);
+  const s = summarise(ours, theirs);
+  return {
+    scenario: `${what}: this build vs ${path.basename(path.resolve(AGAINST))}`,
+    framework: label,
+    baseline: `${fmtInt(t.rps)} req/s, p99 ${t.p99} ms`,
+    ours: `${fmtInt(s.rps)} req/s, p99 ${s.p99} ms`,
+    ratio: fmtRatio(s.ratio),
+    target: `≥ ${AGAINST_TARGET.toFixed(2)}×`,
+    verdict: verdictAtLeast(s.ratio, AGAINST_TARGET),
+    value: s.ratio,
+  };
 }
 
 async function coreAndScale(rows, details) {

@@ -63,10 +63,17 @@ export function guardUpgrades(server: UpgradeServer, enforcer: Enforcer): () => 
   const passed = passedSet(enforcer);
   const inner: Emit = server.emit;
 
-  const gate: Emit = function (this: unknown, event, ...args) {
-    if (event !== 'upgrade') return inner.call(this, event, ...args);
-    const [req, socket, head] = args as [IncomingMessage, Duplex, Buffer];
-    if (passed.has(req)) return inner.call(this, event, ...args); // emitted again after the decision
+  // Every event of the server passes here ('request' included): `arguments` handed on as they are,
+  // rather than rest parameters that would build an array for each request.
+  const gate = function (this: unknown, event: string | symbol): boolean {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as [string | symbol, ...unknown[]];
+    if (event !== 'upgrade') return Reflect.apply(inner, this, args) as boolean;
+    const req = args[1] as IncomingMessage;
+    const socket = args[2] as Duplex;
+    const head = args[3] as Buffer;
+    if (passed.has(req)) return Reflect.apply(inner, this, args) as boolean; // emitted again after the decision
+    const rest = Array.prototype.slice.call(args, 1) as unknown[];
     void enforcer.handleUpgrade(req, socket, head).then((handled) => {
       if (handled || socket.destroyed) return;
       passed.add(req);
@@ -75,7 +82,7 @@ export function guardUpgrades(server: UpgradeServer, enforcer: Enforcer): () => 
         return;
       }
       try {
-        inner.call(this, event, ...args);
+        inner.call(this, event, ...rest);
       } catch (err) {
         socket.destroy();
         throw err; // an app listener's bug surfaces as it would have without the gate
@@ -87,7 +94,7 @@ export function guardUpgrades(server: UpgradeServer, enforcer: Enforcer): () => 
   // request when the server has no `upgrade` listener; this one keeps it an upgrade so the gate sees it.
   const marker = (): void => {};
   aseListeners.add(marker);
-  server.emit = gate;
+  server.emit = gate as Emit;
   server.on('upgrade', marker);
   return () => {
     if (server.emit === gate) server.emit = inner;
