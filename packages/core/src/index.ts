@@ -11,7 +11,7 @@ export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
 export { canonicalIp, parseHost } from './request';
 export { writeNodeResponse } from './http/node-response';
-export { guardUpgrades, upgradeListener, upgradePassed } from './http/upgrade-listener';
+export { aseUpgradeFor, guardUpgrades, upgradeListener, upgradePassed } from './http/upgrade-listener';
 export type { UpgradeHandler, UpgradeServer } from './http/upgrade-listener';
 export { AseError, AseConfigError, formatConfigProblem, toAseError } from './errors';
 export type { AseErrorCode, ConfigProblem } from './errors';

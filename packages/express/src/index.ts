@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, fromNodeRequest, settleDecision, guardUpgrades, toAseError, upgradeListener, upgradePassed, writeNodeResponse } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, fromNodeRequest, settleDecision, aseUpgradeFor, toAseError, upgradePassed, writeNodeResponse } from '@ase/core';
 
 /** The fields of Express's request we read; Express adds `originalUrl` to Node's IncomingMessage. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
@@ -53,11 +53,5 @@ export function aseUpgrade(server: UpgradeServer, enforcer: Enforcer): () => voi
 /** @deprecated Use `aseUpgrade(server, enforcer)`: this listener cannot run before the app's own. */
 export function aseUpgrade(enforcer: Enforcer, fallback?: UpgradeHandler): UpgradeHandler;
 export function aseUpgrade(first: UpgradeServer | Enforcer, second?: Enforcer | UpgradeHandler): (() => void) | UpgradeHandler {
-  if (isEnforcer(first)) return upgradeListener(first, second as UpgradeHandler | undefined);
-  if (!isEnforcer(second)) throw new TypeError('@ase/express: aseUpgrade(server, enforcer) needs the HTTP server and an enforcer from createEnforcer()');
-  return guardUpgrades(first, second);
-}
-
-function isEnforcer(x: unknown): x is Enforcer {
-  return typeof (x as Enforcer | undefined)?.handleUpgrade === 'function';
+  return aseUpgradeFor('@ase/express', first, second);
 }

@@ -142,3 +142,18 @@ export function upgradeListener(enforcer: Enforcer, fallback?: UpgradeHandler): 
   if (!fallback) aseListeners.add(listener);
   return listener;
 }
+
+/**
+ * What `aseUpgrade` of the Express and Koa adapters does with either of its forms:
+ * `(server, enforcer)` guards the server; the deprecated `(enforcer, fallback?)` returns a listener.
+ * `adapter` names the package in the error for a wrong call.
+ */
+export function aseUpgradeFor(adapter: string, first: UpgradeServer | Enforcer, second?: Enforcer | UpgradeHandler): (() => void) | UpgradeHandler {
+  if (isEnforcer(first)) return upgradeListener(first, second as UpgradeHandler | undefined);
+  if (!isEnforcer(second)) throw new TypeError(`${adapter}: aseUpgrade(server, enforcer) needs the HTTP server and an enforcer from createEnforcer()`);
+  return guardUpgrades(first, second);
+}
+
+function isEnforcer(x: unknown): x is Enforcer {
+  return typeof (x as Enforcer | undefined)?.handleUpgrade === 'function';
+}

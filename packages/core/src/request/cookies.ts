@@ -69,49 +69,9 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
 }
 
 /**
- * `parseCookies(header).get(name)` without building the map: the value of the first cookie called
- * `name`, found by one scan (the identity stage reads one cookie per request). Same bounds and rules;
- * past {@link MAX_COOKIES} pairs it defers to {@link parseCookies}, so the answer is always the same.
- */
-export function getCookie(header: string | string[] | undefined, name: string): string | undefined {
-  if (header === undefined || name.length === 0) return undefined;
-  if (Array.isArray(header) || header.length > MAX_COOKIE_HEADER) return parseCookies(header).get(name);
-  const s = header;
-  const len = s.length;
-  let pairs = 0;
-  let i = 0;
-  while (i < len) {
-    let end = s.indexOf(';', i);
-    if (end < 0) end = len;
-    const eq = s.indexOf('=', i);
-    if (eq >= 0 && eq < end) {
-      let ns = i;
-      let ne = eq;
-      while (ns < ne && isOws(s.charCodeAt(ns))) ns++;
-      while (ne > ns && isOws(s.charCodeAt(ne - 1))) ne--;
-      let vs = eq + 1;
-      let ve = end;
-      while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
-      while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
-      if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
-        vs++;
-        ve--;
-      }
-      if (ne > ns && ve > vs) {
-        // Fewer than MAX_COOKIES pairs so far: the map would still be taking this one.
-        if (ne - ns === name.length && regionIs(s, ns, name)) return s.slice(vs, ve);
-        if (++pairs >= MAX_COOKIES) return parseCookies(header).get(name);
-      }
-    }
-    i = end + 1;
-  }
-  return undefined;
-}
-
-/**
  * Every value of the cookies called `name`, in order, from the WHOLE header (several Cookie headers
  * read as one `; `-joined line, as Node joins them): a string for one, an array for several,
- * undefined for none. Unlike {@link getCookie} no pair count or length bound applies, because the
+ * undefined for none. Unlike {@link parseCookies} no pair count or length bound applies, because the
  * app's own cookie parser has none: padding or 64 junk cookies in front must not hide a copy. The
  * header itself is bounded by the HTTP server's header size limit, and nothing is allocated beyond
  * the values found. Same pair rules otherwise (OWS trimmed, quotes removed, empty values skipped).
