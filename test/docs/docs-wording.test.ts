@@ -30,6 +30,17 @@ describe('user documentation', () => {
     expect(found).toEqual([]);
   });
 
+  it('the listener form of the upgrade guard is shown only as deprecated, never beside aseUpgrade(server, enforcer) as an equal', () => {
+    const equal: string[] = [];
+    for (const file of userDocs()) {
+      const paragraphs = fs.readFileSync(path.join(ROOT, file), 'utf8').split(/\n\s*\n|\n(?=- )/);
+      for (const p of paragraphs) {
+        if (/upgradeListener\(|aseUpgrade\(enforcer\b/.test(p) && !/deprecat/i.test(p)) equal.push(`${file}: ${p.trim().slice(0, 120)}`);
+      }
+    }
+    expect(equal).toEqual([]);
+  });
+
   it('relative links between the docs point at files that exist', () => {
     const broken: string[] = [];
     for (const file of userDocs()) {
