@@ -18,7 +18,10 @@ function parseFlags(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
-    if (flag === '--config-dir' && value) out.configDir = path.resolve(value);
+    if (flag === '--config-dir') {
+      if (!value) throw new Error('--config-dir needs a directory');
+      out.configDir = path.resolve(value);
+    }
     else if (flag === '--port') out.port = port(flag, value);
     else if (flag === '--admin-port') out.adminPort = port(flag, value);
     else if (flag === '--backend-ports') out.backendPorts = (value ?? '').split(',').map((p) => port(flag, p));
