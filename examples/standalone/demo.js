@@ -81,15 +81,16 @@ Backends: ${opts.backendPorts.map((p) => `127.0.0.1:${p}`).join(' and ')}. Manag
 
   curl -i ${base}/shop/items                          # proxied, round-robin over both backends
   curl -i ${base}/catalog/books                       # mapped to /internal/v2/catalog/books on the backend
-  curl -i -X DELETE ${base}/shop/items                # method not allowed here: 403, and your IP is deny-listed
   curl -i ${base}/nowhere                             # no API: 503 Error: Unknown API
   curl -i --path-as-is '${base}/shop/../../etc/passwd'  # traversal above the root: 400 Error: Malformed Request
   curl -i ${base}/shop/admin                          # a decoy: answers like an API, deny-lists your IP
   curl -i ${base}/shop/items                          # ...now blocked: 403
   curl -i ${base}/catalog/books                       # catalog has enable_blocking=false: still served
+  npx pnpm exec ase --config-dir ${rel} view_blacklist decoy   # your IP, listed by the decoy
+  npx pnpm exec ase --config-dir ${rel} clear_blacklist        # start over
   curl -s -H 'x-ase-access-key: admin' -H 'x-ase-secret-key: admin' ${mgmt}/v4/ase/api
-  npx pnpm exec ase --config-dir ${rel} view_blacklist manual
 
+More in README.md ("Try it by hand").
 Deny-list state lives in ${path.join(rel, 'data', 'lists.json')} (cleared when the demo starts);
 detections and blocks go to ${path.join(rel, 'logs', 'access.log')}.
 Ctrl-C stops everything.
