@@ -14,10 +14,11 @@ const MANAGEMENT_HELP = Object.entries(COMMANDS)
 
 const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--config-dir DIR] COMMAND [ARGS]
 
-  start [--config-dir DIR] [--port N] [--admin-port N] [--framework express|koa|fastify]
+  start [--config-dir DIR] [--port N] [--admin-port N] [--framework express|koa|fastify] [--skip-invalid-apis]
         Run the standalone gateway on the config directory DIR (default ./config), with the
         management API on --admin-port (else management_port of ase.conf, 8010), bound to
-        management_bind (127.0.0.1).
+        management_bind (127.0.0.1). An API file that does not load stops the start, unless
+        --skip-invalid-apis reports it and starts without it.
 
 Management commands (they call the management API of a running ase start):
 ${MANAGEMENT_HELP}
@@ -105,7 +106,7 @@ async function start(args: CliArgs): Promise<number> {
   const configDir = path.resolve(args.flags.configDir ?? './config');
   let gw: Gateway;
   try {
-    gw = await startGateway({ configDir, port: args.flags.port, framework: framework as Framework, logger });
+    gw = await startGateway({ configDir, port: args.flags.port, framework: framework as Framework, logger, skipInvalidApis: args.flags.skipInvalidApis });
   } catch (err) {
     if (err instanceof FrameworkUnavailableError || err instanceof UsageError) {
       console.error(`ase: ${err.message}`);

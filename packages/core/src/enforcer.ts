@@ -64,6 +64,12 @@ export interface EnforcerOptions {
   mode?: 'middleware' | 'gateway';
   /** Defaults to warnings and errors on the console, prefixed `[ase]`. */
   logger?: Logger;
+  /**
+   * false (default): an API file of `configDir` that does not load makes createEnforcer throw
+   * (an AseConfigError naming every bad file, field and value), since that API's routes would
+   * otherwise reach the app unprotected. true: bad files are reported in `warnings` and skipped.
+   */
+  skipInvalidApis?: boolean;
 }
 
 /** Emitted for every detection, so applications, the access log and metrics can follow them. */
@@ -145,7 +151,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     this.configDir = options.configDir ? path.resolve(options.configDir) : undefined;
 
-    const fromDir = this.configDir ? loadConfigDir(this.configDir) : undefined;
+    const fromDir = this.configDir ? loadConfigDir(this.configDir, { skipInvalidApis: options.skipInvalidApis === true }) : undefined;
     const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
     const conf = options.conf
       ? normaliseAseConf({ ...(fromDir?.conf ?? ASE_CONF_DEFAULTS), ...options.conf }, '<options.conf>')
