@@ -90,6 +90,8 @@ export interface BlockedEvent {
   api: string;
   ip: string;
   entry?: StoredEntry;
+  /** False when the API only detects (`enable_blocking: false`): the request was served. */
+  blocked: boolean;
 }
 
 /** A request refused by flow control: over `client_spike_threshold`, or no server slot free. */
@@ -271,7 +273,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     if (this.firewall) {
       // A required JWT is authentication: no list entry stands in for it, the allow list included.
       if (jwt && !jwt.ok && api.jwtVerifier?.required) {
-        this.emit('blocked', { reason: 'invalid_jwt', api: api.id, ip: req.ip });
+        this.emit('blocked', { reason: 'invalid_jwt', api: api.id, ip: req.ip, blocked: true });
         return this.respond('invalid_jwt', api, api.blockResponse);
       }
       const trust: UsernameTrust | undefined =
@@ -317,7 +319,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    */
   private checkClient(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers, denied: StoredEntry | undefined): Decision | undefined {
     if (denied) {
-      this.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied });
+      this.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied, blocked: api.enableBlocking });
       if (api.enableBlocking) return this.respond('deny_list', api, api.blockResponse);
     }
 
