@@ -196,6 +196,18 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       if (conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
       this.loadRuntimeState(); // management (issue 4): switches changed at run time survive a restart
     }
+    this.warnIdleDecoys();
+  }
+
+  /** The reference keeps decoy detection off by default: a decoy then answers but lists nobody, which looks like protection. */
+  private warnIdleDecoys(): void {
+    if (this.aseDetected) return;
+    const ids = [...this.apis.values()].filter((rt) => rt.api.decoy.enabled).map((rt) => rt.api.id).sort();
+    if (ids.length === 0) return;
+    this.warn(
+      `decoys are configured (api ${ids.join(', ')}) but enable_ase_detected_attack is false: a decoy hit answers and lists nobody. ` +
+        'Set enable_ase_detected_attack=true in ase.conf (conf: { enable_ase_detected_attack: true } in code) for decoy hits to deny-list the client.',
+    );
   }
 
   // ---------------------------------------------------------------- request path
