@@ -42,6 +42,7 @@ import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondRe
 // management (issue 4)
 import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './admin/api-edits';
 import { AdminCredentials } from './admin/credentials';
+import { ManagementMounts } from './admin/management-mounts';
 import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './admin/runtime-state';
 import { apiIdProblem } from './config/load';
 import type { FlowControlJson, ServerJson } from './config/types';
@@ -773,6 +774,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   private mgmtQueue: Promise<unknown> = Promise.resolve();
   private mgmtCredentials: AdminCredentials | undefined;
+  /**
+   * Management APIs mounted in the app (@ase/admin's framework mounts add themselves): the
+   * middleware adapters hand their requests over before deciding, so no list entry locks the
+   * operator out of the API that removes it.
+   */
+  readonly managementMounts = new ManagementMounts();
   private runtimeState: RuntimeState = {};
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
