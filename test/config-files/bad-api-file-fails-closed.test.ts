@@ -57,6 +57,7 @@ describe('a bad API file never switches protection off silently', () => {
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toContain('broken.json');
     expect(cli.stderr()).toMatch(/shop\.json: \/api_metadata\/enable_blocking: must be true or false \(got "yes"\)/);
+    expect(cli.stderr()).toMatch(/--skip-invalid-apis/);
     expect(cli.stdout()).not.toMatch(/ASE ready/);
   });
 

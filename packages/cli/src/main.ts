@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseError, type Logger, parseAseConf } from '@ase/core';
+import { AseConfigError, AseError, type Logger, parseAseConf } from '@ase/core';
 import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
 import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
@@ -113,7 +113,10 @@ async function start(args: CliArgs): Promise<number> {
       return 2;
     }
     if (err instanceof AseError) {
-      console.error(`ase: cannot start: invalid configuration in ${configDir}\n${err.message}`);
+      const apiDir = path.join(configDir, 'api') + path.sep;
+      const badApiFile = err instanceof AseConfigError && err.problems.some((p) => p.file.startsWith(apiDir));
+      const hint = badApiFile ? '\n(fix the API files above, or start without them: ase start --skip-invalid-apis)' : '';
+      console.error(`ase: cannot start: invalid configuration in ${configDir}\n${err.message}${hint}`);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
