@@ -61,13 +61,13 @@ describe('ase start: the standalone gateway', () => {
     expect(await cli.exited).toBe(0);
   });
 
-  test('one bad API file is reported by name and skipped; the others load', async () => {
+  test('with --skip-invalid-apis, one bad API file is reported by name and skipped; the others load', async () => {
     const dir = configDir({
       apis: { good: api('/good', { servers: servers(backend.port) }), invalid: api('/bad', { enable_blocking: 'yes' }) },
       rawApis: { broken: '{ "api_metadata": { "url": "/x", ' },
     });
     const port = await freePort();
-    const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
+    const cli = runCli(['start', '--skip-invalid-apis', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
     try {
       await cli.waitFor(/1 API loaded/);
       const all = cli.stdout() + cli.stderr();

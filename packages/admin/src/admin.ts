@@ -583,3 +583,32 @@ export function toAdmin(x: AdminApi | Enforcer, options?: AdminOptions): AdminAp
 export function isAdminPath(urlPath: string): boolean {
   return urlPath === ADMIN_PREFIX || urlPath.startsWith(`${ADMIN_PREFIX}/`) || urlPath.startsWith(`${ADMIN_PREFIX}?`);
 }
+
+/**
+ * Puts a framework mount of the management API outside the enforcer's data path: the enforcer's
+ * middleware hands it the requests under `mountPath` + `/v4/ase` before deciding. `seenAt(path)`
+ * is told where the framework actually mounted it; a different path (a forgotten `mountPath`)
+ * moves the hand-over there, with a warning, so the admin is not also answered where it was not mounted.
+ */
+export function outsideDataPath(a: AdminApi, mountPath: string, hosts: HostPolicy | undefined): { seenAt(actual: string): void } {
+  const handler = (req: IncomingMessage, res: ServerResponse, url: string): Promise<void> => a.handleNode(req, res, { url, hosts });
+  let current = mountPath === '/' ? '' : mountPath;
+  let remove = a.enforcer.managementMounts.add(current, handler);
+  let warned = false;
+  return {
+    seenAt(actual) {
+      if (actual === current) return;
+      remove();
+      if (!warned) a.enforcer.logger.warn(
+        `the management API is mounted at "${actual}" but its mountPath is "${current}": pass mountPath: '${actual}' so operators reach it even when the lists block them`,
+      );
+      warned = true;
+      current = actual;
+      try {
+        remove = a.enforcer.managementMounts.add(actual, handler);
+      } catch {
+        remove = () => undefined; // a path that is not plain (route parameters): left to the app's order
+      }
+    },
+  };
+}

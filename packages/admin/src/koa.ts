@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Enforcer } from '@ase/core';
-import { type AdminApi, hostPolicy, isAdminPath, toAdmin } from './admin';
+import { type AdminApi, hostPolicy, isAdminPath, outsideDataPath, toAdmin } from './admin';
 import { readNodeBody } from './node-body';
 import type { AdminOptions } from './types';
 
@@ -9,6 +9,8 @@ export interface KoaContextLike {
   method: string;
   /** Path and query, relative to a koa-mount prefix. */
   url: string;
+  /** Path and query as received. */
+  originalUrl?: string;
   req: IncomingMessage;
   res: ServerResponse;
   request: { rawBody?: unknown; body?: unknown };
@@ -25,11 +27,14 @@ export interface KoaContextLike {
 export function adminKoa(admin: AdminApi | Enforcer, options?: AdminOptions): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<void> {
   const a = toAdmin(admin, options);
   const hosts = hostPolicy(options?.allowedHosts);
+  const mount = outsideDataPath(a, options?.mountPath ?? '', hosts);
   return async function aseAdmin(ctx, next) {
     if (!isAdminPath(ctx.url)) {
       await next();
       return;
     }
+    const full = ctx.originalUrl ?? ctx.url;
+    mount.seenAt(full.endsWith(ctx.url) ? full.slice(0, full.length - ctx.url.length) : '');
     const raw = ctx.request.rawBody;
     const answer = await a.handle(
       {

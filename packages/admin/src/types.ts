@@ -83,4 +83,10 @@ export interface AdminOptions {
   cluster?: () => ClusterInfo;
   /** Defaults to the enforcer's logger. */
   logger?: Logger;
+  /**
+   * Express and Koa mounts: the path the mount is used under (`app.use('/admin', adminExpress(...))`:
+   * `'/admin'`; default `''`, the root). The enforcer's middleware hands requests under it to this
+   * API before deciding, so an operator the lists block can still reach it.
+   */
+  mountPath?: string;
 }

@@ -11,6 +11,7 @@ export interface CliArgs {
     user?: string;
     password?: string;
     help?: boolean;
+    skipInvalidApis?: boolean;
   };
 }
 
@@ -18,7 +19,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help'>> = {
+const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis'>> = {
   '--config-dir': 'configDir',
   '--port': 'port',
   '--admin-port': 'adminPort',
@@ -49,6 +50,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       else out.flags[key] = v;
     } else if (a === '-h' || a === '--help') {
       out.flags.help = true;
+    } else if (a === '--skip-invalid-apis') {
+      out.flags.skipInvalidApis = true;
     } else if (a.startsWith('-') && a.length > 1) {
       throw new UsageError(`unknown option ${a}`);
     } else if (out.command === undefined) {

@@ -54,6 +54,34 @@ function readApiText(file: string): string {
   return text;
 }
 
+/**
+ * After a refused update_api: puts the definition the server runs back in API_ID.json, the refused
+ * edit moved aside to API_ID.json.rejected (not loaded: the name does not end in .json). Returns
+ * what was done, for the error message.
+ */
+async function restoreLastGood(client: AdminClient, id: string, file: string): Promise<string> {
+  let live: Record<string, unknown>;
+  try {
+    const reply = await client.request('GET', `${A}/api`, { api_id: id });
+    if (reply.status === 404) return ''; // no such API: nothing was lost
+    if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
+    live = reply.body;
+  } catch (err) {
+    return `${file} was left as it is: the definition in use could not be read back (${(err as Error).message})`;
+  }
+  const aside = `${file}.rejected`;
+  const tmp = `${file}.${process.pid}.restore`;
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(live, null, 2)}\n`, { flag: 'wx' });
+    if (fs.existsSync(file)) fs.copyFileSync(file, aside);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    return `${file} could not be restored (${(err as Error).message}); the definition in use is the one \`ase api_info ${id}\` prints`;
+  }
+  return `api ${id} keeps its previous definition, written back to ${file}; the refused edit is in ${aside}`;
+}
+
 /** `127.0.0.1:8080`, `backend.local:80`, `[::1]:8080` → host and port. */
 function hostPort(command: string, s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s);
@@ -250,8 +278,16 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const id = args[0]!;
       const problem = apiIdProblem(id);
       if (problem) throw new CliError(problem);
-      const text = readApiText(path.join(configDir, 'api', `${id}.json`));
-      await client.call('PUT', `${A}/api`, { api_id: id }, text);
+      const file = path.join(configDir, 'api', `${id}.json`);
+      try {
+        await client.call('PUT', `${A}/api`, { api_id: id }, readApiText(file));
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err;
+        // The edit is already on disk: left there, the API would vanish (or the start would fail)
+        // at the next restart while the server runs the previous definition.
+        const restored = await restoreLastGood(client, id, file);
+        throw new CliError(restored ? `${err.message}\n${restored}` : err.message, err.exitCode);
+      }
       return [`api ${id} updated successfully`];
     },
   },

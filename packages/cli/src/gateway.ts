@@ -13,6 +13,8 @@ export interface GatewayOptions {
   host?: string | undefined;
   framework?: Framework;
   logger: Logger;
+  /** Report and skip API files that do not load, instead of refusing to start. */
+  skipInvalidApis?: boolean;
 }
 
 export interface Gateway {
@@ -113,7 +115,7 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
 /** The standalone product: an app of the chosen framework with the enforcer in gateway mode. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const framework = opts.framework ?? 'express';
-  const enforcer = createEnforcer({ configDir: opts.configDir, mode: 'gateway', logger: opts.logger });
+  const enforcer = createEnforcer({ configDir: opts.configDir, mode: 'gateway', logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true });
   let served: Served;
   try {
     served = await BUILDERS[framework](enforcer, opts.logger);

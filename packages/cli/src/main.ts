@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseError, type Logger, parseAseConf } from '@ase/core';
+import { AseConfigError, AseError, type Logger, parseAseConf } from '@ase/core';
 import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
 import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
@@ -14,10 +14,11 @@ const MANAGEMENT_HELP = Object.entries(COMMANDS)
 
 const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--config-dir DIR] COMMAND [ARGS]
 
-  start [--config-dir DIR] [--port N] [--admin-port N] [--framework express|koa|fastify]
+  start [--config-dir DIR] [--port N] [--admin-port N] [--framework express|koa|fastify] [--skip-invalid-apis]
         Run the standalone gateway on the config directory DIR (default ./config), with the
         management API on --admin-port (else management_port of ase.conf, 8010), bound to
-        management_bind (127.0.0.1).
+        management_bind (127.0.0.1). An API file that does not load stops the start, unless
+        --skip-invalid-apis reports it and starts without it.
 
 Management commands (they call the management API of a running ase start):
 ${MANAGEMENT_HELP}
@@ -105,14 +106,17 @@ async function start(args: CliArgs): Promise<number> {
   const configDir = path.resolve(args.flags.configDir ?? './config');
   let gw: Gateway;
   try {
-    gw = await startGateway({ configDir, port: args.flags.port, framework: framework as Framework, logger });
+    gw = await startGateway({ configDir, port: args.flags.port, framework: framework as Framework, logger, skipInvalidApis: args.flags.skipInvalidApis });
   } catch (err) {
     if (err instanceof FrameworkUnavailableError || err instanceof UsageError) {
       console.error(`ase: ${err.message}`);
       return 2;
     }
     if (err instanceof AseError) {
-      console.error(`ase: cannot start: invalid configuration in ${configDir}\n${err.message}`);
+      const apiDir = path.join(configDir, 'api') + path.sep;
+      const badApiFile = err instanceof AseConfigError && err.problems.some((p) => p.file.startsWith(apiDir));
+      const hint = badApiFile ? '\n(fix the API files above, or start without them: ase start --skip-invalid-apis)' : '';
+      console.error(`ase: cannot start: invalid configuration in ${configDir}\n${err.message}${hint}`);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;

@@ -42,6 +42,7 @@ import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondRe
 // management (issue 4)
 import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './admin/api-edits';
 import { AdminCredentials } from './admin/credentials';
+import { ManagementMounts } from './admin/management-mounts';
 import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './admin/runtime-state';
 import { apiIdProblem } from './config/load';
 import type { FlowControlJson, ServerJson } from './config/types';
@@ -64,6 +65,12 @@ export interface EnforcerOptions {
   mode?: 'middleware' | 'gateway';
   /** Defaults to warnings and errors on the console, prefixed `[ase]`. */
   logger?: Logger;
+  /**
+   * false (default): an API file of `configDir` that does not load makes createEnforcer throw
+   * (an AseConfigError naming every bad file, field and value), since that API's routes would
+   * otherwise reach the app unprotected. true: bad files are reported in `warnings` and skipped.
+   */
+  skipInvalidApis?: boolean;
 }
 
 /** Emitted for every detection, so applications, the access log and metrics can follow them. */
@@ -84,6 +91,8 @@ export interface BlockedEvent {
   api: string;
   ip: string;
   entry?: StoredEntry;
+  /** False when the API only detects (`enable_blocking: false`): the request was served. */
+  blocked: boolean;
 }
 
 /** A request refused by flow control: over `client_spike_threshold`, or no server slot free. */
@@ -145,7 +154,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     this.configDir = options.configDir ? path.resolve(options.configDir) : undefined;
 
-    const fromDir = this.configDir ? loadConfigDir(this.configDir) : undefined;
+    const fromDir = this.configDir ? loadConfigDir(this.configDir, { skipInvalidApis: options.skipInvalidApis === true }) : undefined;
     const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
     const conf = options.conf
       ? normaliseAseConf({ ...(fromDir?.conf ?? ASE_CONF_DEFAULTS), ...options.conf }, '<options.conf>')
@@ -188,6 +197,18 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       if (conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
       this.loadRuntimeState(); // management (issue 4): switches changed at run time survive a restart
     }
+    this.warnIdleDecoys();
+  }
+
+  /** The reference keeps decoy detection off by default: a decoy then answers but lists nobody, which looks like protection. */
+  private warnIdleDecoys(): void {
+    if (this.aseDetected) return;
+    const ids = [...this.apis.values()].filter((rt) => rt.api.decoy.enabled).map((rt) => rt.api.id).sort();
+    if (ids.length === 0) return;
+    this.warn(
+      `decoys are configured (api ${ids.join(', ')}) but enable_ase_detected_attack is false: a decoy hit answers and lists nobody. ` +
+        'Set enable_ase_detected_attack=true in ase.conf (conf: { enable_ase_detected_attack: true } in code) for decoy hits to deny-list the client.',
+    );
   }
 
   // ---------------------------------------------------------------- request path
@@ -265,7 +286,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     if (this.firewall) {
       // A required JWT is authentication: no list entry stands in for it, the allow list included.
       if (jwt && !jwt.ok && api.jwtVerifier?.required) {
-        this.emit('blocked', { reason: 'invalid_jwt', api: api.id, ip: req.ip });
+        this.emit('blocked', { reason: 'invalid_jwt', api: api.id, ip: req.ip, blocked: true });
         return this.respond('invalid_jwt', api, api.blockResponse);
       }
       const trust: UsernameTrust | undefined =
@@ -311,7 +332,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    */
   private checkClient(api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers, denied: StoredEntry | undefined): Decision | undefined {
     if (denied) {
-      this.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied });
+      this.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied, blocked: api.enableBlocking });
       if (api.enableBlocking) return this.respond('deny_list', api, api.blockResponse);
     }
 
@@ -753,6 +774,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   private mgmtQueue: Promise<unknown> = Promise.resolve();
   private mgmtCredentials: AdminCredentials | undefined;
+  /**
+   * Management APIs mounted in the app (@ase/admin's framework mounts add themselves): the
+   * middleware adapters hand their requests over before deciding, so no list entry locks the
+   * operator out of the API that removes it.
+   */
+  readonly managementMounts = new ManagementMounts();
   private runtimeState: RuntimeState = {};
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {

@@ -15,6 +15,9 @@ export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: Se
     // express-ws hands the upgrade it accepted to the app's routes: decided at the upgrade already.
     if (req.headers.upgrade !== undefined && upgradePassed(enforcer, req)) return next();
     const fail = (err: unknown): void => next(toAseError(err)); // fail closed: 500, no route runs
+    // A management API mounted in this app answers its own routes, whatever the lists say of the operator.
+    const mgmt = enforcer.managementMounts.size > 0 ? enforcer.managementMounts.route(req.originalUrl ?? req.url ?? '/') : undefined;
+    if (mgmt) return void mgmt.handler(req, res, mgmt.url).catch(fail);
     const apply = (decision: Decision): void => {
       switch (decision.action) {
         case 'pass':

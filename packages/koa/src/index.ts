@@ -37,6 +37,13 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
   return async function aseEnforcer(ctx, next) {
     // An upgrade routed through the stack after it was decided at the upgrade is not decided twice.
     if (ctx.req.headers.upgrade !== undefined && upgradePassed(enforcer, ctx.req)) return void (await next());
+    // A management API mounted in this app answers its own routes, whatever the lists say of the operator.
+    const mgmt = enforcer.managementMounts.size > 0 ? enforcer.managementMounts.route(ctx.originalUrl) : undefined;
+    if (mgmt) {
+      ctx.respond = false; // it writes the Node response itself
+      await mgmt.handler(ctx.req, ctx.res, mgmt.url);
+      return;
+    }
     let decision: Decision;
     try {
       // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.

@@ -9,7 +9,8 @@ import type { ApiJson, ApiJsonInput, AseConf, LoadedConfig } from './types';
 
 /**
  * The config directory, as the reference product lays it out: `ase.conf` and `api/<api_id>.json`.
- * A bad `ase.conf` stops the start; a bad API file is reported and skipped, the others load.
+ * A bad `ase.conf` stops the start, and so does a bad API file unless skipping them was asked for:
+ * a skipped file would leave that API's routes served without protection.
  */
 
 /** API id rule of the reference: up to 160 characters, letters, digits, space, `_`, `-`, alphanumeric first. */
@@ -81,12 +82,20 @@ function isFile(p: string): boolean {
   }
 }
 
+export interface LoadConfigDirOptions {
+  /**
+   * false (default): any API file that does not load throws one AseConfigError listing the
+   * problems of every bad file. true: each bad file is listed in `warnings` and skipped.
+   */
+  skipInvalidApis?: boolean;
+}
+
 /**
  * Loads `dir/ase.conf` (missing: defaults) and every `dir/api/*.json` in name order. Throws
- * AseConfigError when the directory or `ase.conf` is unusable; an API file that does not load is
- * listed in `warnings` with every problem and skipped.
+ * AseConfigError when the directory or `ase.conf` is unusable, and when an API file does not load
+ * (every bad file is reported, not only the first) unless `skipInvalidApis` is set.
  */
-export function loadConfigDir(dir: string): LoadedConfig {
+export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): LoadedConfig {
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
@@ -124,39 +133,46 @@ export function loadConfigDir(dir: string): LoadedConfig {
     if (code !== 'ENOENT') throw new AseConfigError([{ file: apiDir, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
   }
   const routes = new Map<string, string>();
+  const rejected: ConfigProblem[] = [];
+  const reject = (file: string, problems: readonly ConfigProblem[], why?: string): void => {
+    rejected.push(...problems);
+    warnings.push(why === undefined ? skipped(file, problems) : `${file}: skipped, ${why}`);
+  };
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const file = path.join(apiDir, name);
     if (!isFile(file)) {
-      warnings.push(`${file}: skipped, not a regular file`);
+      reject(file, [{ file, path: '', message: 'not a regular file' }], 'not a regular file');
       continue;
     }
     const id = apiIdFromFile(name);
     const idProblem = apiIdProblem(id);
     if (idProblem) {
-      warnings.push(`${file}: skipped, ${idProblem}`);
+      reject(file, [{ file, path: '', message: idProblem }], idProblem);
       continue;
     }
     const r = checkApiFile(file);
     if (!r.api || r.problems.length > 0) {
-      warnings.push(skipped(file, r.problems));
+      reject(file, r.problems);
       continue;
     }
     const key = routeKey(r.api);
     const other = routes.get(key);
     if (other !== undefined) {
-      warnings.push(`${file}: skipped, api \`${other}\` already has the same hostname and url`);
+      const why = `api \`${other}\` already has the same hostname and url`;
+      reject(file, [{ file, path: '/api_metadata/url', value: r.api.api_metadata.url, message: why }], why);
       continue;
     }
     routes.set(key, id);
     apis.set(id, r.api);
     warnings.push(...r.warnings);
   }
+  if (rejected.length > 0 && !options.skipInvalidApis) throw new AseConfigError(rejected);
   return { conf, apis, warnings };
 }
 
 /**
- * Configuration passed in code: `conf` as for normaliseAseConf, `apis` keyed by api id. Unlike
- * loadConfigDir, any invalid API is a hard error: one AseConfigError lists every problem, with
+ * Configuration passed in code: `conf` as for normaliseAseConf, `apis` keyed by api id. Any
+ * invalid API is a hard error (there is no skipping here): one AseConfigError lists every problem, with
  * JSON paths into the object given (`/apis/shop/api_metadata/url`).
  */
 export function fromObjects(input: { conf?: Partial<Record<keyof AseConf, unknown>>; apis?: Record<string, ApiJsonInput> } = {}): LoadedConfig {

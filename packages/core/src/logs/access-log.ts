@@ -24,11 +24,14 @@ export function formatAttack(e: AttackEvent, at = new Date()): string {
 
 export function formatBlocked(e: BlockedEvent, at = new Date()): string {
   const entry = e.entry ? ` [entry:${clean(describe(e.entry))}] [tag:${e.entry.tag}]` : '';
-  return `[${at.toISOString()}] [type:blocked] [reason:${e.reason}] [api_id:${clean(e.api)}] [connectinfo:${e.ip}]${entry}`;
+  // A detect-only API serves the request: the line must not read as a block.
+  const type = e.blocked ? 'blocked' : 'detected';
+  return `[${at.toISOString()}] [type:${type}] [reason:${e.reason}] [api_id:${clean(e.api)}] [connectinfo:${e.ip}]${entry} [blocked:${e.blocked}]`;
 }
 
 /**
- * The access log: one line per detection and per block, appended to `logs/access.log` through a
+ * The access log: one line per detection and per block (`[type:blocked]` for a refused request,
+ * `[type:detected]` for one a detect-only API served), appended to `logs/access.log` through a
  * buffered stream, so the request path never waits on the disk. Blocked requests are what an
  * attacker produces at will, so the file is rotated by size and lines are dropped (and counted)
  * while the disk is behind ({@link RotatingFile}).

@@ -41,11 +41,11 @@ describe('loadConfigDir', () => {
     expect(loaded.warnings).toEqual([]);
   });
 
-  it('one broken JSON file and one schema-invalid file are reported by file name and skipped; the good one loads', () => {
+  it('with skipInvalidApis, one broken JSON file and one schema-invalid file are reported by file name and skipped; the good one loads', () => {
     const broken = write('api/broken.json', '{\n  "api_metadata": {\n    "url": "/x",\n  }\n}\n');
     const invalid = write('api/invalid.json', JSON.stringify({ api_metadata: { url: 'no-slash', hostname: '*', flow_control: { client_spike_threshold: '5/sec' } } }));
     write('api/good.json', GOOD);
-    const loaded = loadConfigDir(dir);
+    const loaded = loadConfigDir(dir, { skipInvalidApis: true });
     expect([...loaded.apis.keys()]).toEqual(['good']);
     expect(loaded.warnings).toHaveLength(2);
     const [w1, w2] = loaded.warnings as [string, string];
@@ -60,29 +60,42 @@ describe('loadConfigDir', () => {
   it('an empty or truncated JSON file is reported with its position', () => {
     write('api/empty.json', '');
     write('api/truncated.json', '{"api_metadata": {"url": "/x"');
-    const { apis, warnings } = loadConfigDir(dir);
+    const { apis, warnings } = loadConfigDir(dir, { skipInvalidApis: true });
     expect(apis.size).toBe(0);
     expect(warnings[0]).toMatch(/empty\.json: skipped.*not valid JSON.*line 1, column 1/s);
     expect(warnings[1]).toMatch(/truncated\.json: skipped.*not valid JSON.*line 1, column 30/s);
   });
 
-  it('a file name that is not a valid api id is warned about and skipped', () => {
+  it('with skipInvalidApis, a file name that is not a valid api id is warned about and skipped', () => {
     write('api/-bad.json', GOOD);
     write('api/all.json', GOOD);
     write('api/ok.json', GOOD);
-    const { apis, warnings } = loadConfigDir(dir);
+    const { apis, warnings } = loadConfigDir(dir, { skipInvalidApis: true });
     expect([...apis.keys()]).toEqual(['ok']);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/-bad\.json: skipped, api id must be/);
     expect(warnings[1]).toMatch(/all\.json: skipped, api id `all` is reserved/);
   });
 
-  it('a second API with the same hostname and url is skipped with a warning naming the first', () => {
+  it('with skipInvalidApis, a second API with the same hostname and url is skipped with a warning naming the first', () => {
     write('api/first.json', GOOD);
     write('api/second.json', JSON.stringify({ api_metadata: { url: '/SHOP/', hostname: '*' } }));
-    const { apis, warnings } = loadConfigDir(dir);
+    const { apis, warnings } = loadConfigDir(dir, { skipInvalidApis: true });
     expect([...apis.keys()]).toEqual(['first']);
     expect(warnings).toEqual([`${path.join(dir, 'api', 'second.json')}: skipped, api \`first\` already has the same hostname and url`]);
+  });
+
+  it('by default, any API file that does not load fails the whole load, listing every bad file with its JSON path, value and accepted form', () => {
+    const broken = write('api/broken.json', '{ "api_metadata": { "url": "/x", ');
+    const invalid = write('api/invalid.json', JSON.stringify({ api_metadata: { url: '/bad', hostname: '*', enable_blocking: 'yes' } }));
+    write('api/good.json', GOOD);
+    write('api/second.json', JSON.stringify({ api_metadata: { url: '/SHOP/', hostname: '*' } }));
+    const problems = problemsOf(() => loadConfigDir(dir));
+    expect(problems.map((p) => p.file)).toEqual([broken, invalid, path.join(dir, 'api', 'second.json')]);
+    expect(problems[0]!.message).toContain('is not valid JSON');
+    expect(problems[1]).toMatchObject({ path: '/api_metadata/enable_blocking', value: 'yes' });
+    expect(problems[1]!.message).toMatch(/true or false/);
+    expect(problems[2]).toMatchObject({ path: '/api_metadata/url', value: '/SHOP/' });
   });
 
   it('passes on the warnings of the APIs and of ase.conf', () => {
