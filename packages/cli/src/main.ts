@@ -188,7 +188,7 @@ async function start(args: CliArgs): Promise<number> {
   const at = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info(
     `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${configDir}; ` +
-      `listening on ${at(gw.address, gw.port)}, management API on ${at(adminSrv.host, adminSrv.port)}`,
+      `listening on ${at(gw.address, gw.port)}; management API on ${at(adminSrv.host, adminSrv.port)}`,
   );
   return stopped;
 }
