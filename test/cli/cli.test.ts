@@ -111,7 +111,7 @@ describe('ase management commands against a running ase start', () => {
     const r = await run('add_api', bad);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`ase: invalid API file ${bad}:`);
-    expect(r.err).toMatch(/bad\.json: \/api_metadata\/enable_blocking: must be true or false \(got "yes"\)/);
+    expect(r.err).toMatch(/bad\.json: enable_blocking: must be true or false \(got "yes"\)/);
     const broken = path.join(d, 'broken.json');
     fs.writeFileSync(broken, '{"api_metadata": ');
     expect((await run('add_api', broken)).err).toMatch(/broken\.json: is not valid JSON/);
@@ -131,7 +131,7 @@ describe('ase management commands against a running ase start', () => {
       fs.writeFileSync(file, '{"api_metadata": {"url": "shop", "hostname": "*"}}');
       const r = await run('update_api', 'shop');
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/shop\.json: \/api_metadata\/url: must be a path starting with "\/"/);
+      expect(r.err).toMatch(/shop\.json: url: must be a path starting with "\/"/);
       expect(await run('update_api', 'nope')).toMatchObject({ code: 1, err: expect.stringMatching(/nope\.json: no such file/) });
     } finally {
       fs.writeFileSync(file, before);
@@ -175,7 +175,7 @@ describe('ase management commands against a running ase start', () => {
     expect((await run('add_blacklist', 'cookie', 'only-name')).code).toBe(2);
     expect((await run('add_blacklist', 'mac', 'x')).code).toBe(2);
     expect(await run('add_blacklist', 'ip', 'not-an-ip')).toMatchObject({ code: 1, err: expect.stringMatching(/^ase: value must be an IPv4 or IPv6 address/) });
-    expect((await run('view_blacklist', 'bogus')).err).toBe('ase: query parameter tag contains invalid value');
+    expect(await run('view_blacklist', 'bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/^ase: view_blacklist: unknown tag "bogus"; allowed: all, manual, /) });
   });
 
   test('allow list: add_whitelist wins over the deny list; view, delete, clear', async () => {
@@ -225,30 +225,13 @@ describe('ase management commands against a running ase start', () => {
       expect(fc.api_metadata.flow_control).toMatchObject({ client_spike_threshold: '700/second', bytes_in_threshold: '10/second', bytes_out_threshold: '20/second' });
       const bad = await run('update_client_spike_threshold', 'shop', 'fast');
       expect(bad.code).toBe(1);
-      expect(bad.err).toMatch(/^ase: request body: \/flow_control\/client_spike_threshold: must be a rate like "10\/second"/);
+      expect(bad.err).toMatch(/^ase: client_spike_threshold: must be a rate like "10\/second"/);
       expect((await run('update_server_connection_quota', 'shop', '127.0.0.3:8080', 'many')).code).toBe(2);
       expect((await run('update_client_spike_threshold', 'shop')).code).toBe(2);
     } finally {
       await run('update_client_spike_threshold', 'shop', '0/second');
       await run('delete_server', 'shop', '127.0.0.3:8080');
     }
-  });
-
-  test('update_password takes effect without a restart; -p, ASE_PASSWORD; CLI actions are audited as cli', async () => {
-    expect(await run('update_password', 'n3w-pass')).toEqual({ code: 0, out: 'password updated successfully', err: '' });
-    try {
-      expect(await run('status')).toEqual({ code: 1, out: '', err: 'ase: authorization failure' });
-      expect((await run('-p', 'n3w-pass', 'status')).code).toBe(0);
-      expect((await inProcess(['--admin-port', String(ase.adminPort), 'list_api'], { ASE_PASSWORD: 'n3w-pass' })).code).toBe(0);
-      expect((await inProcess(['--admin-port', String(ase.adminPort), '-p', 'n3w-pass', 'update_password'], { ASE_NEW_PASSWORD: 'admin' })).out).toBe('password updated successfully');
-    } finally {
-      await inProcess(['--admin-port', String(ase.adminPort), '-p', 'n3w-pass', 'update_password', 'admin']);
-    }
-    expect((await run('status')).code).toBe(0);
-    const audit = fs.readFileSync(path.join(dir, 'logs', 'audit.log'), 'utf8');
-    expect(audit).toMatch(/\| cli \| update_password \| username=admin, new_password=\*{10}, client=127\.0\.0\.1, result=200\n/);
-    expect(audit).toMatch(/\| cli \| status \| username=admin, client=127\.0\.0\.1, result=403\n/);
-    expect(audit).not.toMatch(/n3w-pass/);
   });
 
   test('the real binary: exit codes and one-line messages', async () => {
@@ -268,6 +251,20 @@ describe('ase management commands against a running ase start', () => {
     expect(await usage.exited).toBe(2);
     expect(usage.stderr()).toMatch(/^ase: cookie entries take a name and a value\nusage: ase add_blacklist /);
     await run('clear_blacklist');
+  });
+
+  test('update_password takes effect without a restart; -p, ASE_PASSWORD; CLI actions are audited as cli', async () => {
+    // Last test against this server: the default password cannot be set back (it is too weak).
+    expect(await run('update_password', 'N3w-pass-2026')).toEqual({ code: 0, out: 'password updated successfully', err: '' });
+    expect(await run('status')).toEqual({ code: 1, out: '', err: 'ase: authorization failure' });
+    expect((await run('-p', 'N3w-pass-2026', 'status')).code).toBe(0);
+    expect((await inProcess(['--admin-port', String(ase.adminPort), 'list_api'], { ASE_PASSWORD: 'N3w-pass-2026' })).code).toBe(0);
+    expect((await inProcess(['--admin-port', String(ase.adminPort), '-p', 'N3w-pass-2026', 'update_password'], { ASE_NEW_PASSWORD: 'an0ther-pass-2026' })).out).toBe('password updated successfully');
+    expect((await run('-p', 'an0ther-pass-2026', 'status')).code).toBe(0);
+    const audit = fs.readFileSync(path.join(dir, 'logs', 'audit.log'), 'utf8');
+    expect(audit).toMatch(/\| cli \| update_password \| username=admin, new_password=\*{10}, client=127\.0\.0\.1, result=200\n/);
+    expect(audit).toMatch(/\| cli \| status \| username=admin, client=127\.0\.0\.1, result=403\n/);
+    expect(audit).not.toMatch(/N3w-pass-2026/);
   });
 });
 

@@ -88,7 +88,7 @@ describe('a bad API file never switches protection off silently', () => {
       fs.writeFileSync(file, edit);
       const update = runCli(['--admin-port', String(adminPort), '--config-dir', dir, 'update_api', 'shop']);
       expect(await update.exited).toBe(1);
-      expect(update.stderr()).toMatch(/\/api_metadata\/enable_blocking: must be true or false/);
+      expect(update.stderr()).toMatch(/shop\.json: enable_blocking: must be true or false/);
       expect(update.stderr()).toMatch(/keeps its previous definition/);
       // Still enforced in memory, and the file on disk is the definition in use again.
       expect((await request(port, { path: '/shop/x', method: 'POST' })).status).not.toBe(200);

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 /** A failure the CLI reports as one line, `ase: <message>`, with this exit code. */
 export class CliError extends Error {
@@ -14,6 +15,8 @@ export class CliError extends Error {
 export interface AdminClientOptions {
   host: string;
   port: number;
+  /** The management API at a base URL (`http://host:port/admin` for one mounted under /admin); overrides host and port. */
+  url?: URL | undefined;
   /** Sent as `x-ase-access-key`. */
   user: string;
   /** Sent as `x-ase-secret-key`. */
@@ -33,15 +36,21 @@ export class AdminClient {
   constructor(private readonly o: AdminClientOptions) {}
 
   get where(): string {
+    if (this.o.url) return `${this.o.url.origin}${this.prefix}`;
     return this.o.host.includes(':') ? `[${this.o.host}]:${this.o.port}` : `${this.o.host}:${this.o.port}`;
   }
 
+  /** The path the API is mounted under, without a trailing slash (`/admin`), or ''. */
+  private get prefix(): string {
+    return this.o.url ? this.o.url.pathname.replace(/\/+$/, '') : '';
+  }
+
   /** One call; a non-2xx answer becomes a CliError carrying the server's `status_message`. */
-  async call(method: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<Record<string, unknown>> {
+  async call(method: string, path: string, query: Record<string, string> = {}, body?: unknown, source?: string): Promise<Record<string, unknown>> {
     const reply = await this.request(method, path, query, body);
     if (reply.status < 200 || reply.status > 299) {
       const msg = reply.body['status_message'];
-      throw new CliError(typeof msg === 'string' ? msg : `the management API answered HTTP ${reply.status}`);
+      throw new CliError(typeof msg === 'string' ? inUserWords(msg, source) : `the management API answered HTTP ${reply.status}`);
     }
     return reply.body;
   }
@@ -60,8 +69,13 @@ export class AdminClient {
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: this.o.host, port: this.o.port, method, path: qs ? `${path}?${qs}` : path, headers, agent: false, timeout: this.o.timeoutMs ?? 30_000 },
+      const u = this.o.url;
+      const target = `${this.prefix}${path}${qs ? `?${qs}` : ''}`;
+      const where = u
+        ? { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port || (u.protocol === 'https:' ? 443 : 80) }
+        : { host: this.o.host, port: this.o.port };
+      const req = (u?.protocol === 'https:' ? https : http).request(
+        { ...where, method, path: target, headers, agent: false, timeout: this.o.timeoutMs ?? 30_000 },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -94,4 +108,21 @@ export class AdminClient {
     if (code === 'ECONNREFUSED') return new CliError(`cannot reach the management API at ${this.where}: is ase running?`);
     return new CliError(`cannot reach the management API at ${this.where}: ${code ?? err.message}`);
   }
+}
+
+/**
+ * A JSON pointer of a body the CLI built (or of an API file) in the words the user typed:
+ * `/flow_control/client_spike_threshold` → `client_spike_threshold`, `/api_metadata/servers/0/port`
+ * → `servers[0].port`. The outer object (`api_metadata`, `flow_control`, `server`) is dropped: the
+ * command or the file already says which one it is.
+ */
+export function pointerInWords(pointer: string): string {
+  const parts = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (parts.length > 1) parts.shift();
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** The management API's `request body: /a/b: problem` lines, as `SOURCE: b: problem` (or `b: problem`). */
+export function inUserWords(message: string, source?: string): string {
+  return message.replace(/^request body: (\/[^\s:]*): /gm, (_, pointer: string) => `${source ? `${source}: ` : ''}${pointerInWords(pointer)}: `);
 }

@@ -1,3 +1,5 @@
+import { bindProblem } from '@ase/core';
+
 /** Parsed command line: global flags, the command and its positional arguments. */
 export interface CliArgs {
   command: string | undefined;
@@ -6,6 +8,12 @@ export interface CliArgs {
     configDir?: string;
     port?: number;
     adminPort?: number;
+    /** Address of the data port (`ase start`). */
+    bind?: string;
+    /** Address of the management port (`ase start`). */
+    adminBind?: string;
+    /** Base URL of the management API (`http://host:port/prefix`), for the management commands. */
+    url?: URL;
     framework?: string;
     host?: string;
     user?: string;
@@ -20,6 +28,9 @@ export class UsageError extends Error {
 }
 
 const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis'>> = {
+  '--bind': 'bind',
+  '--admin-bind': 'adminBind',
+  '--url': 'url',
   '--config-dir': 'configDir',
   '--port': 'port',
   '--admin-port': 'adminPort',
@@ -35,6 +46,28 @@ function port(flag: string, v: string): number {
   return n;
 }
 
+function bind(flag: string, v: string, every: boolean): string {
+  const problem = bindProblem(v);
+  if (problem || (!every && v === '*')) {
+    throw new UsageError(`${flag} ${every ? problem : 'must be an IP address (like "127.0.0.1" or "::1") or "localhost"'} (got "${v}")`);
+  }
+  return v;
+}
+
+/** `http://127.0.0.1:8010`, `https://admin.example/ase`: the base the management paths are appended to. */
+function baseUrl(flag: string, v: string): URL {
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password || u.search || u.hash) {
+    throw new UsageError(`${flag} must be an http:// or https:// URL of the management API, like http://127.0.0.1:8010 or http://127.0.0.1:3000/admin (got "${v}")`);
+  }
+  return u;
+}
+
 /** Flags may come before or after the command, as with the reference product's cli.sh. */
 export function parseArgs(argv: readonly string[]): CliArgs {
   const out: CliArgs = { command: undefined, positionals: [], flags: {} };
@@ -47,6 +80,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined) throw new UsageError(`${name} needs a value`);
       if (key === 'port' || key === 'adminPort') out.flags[key] = port(name, v);
+      else if (key === 'bind' || key === 'adminBind') out.flags[key] = bind(name, v, key === 'bind');
+      else if (key === 'url') out.flags.url = baseUrl(name, v);
       else out.flags[key] = v;
     } else if (a === '-h' || a === '--help') {
       out.flags.help = true;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, apiIdFromFile, apiIdProblem, formatConfigProblem, readApiFile } from '@ase/core';
-import { type AdminClient, CliError } from './admin-client';
+import { AseConfigError, apiIdFromFile, apiIdProblem, formatConfigProblem, readApiFile, secretKeyProblem } from '@ase/core';
+import { type AdminClient, CliError, pointerInWords } from './admin-client';
 
 /** What a management command gets: the client, the config directory, and how to ask for a secret. */
 export interface CommandContext {
@@ -47,7 +47,7 @@ function readApiText(file: string): string {
     readApiFile(file);
   } catch (err) {
     if (err instanceof AseConfigError) {
-      throw new CliError(`invalid API file ${file}:\n${err.problems.map((p) => `  - ${formatConfigProblem(p)}`).join('\n')}`);
+      throw new CliError(`invalid API file ${file}:\n${err.problems.map((p) => `  - ${formatConfigProblem({ ...p, path: pointerInWords(p.path) })}`).join('\n')}`);
     }
     throw err;
   }
@@ -114,6 +114,8 @@ const DENY_HEADINGS: readonly [string, string][] = [
   ['missing_token', 'Realtime Missing-Token Blacklist'],
 ];
 
+const DENY_TAGS: readonly string[] = ['all', ...DENY_HEADINGS.map(([tag]) => tag)];
+
 /** `1) type : cookie, name : JSESSIONID, value : ...`, as the reference's CLI prints them. */
 function entryLines(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
@@ -177,10 +179,13 @@ function listCommands(list: 'blacklist' | 'whitelist'): Record<string, Command> 
       run: async ({ client }, args) => [str((await client.call('DELETE', p, {}, entry(`delete_${list}`, args)))['status_message'])],
     },
     [`view_${list}`]: {
-      args: list === 'blacklist' ? '[all|manual|abs_generated|decoy|invalid_protocol|invalid_method|invalid_content_type|missing_token]' : '',
+      args: list === 'blacklist' ? `[${DENY_TAGS.join('|')}]` : '',
       summary: `show the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
       run: async ({ client }, args) => {
         need(`view_${list}`, args, 0, list === 'blacklist' ? 1 : 0);
+        if (args[0] !== undefined && !DENY_TAGS.includes(args[0])) {
+          throw new CliError(`view_${list}: unknown tag "${args[0]}"; allowed: ${DENY_TAGS.join(', ')}`, 2);
+        }
         const body = await client.call('GET', p, args[0] ? { tag: args[0] } : {});
         if (list === 'whitelist') return ['Whitelist', ...entryLines(body['whitelist'])];
         const out: string[] = [];
@@ -261,12 +266,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: async ({ client }, args) => {
       need('add_api', args, 1);
       const file = args[0]!;
-      if (!/\.json$/i.test(file)) throw new CliError(`${file}: an API file name must end in .json (its name is the api id)`);
+      if (!/\.json$/i.test(file)) throw new CliError(`${file}: an API file name must end in .json (its name is the api id)`, 2);
       const id = apiIdFromFile(file);
       const problem = apiIdProblem(id);
-      if (problem) throw new CliError(`${file}: ${problem}`);
+      if (problem) throw new CliError(`${file}: ${problem}`, 2);
       const text = readApiText(file);
-      await client.call('POST', `${A}/api`, { api_id: id }, text);
+      await client.call('POST', `${A}/api`, { api_id: id }, text, file);
       return [`api ${id} added successfully`];
     },
   },
@@ -277,10 +282,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       need('update_api', args, 1);
       const id = args[0]!;
       const problem = apiIdProblem(id);
-      if (problem) throw new CliError(problem);
+      if (problem) throw new CliError(problem, 2);
       const file = path.join(configDir, 'api', `${id}.json`);
       try {
-        await client.call('PUT', `${A}/api`, { api_id: id }, readApiText(file));
+        await client.call('PUT', `${A}/api`, { api_id: id }, readApiText(file), file);
       } catch (err) {
         if (!(err instanceof CliError)) throw err;
         // The edit is already on disk: left there, the API would vanish (or the start would fail)
@@ -376,7 +381,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: async ({ client, askSecret }, args) => {
       need('update_password', args, 0, 1);
       const next = args[0] ?? (await askSecret('new password: ', 'ASE_NEW_PASSWORD'));
-      if (next === undefined) throw new CliError('update_password needs the new password: as an argument, in ASE_NEW_PASSWORD, or typed at a terminal');
+      if (next === undefined) throw new CliError('update_password needs the new password: as an argument, in ASE_NEW_PASSWORD, or typed at a terminal', 2);
+      const weak = secretKeyProblem(next);
+      if (weak) throw new CliError(weak, 2);
       if (args[0] === undefined && process.env['ASE_NEW_PASSWORD'] === undefined) {
         const again = await askSecret('re-enter new password: ', '');
         if (again !== next) throw new CliError('the passwords do not match');

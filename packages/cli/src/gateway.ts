@@ -9,7 +9,7 @@ export interface GatewayOptions {
   configDir: string;
   /** Data port; `http_ws_port` of ase.conf when undefined. 0 picks a free port. */
   port?: number | undefined;
-  /** Address to listen on; all interfaces by default. */
+  /** Address to listen on; `http_ws_bind` of ase.conf when undefined; `*` = every interface. */
   host?: string | undefined;
   framework?: Framework;
   logger: Logger;
@@ -21,6 +21,8 @@ export interface Gateway {
   enforcer: Enforcer;
   server: http.Server;
   port: number;
+  /** The address the data port listens on, as the listener reports it (`0.0.0.0`, `::`, `127.0.0.1`). */
+  address: string;
   close(): Promise<void>;
 }
 
@@ -125,10 +127,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
   const { server } = served;
   const port = opts.port ?? enforcer.conf.http_ws_port;
+  const bind = opts.host ?? enforcer.conf.http_ws_bind;
+  // `*` leaves the choice to Node: `::` (IPv6 and IPv4) where the system has IPv6, else 0.0.0.0.
+  const host = bind === '*' ? undefined : bind;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, opts.host, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
         resolve();
       });
@@ -138,7 +143,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await enforcer.close();
     throw err;
   }
-  const bound = (server.address() as AddressInfo).port;
+  const { port: bound, address } = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -155,5 +160,5 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await enforcer.close();
     })());
 
-  return { enforcer, server, port: bound, close };
+  return { enforcer, server, port: bound, address, close };
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, AseError, type Logger, parseAseConf } from '@ase/core';
+import { AseConfigError, AseError, type Logger, closest, parseAseConf } from '@ase/core';
 import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
 import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
@@ -12,12 +12,14 @@ const MANAGEMENT_HELP = Object.entries(COMMANDS)
   .map(([name, c]) => `  ${`${name} ${c.args}`.trimEnd()}\n        ${c.summary}`)
   .join('\n');
 
-const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--config-dir DIR] COMMAND [ARGS]
+const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--url URL] [--config-dir DIR] COMMAND [ARGS]
 
-  start [--config-dir DIR] [--port N] [--admin-port N] [--framework express|koa|fastify] [--skip-invalid-apis]
-        Run the standalone gateway on the config directory DIR (default ./config), with the
-        management API on --admin-port (else management_port of ase.conf, 8010), bound to
-        management_bind (127.0.0.1). An API file that does not load stops the start, unless
+  start [--config-dir DIR] [--port N] [--bind ADDR] [--admin-port N] [--admin-bind ADDR]
+        [--framework express|koa|fastify] [--skip-invalid-apis]
+        Run the standalone gateway on the config directory DIR (default ./config): data on
+        --bind:--port (else http_ws_bind:http_ws_port of ase.conf, every interface:8000), the
+        management API on --admin-bind:--admin-port (else management_bind:management_port,
+        127.0.0.1:8010). An API file that does not load stops the start, unless
         --skip-invalid-apis reports it and starts without it.
 
 Management commands (they call the management API of a running ase start):
@@ -26,7 +28,20 @@ ${MANAGEMENT_HELP}
   -u USER        access key (default admin)
   -p PASSWORD    secret key; else ASE_PASSWORD, else asked at a terminal, else admin
   --host H       management API host (default 127.0.0.1)
-  --admin-port N management API port (default: management_port of DIR/ase.conf, else 8010)`;
+  --admin-port N management API port (default: management_port of DIR/ase.conf, else 8010)
+  --url URL      management API at a URL instead, e.g. http://127.0.0.1:3000/admin for one
+                 an app mounts under /admin (overrides --host and --admin-port)`;
+
+/** What a usage error prints after its message: a few lines, not the whole help. */
+const SHORT_USAGE = `usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--url URL] COMMAND [ARGS]
+       ase start [--config-dir DIR] [--port N] [--bind ADDR] [--admin-port N] [--admin-bind ADDR]
+Run "ase help" for every command and option.`;
+
+const COMMAND_NAMES = ['start', 'help', ...Object.keys(COMMANDS)];
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 function stdLogger(): Logger {
   const stamp = (): string => new Date().toISOString();
@@ -43,16 +58,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (err) {
-    console.error(`ase: ${(err as Error).message}\n\n${USAGE}`);
+    console.error(`ase: ${(err as Error).message}\n${SHORT_USAGE}`);
     return 2;
   }
-  if (args.flags.help || !args.command || args.command === 'help') {
+  if (args.flags.help || args.command === 'help') {
     console.log(USAGE);
-    return args.flags.help || args.command === 'help' ? 0 : 2;
+    return 0;
+  }
+  if (!args.command) {
+    console.error(`ase: no command given\n${SHORT_USAGE}`);
+    return 2;
   }
   if (args.command === 'start') return start(args);
   if (Object.prototype.hasOwnProperty.call(COMMANDS, args.command)) return manage(args);
-  console.error(`ase: unknown command "${args.command}"\n\n${USAGE}`);
+  const near = closest(args.command, COMMAND_NAMES);
+  console.error(`ase: unknown command "${args.command}"${near ? `; did you mean "${near}"?` : ''}\n${SHORT_USAGE}`);
   return 2;
 }
 
@@ -76,6 +96,7 @@ async function manage(args: CliArgs): Promise<number> {
     const client = new AdminClient({
       host: args.flags.host ?? '127.0.0.1',
       port: args.flags.adminPort ?? confManagementPort(configDir) ?? 8010,
+      url: args.flags.url,
       user: args.flags.user ?? 'admin',
       password,
       command,
@@ -98,6 +119,10 @@ async function start(args: CliArgs): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { FRAMEWORKS, FrameworkUnavailableError, startGateway } = require('./gateway') as typeof import('./gateway');
   const logger = stdLogger();
+  if (args.positionals.length > 0) {
+    console.error(`ase: start takes no arguments (got "${args.positionals[0]!}"); the config directory is --config-dir DIR\n${SHORT_USAGE}`);
+    return 2;
+  }
   const framework = args.flags.framework ?? 'express';
   if (!(FRAMEWORKS as readonly string[]).includes(framework)) {
     console.error(`ase: --framework must be one of ${FRAMEWORKS.join(', ')} (got "${framework}")`);
@@ -106,7 +131,7 @@ async function start(args: CliArgs): Promise<number> {
   const configDir = path.resolve(args.flags.configDir ?? './config');
   let gw: Gateway;
   try {
-    gw = await startGateway({ configDir, port: args.flags.port, framework: framework as Framework, logger, skipInvalidApis: args.flags.skipInvalidApis });
+    gw = await startGateway({ configDir, port: args.flags.port, host: args.flags.bind, framework: framework as Framework, logger, skipInvalidApis: args.flags.skipInvalidApis });
   } catch (err) {
     if (err instanceof FrameworkUnavailableError || err instanceof UsageError) {
       console.error(`ase: ${err.message}`);
@@ -124,13 +149,17 @@ async function start(args: CliArgs): Promise<number> {
     return 1;
   }
 
-  // The management API on its own port, loopback-only unless management_bind says otherwise.
+  // The management API on its own port, loopback-only unless --admin-bind or management_bind says otherwise.
   const conf = gw.enforcer.conf;
   const adminPort = args.flags.adminPort ?? conf.management_port;
+  const adminBind = args.flags.adminBind ?? conf.management_bind;
+  if (args.flags.adminBind !== undefined && !isLoopback(adminBind)) {
+    logger.warn(`--admin-bind ${adminBind} exposes the management API beyond this host; keep the management port private`);
+  }
   let adminSrv: AdminServer;
   try {
     const admin = createAdmin(gw.enforcer, { info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, framework }) });
-    adminSrv = await startAdminServer(admin, { port: adminPort, host: conf.management_bind });
+    adminSrv = await startAdminServer(admin, { port: adminPort, host: adminBind });
   } catch (err) {
     await gw.close().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
@@ -139,7 +168,7 @@ async function start(args: CliArgs): Promise<number> {
     } else if (err instanceof AseError) {
       console.error(`ase: cannot start: ${err.message}`);
     } else {
-      console.error(`ase: cannot start the management API on ${conf.management_bind}:${adminPort}: ${e.code ?? e.message}`);
+      console.error(`ase: cannot start the management API on ${adminBind}:${adminPort}: ${e.code ?? e.message}`);
     }
     return 1;
   }
@@ -160,10 +189,10 @@ async function start(args: CliArgs): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   const apis = gw.enforcer.listApis().length;
-  const bind = adminSrv.host.includes(':') ? `[${adminSrv.host}]` : adminSrv.host;
+  const at = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info(
     `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${configDir}; ` +
-      `management API on ${bind}:${adminSrv.port}`,
+      `listening on ${at(gw.address, gw.port)}; management API on ${at(adminSrv.host, adminSrv.port)}`,
   );
   return stopped;
 }

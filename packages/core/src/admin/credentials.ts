@@ -11,6 +11,8 @@ export const DEFAULT_ADMIN_SECRET = 'admin';
 /** scrypt cost: N=2^14, r=8, p=1 (16 MB, tens of milliseconds per check). */
 const SCRYPT = { N: 16_384, r: 8, p: 1, keylen: 32 } as const;
 const MAX_SECRET = 256;
+/** Shortest new secret key: the management API faces password guessing (throttled, but still). */
+const MIN_SECRET = 12;
 /** Successful checks remembered (as keyed MACs, never the secret), so an admin's calls do not each pay scrypt. */
 const VERIFIED_CACHE = 64;
 
@@ -35,12 +37,19 @@ interface SecretRecord {
   hash: Buffer;
 }
 
-/** Why a new secret key is refused, or undefined. It travels in an HTTP header, so it must fit one. */
+/**
+ * Why a new secret key is refused, or undefined. It travels in an HTTP header, so it must fit one;
+ * and it must not be guessable in a few tries: 12 characters or more, of at least two kinds.
+ */
 export function secretKeyProblem(secret: unknown): string | undefined {
   if (typeof secret !== 'string' || secret.length === 0) return 'the new password must be a non-empty string';
   if (secret.length > MAX_SECRET) return `the new password must be at most ${MAX_SECRET} characters`;
   if (!/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(secret)) {
     return 'the new password must be printable ASCII (it is sent in the x-ase-secret-key header) without leading or trailing spaces';
+  }
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((re) => re.test(secret)).length;
+  if (secret.length < MIN_SECRET || classes < 2) {
+    return `the new password must be at least ${MIN_SECRET} characters and mix at least two of: lower-case letters, upper-case letters, digits, other characters`;
   }
   return undefined;
 }

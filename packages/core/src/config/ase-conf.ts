@@ -141,8 +141,20 @@ export function isIpOrCidr(s: string): boolean {
   return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+const BIND_ACCEPTS = 'an IP address (like "127.0.0.1", "0.0.0.0" or "::"), "localhost", or "*" for every interface';
+
+/** Why `s` cannot be a listening address of `ase start` (`*` = every interface), or undefined. */
+export function bindProblem(s: string): string | undefined {
+  return s === '*' || s === 'localhost' || isIP(s) !== 0 ? undefined : `must be ${BIND_ACCEPTS}`;
+}
+
 const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
   http_ws_port: port(),
+  http_ws_bind: {
+    schema: { type: 'string', maxLength: 64 },
+    accepts: BIND_ACCEPTS,
+    convert: (v) => (bindProblem(String(v)) ? { error: `must be ${BIND_ACCEPTS}` } : { value: String(v) }),
+  },
   https_wss_port: port(),
   management_port: port(),
   management_bind: {

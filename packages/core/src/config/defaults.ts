@@ -11,6 +11,7 @@ function deepFreeze<T>(o: T): T {
 /** Every default of `ase.conf`, in one place (see docs/configuration.md). */
 export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   http_ws_port: 8000,
+  http_ws_bind: '*',
   https_wss_port: 8443,
   management_port: 8010,
   management_bind: '127.0.0.1',

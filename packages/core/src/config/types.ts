@@ -138,6 +138,8 @@ export interface ListShares {
 /** Typed `ase.conf`. Durations are in milliseconds, sizes in bytes. */
 export interface AseConf {
   http_ws_port: number;
+  /** Address of the data port of `ase start`: an IP address, `localhost`, or `*` for every interface. */
+  http_ws_bind: string;
   https_wss_port: number;
   management_port: number;
   management_bind: string;

@@ -51,6 +51,7 @@ describe('every key we read is converted to its type', () => {
   it('a full file', () => {
     const text = [
       'http_ws_port=80',
+      'http_ws_bind=127.0.0.1',
       'https_wss_port=443',
       'management_port=8010',
       'management_bind=::1',
@@ -82,6 +83,7 @@ describe('every key we read is converted to its type', () => {
     const { conf, warnings } = parse(text);
     expect(conf).toEqual({
       http_ws_port: 80,
+      http_ws_bind: '127.0.0.1',
       https_wss_port: 443,
       management_port: 8010,
       management_bind: '::1',
@@ -122,6 +124,12 @@ describe('every key we read is converted to its type', () => {
     expect(parse('management_allowed_hosts=*').conf.management_allowed_hosts).toEqual(['*']);
   });
 
+  it('http_ws_bind is "*" (every interface) by default and accepts an IP address or localhost', () => {
+    expect(parse('').conf.http_ws_bind).toBe('*');
+    expect(parse('http_ws_bind=::').conf.http_ws_bind).toBe('::');
+    expect(parse('http_ws_bind=localhost').conf.http_ws_bind).toBe('localhost');
+  });
+
   it('management_bind accepts localhost', () => {
     expect(parse('management_bind=localhost').conf.management_bind).toBe('localhost');
   });
@@ -133,6 +141,7 @@ describe('a bad value names the file, the line and key, the value and the accept
     ['https_wss_port=65536', 'https_wss_port', '65536', 'from 1 to 65535'],
     ['management_port=80a', 'management_port', '80a', 'from 1 to 65535'],
     ['management_bind=example.com', 'management_bind', 'example.com', 'an IP address'],
+    ['http_ws_bind=example.com', 'http_ws_bind', 'example.com', 'an IP address'],
     ['management_allowed_hosts=admin.example:8010', 'management_allowed_hosts', 'admin.example:8010', 'host names or IP addresses without a port'],
     ['management_allowed_hosts=a@evil.example', 'management_allowed_hosts', 'a@evil.example', 'host names or IP addresses without a port'],
     ['management_allowed_hosts=[::1]:8010', 'management_allowed_hosts', '[::1]:8010', 'host names or IP addresses without a port'],
