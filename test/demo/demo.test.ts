@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runNode } from '../helpers/cli';
 import { DEMO_READY, DEMO_SCRIPT, demoSetup } from '../helpers/demo';
@@ -27,6 +28,38 @@ describe('the standalone demo', () => {
     expect(await demo.exited).toBe(0);
     expect(demo.stderr()).toBe('');
   });
+
+  it('the README`s run command, stopped with Ctrl-C (SIGINT to its process group), exits 0 with no package-manager error line', async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const line = /^npx --yes pnpm@[\d.]+ install --frozen-lockfile && (.*node examples\/standalone\/demo\.js)$/m.exec(readme);
+    expect(line).not.toBeNull();
+    // Without the install step (the suite runs on an installed tree), on free ports and a copy of the config.
+    const command = `${line![1]} ${shellWords((await demoSetup()).args)}`;
+    const child = spawn('bash', ['-c', command], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`demo not ready: ${out}`)), 40000);
+        child.stdout.on('data', () => {
+          if (DEMO_READY.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on('exit', () => {
+          clearTimeout(timer);
+          reject(new Error(`the command exited early: ${out}`));
+        });
+      });
+    } finally {
+      process.kill(-child.pid!, 'SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(out).not.toMatch(/ELIFECYCLE|Command failed|npm error/);
+  }, 60000);
 
   it('`pnpm run demo` stopped with Ctrl-C (SIGINT to its process group) exits 0 with no ELIFECYCLE line', async () => {
     const setup = await demoSetup();
@@ -58,3 +91,8 @@ describe('the standalone demo', () => {
     expect(out).not.toMatch(/ELIFECYCLE|Command failed/);
   }, 60000);
 });
+
+/** The demo's arguments as one shell word list (paths of the temporary config are plain). */
+function shellWords(args: readonly string[]): string {
+  return args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+}
