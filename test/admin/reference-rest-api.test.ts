@@ -6,11 +6,11 @@ import { IP_ENTRY } from './seed-samples';
 
 /*
  * Requests sent exactly as the reference's REST API page (seed 002) writes them, on every mount, and
- * the reference's sample API files (copied into reference-api/) read back through GET /v4/ase/api.
+ * the reference's sample API files (packages/core/test/config/fixtures) read back through GET /v4/ase/api.
  */
 
 const SAMPLES = Object.fromEntries(
-  ['sample-rest-001', 'sample-rest-002', 'sample-ws-002'].map((n) => [n, JSON.parse(fs.readFileSync(path.join(__dirname, 'reference-api', `${n}.json`), 'utf8')) as { api_metadata: Record<string, unknown> }]),
+  ['sample-rest-001', 'sample-rest-002', 'sample-ws-002'].map((n) => [n, JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'packages', 'core', 'test', 'config', 'fixtures', `${n}.json`), 'utf8')) as { api_metadata: Record<string, unknown> }]),
 );
 
 /** The reference's fields every API has, whatever their value (its extensions are not among them). */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { api, configDir, servers } from '../helpers/config';
+import { api, configDir, servers, tempDir } from '../helpers/config';
 import { type Backend, freePort, rawRequest, request, startBackend } from '../helpers/http';
 import { runCli } from '../helpers/cli';
 
@@ -155,7 +155,12 @@ describe('ase start: the standalone gateway', () => {
   });
 
   test('the example config of examples/standalone loads without warnings', async () => {
-    const dir = path.resolve(__dirname, '..', '..', 'examples', 'standalone', 'config');
+    // A copy, so the run writes its data and logs into a temporary folder, not into the repository.
+    const example = path.resolve(__dirname, '..', '..', 'examples', 'standalone', 'config');
+    const dir = path.join(tempDir(), 'config');
+    fs.mkdirSync(path.join(dir, 'api'), { recursive: true });
+    fs.copyFileSync(path.join(example, 'ase.conf'), path.join(dir, 'ase.conf'));
+    for (const f of fs.readdirSync(path.join(example, 'api'))) fs.copyFileSync(path.join(example, 'api', f), path.join(dir, 'api', f));
     const port = await freePort();
     const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
     try {
