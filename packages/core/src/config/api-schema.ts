@@ -422,9 +422,10 @@ function jwtVerificationProblems(m: ApiMetadata, file: string, prefix: string): 
 function warningsFor(m: ApiMetadata, where: string): string[] {
   const w: string[] = [];
   if (m.username_header !== '' && m.jwt.location !== '' && m.jwt.username !== '') {
-    w.push(`${where}: both username_header and jwt are set; the JWT claim is used first`);
+    w.push(`${where}: both username_header and jwt are set; the JWT claim names the client first, and a deny-listed name in either blocks`);
   }
-  if ((m.jwt.location === '') !== (m.jwt.username === '')) {
+  // A location without a username claim still has a use when the JWT is verified (jwt_verification.required).
+  if ((m.jwt.location === '') !== (m.jwt.username === '') && !(m.jwt.location !== '' && m.jwt_verification)) {
     w.push(`${where}: jwt needs both location and username to be decoded; jwt is ignored`);
   }
   if (m.username_header_trusted && m.username_header === '') {

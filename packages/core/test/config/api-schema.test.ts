@@ -36,7 +36,7 @@ describe('the reference sample API files', () => {
 
   it('sample-rest-001.json, which sets both username_header and jwt, loads with one warning naming the file', () => {
     const { warnings } = validateApiJson(readJson(path.join(dir, 'sample-rest-001.json')), 'api/sample-rest-001.json');
-    expect(warnings).toEqual(['api/sample-rest-001.json: both username_header and jwt are set; the JWT claim is used first']);
+    expect(warnings).toEqual(['api/sample-rest-001.json: both username_header and jwt are set; the JWT claim names the client first, and a deny-listed name in either blocks']);
   });
 
   it.each(['sample-rest-002.json', 'sample-ws-002.json'])('%s loads without warnings and gets the missing parameters as defaults', (name) => {
@@ -299,7 +299,7 @@ describe('prototype pollution guard', () => {
 describe('warnings', () => {
   it('both username_header and a jwt with location and username: one warning naming the file', () => {
     const { warnings } = validateApiJson(api({ username_header: 'x-user', jwt: { location: 'h:authorization:bearer', username: 'sub' } }), 'api/shop.json');
-    expect(warnings).toEqual(['api/shop.json: both username_header and jwt are set; the JWT claim is used first']);
+    expect(warnings).toEqual(['api/shop.json: both username_header and jwt are set; the JWT claim names the client first, and a deny-listed name in either blocks']);
   });
 
   it('username_header alone, or a jwt alone, gives no warning', () => {

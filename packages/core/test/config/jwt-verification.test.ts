@@ -38,6 +38,14 @@ describe('jwt_verification in the API JSON', () => {
     expect('username_header_trusted' in out.api_metadata).toBe(false);
   });
 
+  it('a JWT location without a username claim warns only when nothing verifies the JWT', () => {
+    const noClaim = { location: 'h:authorization:bearer', username: '', clientid: '' };
+    const verified = validateApiJson(api({ jwt: noClaim, jwt_verification: { algorithms: ['HS256'], secret_file: 'k', required: true } }), 'api/shop.json');
+    expect(verified.warnings).toEqual([]);
+    const decoded = validateApiJson(api({ jwt: noClaim }), 'api/shop.json');
+    expect(decoded.warnings).toEqual(['api/shop.json: jwt needs both location and username to be decoded; jwt is ignored']);
+  });
+
   it('gets clock_tolerance 30 and required false as defaults', () => {
     const { api: out } = validateApiJson(api({ jwt_verification: { algorithms: ['HS256'], secret_file: 'k' } }), 'api/shop.json');
     expect(out.api_metadata.jwt_verification).toEqual({ algorithms: ['HS256'], secret_file: 'k', clock_tolerance: 30, required: false });

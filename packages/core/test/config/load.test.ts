@@ -106,7 +106,7 @@ describe('loadConfigDir', () => {
     expect(apis.has('rest')).toBe(true);
     expect(warnings).toEqual([
       `${path.join(dir, 'ase.conf')}: ignoring keys of the reference product that ASE for Node.js does not implement: mode (line 1)`,
-      `${path.join(dir, 'api', 'rest.json')}: both username_header and jwt are set; the JWT claim is used first`,
+      `${path.join(dir, 'api', 'rest.json')}: both username_header and jwt are set; the JWT claim names the client first, and a deny-listed name in either blocks`,
     ]);
   });
 
@@ -209,7 +209,7 @@ describe('fromObjects (configuration in code)', () => {
 
   it('warnings name the API', () => {
     const { warnings } = fromObjects({ apis: { shop: { api_metadata: { url: '/s', hostname: '*', username_header: 'x-u', jwt: { location: 'qs:t', username: 'sub' } } } } });
-    expect(warnings).toEqual(['<code> api `shop`: both username_header and jwt are set; the JWT claim is used first']);
+    expect(warnings).toEqual(['<code> api `shop`: both username_header and jwt are set; the JWT claim names the client first, and a deny-listed name in either blocks']);
   });
 
   it('two APIs on the same hostname and url are an error', () => {
