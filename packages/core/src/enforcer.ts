@@ -756,7 +756,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       onHealthChange: (apiId, u, healthy) => this.emit(healthy ? 'backend_up' : 'backend_down', { api: apiId, server: u.id, error: healthy ? '' : 'health_check' }),
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
       trustedPeer: (peer) => this.trustedPeer(peer),
-    });
+    }, old);
     this.apis.set(id, rt);
     old?.retire(rt);
     return api;

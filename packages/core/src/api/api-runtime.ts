@@ -49,13 +49,29 @@ export class ApiRuntime {
   readonly tunnels = new Map<WsTunnel, 'ws' | 'wss'>();
   /** Request fields a client's Connection header cannot remove on the way to this API's servers. */
   readonly keptHeaders: ReadonlySet<string>;
+  /** `server_spike_threshold` limiters by server id, so a successor can keep the windows. */
+  private readonly spikes = new Map<string, RateLimiter | undefined>();
 
+  /**
+   * `prev` is the runtime this one replaces (an edit of the API): state that still applies is taken
+   * over, keyed by server id (`host:port`), so an edit neither frees slots nor forgets windows,
+   * pins or health. State of servers the edit removed is dropped.
+   */
   constructor(
     readonly api: CompiledApi,
     deps: ApiRuntimeDeps,
+    prev?: ApiRuntime,
   ) {
     const m = api.meta;
     this.pool = new ServerPool(m.servers, m.server_ssl, deps.conf.server_down_time);
+    const prevMeta = prev?.api.meta;
+    const keepHealth = prev?.health !== undefined && m.health_check;
+    for (const u of this.pool.servers) {
+      const old = prev?.pool.find(u.id);
+      if (!old) continue;
+      u.passiveDownUntil = old.passiveDownUntil;
+      if (keepHealth) u.healthy = old.healthy;
+    }
     this.keptHeaders = policyHeaders(api);
     this.forwarder =
       this.pool.size > 0
@@ -72,30 +88,47 @@ export class ApiRuntime {
           })
         : undefined;
 
-    this.clientLimiter = createRateLimiter(parseRate(m.flow_control.client_spike_threshold) ?? OFF, `client:${api.id}`);
+    // A changed threshold starts fresh windows: counts taken under the old rate do not carry over.
+    this.clientLimiter =
+      prev && prevMeta!.flow_control.client_spike_threshold === m.flow_control.client_spike_threshold
+        ? prev.clientLimiter
+        : createRateLimiter(parseRate(m.flow_control.client_spike_threshold) ?? OFF, `client:${api.id}`);
 
-    const schedServers: SchedulerServer[] = this.pool.servers.map((u) => ({
-      id: u.id,
-      quota: u.json.server_connection_quota,
-      spike: createRateLimiter(parseRate(u.json.server_spike_threshold) ?? OFF, `spike:${api.id}`),
-    }));
-    this.scheduler = schedServers.some((s) => s.quota > 0 || s.spike)
-      ? new ServerScheduler(schedServers, {
-          queueing: m.flow_control.server_connection_queueing,
-          queueMaxSize: deps.conf.queue_max_size,
-          queueMaxWaitMs: deps.conf.queue_max_wait,
-          isUsable: (s) => {
-            const u = this.pool.find(s.id);
-            return u !== undefined && this.pool.isUsable(u);
-          },
-        })
-      : undefined;
+    const schedServers: SchedulerServer[] = this.pool.servers.map((u) => {
+      const old = prev?.pool.find(u.id);
+      const spike =
+        old && prev!.spikes.has(u.id) && old.json.server_spike_threshold === u.json.server_spike_threshold
+          ? prev!.spikes.get(u.id)
+          : createRateLimiter(parseRate(u.json.server_spike_threshold) ?? OFF, `spike:${api.id}`);
+      this.spikes.set(u.id, spike);
+      return { id: u.id, quota: u.json.server_connection_quota, spike };
+    });
+    const schedOpts = {
+      queueing: m.flow_control.server_connection_queueing,
+      queueMaxSize: deps.conf.queue_max_size,
+      queueMaxWaitMs: deps.conf.queue_max_wait,
+      isUsable: (s: SchedulerServer) => {
+        const u = this.pool.find(s.id);
+        return u !== undefined && this.pool.isUsable(u);
+      },
+    };
+    if (schedServers.some((s) => s.quota > 0 || s.spike)) {
+      // The predecessor's scheduler goes on with the new servers and settings: in-flight counts stay
+      // with their server, so requests of before the edit count against the edited quota.
+      if (prev?.scheduler) prev.scheduler.update(schedServers, schedOpts);
+      this.scheduler = prev?.scheduler ?? new ServerScheduler(schedServers, schedOpts);
+    } else {
+      // No quota left: its waiters are served by the pump (nothing is at quota now).
+      prev?.scheduler?.update(schedServers, schedOpts);
+      this.scheduler = undefined;
+    }
 
     this.health =
       m.health_check && this.pool.size > 0
         ? new HealthChecker(
             this.pool.servers,
             {
+              initial: keepHealth ? (id) => prev!.health!.state(id) : undefined,
               intervalMs: m.health_check_interval * 1000,
               retryCount: m.health_retry_count,
               path: m.health_url,
@@ -115,10 +148,17 @@ export class ApiRuntime {
         : undefined;
     this.health?.start();
 
-    this.sticky =
-      m.cookie_persistence_enabled && m.cookie
+    const stickyOn = m.cookie_persistence_enabled && m.cookie;
+    const sameSticky =
+      stickyOn && prev?.sticky && prevMeta!.cookie === m.cookie && prevMeta!.api_memory_size === m.api_memory_size && prevMeta!.cookie_idle_timeout === m.cookie_idle_timeout;
+    if (sameSticky) {
+      this.sticky = prev!.sticky;
+      for (const old of prev!.pool.servers) if (!this.pool.find(old.id)) this.sticky!.dropServer(old.id);
+    } else {
+      this.sticky = stickyOn
         ? new StickyTable({ maxBytes: parseSize(m.api_memory_size) ?? 128 * 1024 * 1024, idleMs: parseDuration(m.cookie_idle_timeout) ?? 0 })
         : undefined;
+    }
 
     const inRate = parseRate(m.flow_control.bytes_in_threshold);
     const outRate = parseRate(m.flow_control.bytes_out_threshold);
@@ -140,7 +180,8 @@ export class ApiRuntime {
    */
   retire(successor: ApiRuntime | undefined): void {
     this.health?.stop();
-    this.scheduler?.close();
+    // With a successor, the scheduler was handed over (or its quotas lifted) by the successor's constructor.
+    if (!successor) this.scheduler?.close();
     this.forwarder?.closeIdle();
     if (successor) for (const [t, scheme] of this.tunnels) successor.tunnels.set(t, scheme);
     else for (const t of this.tunnels.keys()) t.close();

@@ -23,6 +23,14 @@ export interface HealthCheckOptions {
   ca?: Buffer | undefined;
   /** Time a probe has to answer; default min(intervalMs, 5000). */
   timeoutMs?: number;
+  /** Where a server starts (the checker this one replaces); up with no failures when undefined. */
+  initial?: ((id: string) => HealthState | undefined) | undefined;
+}
+
+/** A server's standing in the checks: what a successor checker starts from. */
+export interface HealthState {
+  healthy: boolean;
+  failures: number;
 }
 
 interface TargetState {
@@ -57,7 +65,15 @@ export class HealthChecker {
     private readonly opts: HealthCheckOptions,
     private readonly onChange: (id: string, healthy: boolean) => void,
   ) {
-    this.states = targets.map((target) => ({ target, failures: 0, healthy: true, running: undefined }));
+    this.states = targets.map((target) => {
+      const from = opts.initial?.(target.id);
+      return { target, failures: from?.failures ?? 0, healthy: from?.healthy ?? true, running: undefined };
+    });
+  }
+
+  state(id: string): HealthState | undefined {
+    const s = this.states.find((t) => t.target.id === id);
+    return s && { healthy: s.healthy, failures: s.failures };
   }
 
   start(): void {
