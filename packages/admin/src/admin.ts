@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry } from '@ase/core';
+import { DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry, maskIdentifier } from '@ase/core';
 import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
-import { AuditFile, type AuditRecord, MASK, formatAudit, maskIdentifier } from './audit-log';
+import { AuditFile, type AuditRecord, MASK, formatAudit } from './audit-log';
 import { BodyTooLargeError, readNodeBody } from './node-body';
 import { renderApi, renderEntry, renderFlowControl, renderServer } from './render';
 import { FailureThrottle } from './throttle';

@@ -34,4 +34,5 @@ export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
 export { duplicateServer, unknownServer } from './errors';
 export type { FlowControlJson } from './config/types';
 export { RotatingFile, ROTATING_FILE_DEFAULTS } from './logs/rotating-file';
+export { maskIdentifier } from './logs/mask';
 export type { RotatingFileOptions } from './logs/rotating-file';
