@@ -40,10 +40,10 @@ import type { ServerPool } from './upstream/server-pool';
 import { ApiRuntime } from './api/api-runtime';
 import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondReason, ResponseSpec } from './types';
 // management (issue 4)
-import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './admin/api-edits';
-import { AdminCredentials } from './admin/credentials';
-import { ManagementMounts } from './admin/management-mounts';
-import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './admin/runtime-state';
+import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './management/api-edits';
+import { AdminCredentials } from './management/credentials';
+import { ManagementMounts } from './management/management-mounts';
+import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './management/runtime-state';
 import { apiIdProblem } from './config/load';
 import type { FlowControlJson, ServerJson } from './config/types';
 import { AseConfigError } from './errors';

@@ -28,8 +28,8 @@ export { ENTRY_TYPES, DENY_TAGS, ASE_DETECTED_TAGS, canonicalEntry, describeEntr
 export type { EntryType, DenyTag, ListEntry } from './lists/entries';
 export type { StoredEntry } from './lists/client-list';
 // management (issue 4)
-export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './admin/credentials';
-export { ManagementMounts, type ManagementHandler } from './admin/management-mounts';
+export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './management/credentials';
+export { ManagementMounts, type ManagementHandler } from './management/management-mounts';
 export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
 export { duplicateServer, unknownServer } from './errors';
 export type { FlowControlJson } from './config/types';
