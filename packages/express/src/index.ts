@@ -15,7 +15,7 @@ export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: Se
   const settle = decisionSettler<ExpressRequest, ServerResponse, Next, void>(
     enforcer,
     // Mounted under a path, Express strips it from req.url: policy must see the full target.
-    (req) => ({ ...fromNodeRequest(req), url: req.originalUrl ?? req.url ?? '/' }),
+    (req) => fromNodeRequest(req, false, req.originalUrl ?? req.url ?? '/'),
     (req, res, next, decision: Decision) => {
       switch (decision.action) {
         case 'pass':

@@ -31,11 +31,7 @@ type Settle = (request: FastifyRequest, reply: FastifyReply, done: Done) => void
 function settlerFor(enforcer: Enforcer): Settle {
   const settle = decisionSettler<FastifyRequest, FastifyReply, Done, void>(
     enforcer,
-    (request) => {
-      const raw = fromNodeRequest(request.raw);
-      raw.url = request.originalUrl;
-      return raw;
-    },
+    (request) => fromNodeRequest(request.raw, false, request.originalUrl),
     (request, reply, done, decision: Decision) => {
       switch (decision.action) {
         case 'pass':

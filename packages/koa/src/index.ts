@@ -36,12 +36,8 @@ export type KoaNext = () => Promise<unknown>;
 export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNext) => Promise<void> {
   const settle = decisionSettler<KoaContext, KoaNext, undefined, unknown>(
     enforcer,
-    (ctx) => {
-      // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
-      const raw = fromNodeRequest(ctx.req);
-      raw.url = ctx.originalUrl;
-      return raw;
-    },
+    // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
+    (ctx) => fromNodeRequest(ctx.req, false, ctx.originalUrl),
     (ctx, next, _, decision: Decision) => {
       switch (decision.action) {
         case 'pass':
