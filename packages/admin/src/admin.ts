@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry } from '@ase/core';
+import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry, maskIdentifier, wireAnswer } from '@ase/core';
 import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
-import { AuditFile, type AuditRecord, MASK, formatAudit, maskIdentifier } from './audit-log';
+import { AuditFile, type AuditRecord, MASK, formatAudit } from './audit-log';
 import { BodyTooLargeError, readNodeBody } from './node-body';
 import { renderApi, renderEntry, renderFlowControl, renderServer } from './render';
 import { FailureThrottle } from './throttle';
@@ -213,25 +213,10 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   private errorAnswer(err: unknown): AdminResponse {
     if (err instanceof Answer) return err.response;
     if (err instanceof BodyTooLargeError) return fail(413, err.message, { connection: 'close' });
-    const e = err as { code?: unknown; status?: unknown; message?: unknown };
+    const e = err as { message?: unknown };
     const message = typeof e?.message === 'string' ? e.message : String(err);
-    switch (e?.code) {
-      case 'ERR_ASE_CONFIG':
-        if (e.status === 400) return validationError(message);
-        break;
-      case 'ERR_ASE_LIST_ENTRY':
-        return validationError(message);
-      case 'ERR_ASE_UNKNOWN_API':
-        return envelope(404, 'api_not_found', message);
-      case 'ERR_ASE_DUPLICATE_API':
-        return envelope(403, 'api_already_exists', message);
-      case 'ERR_ASE_DUPLICATE_SERVER':
-        return envelope(403, 'server_exists', 'server already exists');
-      case 'ERR_ASE_UNKNOWN_SERVER':
-        return envelope(404, 'server_not_found', 'server does not exist');
-      case 'ERR_ASE_LIST_FULL':
-        return fail(507, message);
-    }
+    const wire = err instanceof AseError ? wireAnswer(err.code) : undefined;
+    if (wire) return envelope(wire.status, wire.label, wire.message ?? message);
     const cause = (err as { cause?: { message?: unknown } })?.cause?.message;
     this.logger.error(`management API: ${message}${typeof cause === 'string' ? ` (${cause})` : ''}`);
     return fail(500, 'unknown error');

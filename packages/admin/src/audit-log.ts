@@ -37,12 +37,6 @@ export function formatAudit(time: Date, subject: string, action: string, fields:
   return `${auditTime(time)} | ${subject} | ${action} | ${fields.map(([k, v]) => `${k}=${auditValue(v)}`).join(', ')}`;
 }
 
-/** Identifier values can be credentials of API clients (tokens, API keys, cookies): a prefix only. */
-export function maskIdentifier(type: string, value: string): string {
-  if (type === 'ip' || type === 'username') return value;
-  return value.length <= 4 ? '****' : `${value.slice(0, 4)}****`;
-}
-
 /**
  * Appends lines to the audit file, opened on the first line. Failed logins are audited too, so the
  * file is rotated by size and never buffers without bound (core's `RotatingFile`).

@@ -8,7 +8,7 @@ import { loadConfigDir, fromObjects } from './config/load';
 import { normaliseAseConf } from './config/ase-conf';
 import { validateApiJson } from './config/api-schema';
 import type { ApiJson, ApiJsonInput, AseConf } from './config/types';
-import { AseError, duplicateApi, persistFailed, unknownApi } from './errors';
+import { duplicateApi, persistFailed, stateFileUnusable, unknownApi } from './errors';
 import { writeNodeResponse } from './http/node-response';
 import { fromNodeRequest } from './http/node-request';
 import { isWebSocketUpgrade, proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './upstream/ws-proxy';
@@ -40,13 +40,13 @@ import type { ServerPool } from './upstream/server-pool';
 import { ApiRuntime } from './api/api-runtime';
 import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondReason, ResponseSpec } from './types';
 // management (issue 4)
-import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './admin/api-edits';
-import { AdminCredentials } from './admin/credentials';
-import { ManagementMounts } from './admin/management-mounts';
-import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './admin/runtime-state';
+import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './management/api-edits';
+import { AdminCredentials } from './management/credentials';
+import { ManagementMounts } from './management/management-mounts';
+import { type RuntimeState, readRuntimeState, removeFileDurable, serializeRuntimeState } from './management/runtime-state';
 import { apiIdProblem } from './config/load';
 import type { FlowControlJson, ServerJson } from './config/types';
-import { AseConfigError } from './errors';
+import { invalidConfig } from './errors';
 
 export interface EnforcerOptions {
   /**
@@ -191,7 +191,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         }
       } catch (err) {
         // Starting with empty lists would silently unblock every listed client: refuse instead.
-        throw new AseError('ERR_ASE_CONFIG', 500, `${listsFile}: cannot be read (${(err as Error).message}); fix or remove it`, { cause: err });
+        throw stateFileUnusable(`${listsFile}: cannot be read (${(err as Error).message}); fix or remove it`, err);
       }
       this.listWriter = new SerialWriter(listsFile, () => serializeLists(this.denyList, this.allowList));
       if (conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
@@ -218,7 +218,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * memory); a Promise comes back only for a client rate limit kept in a shared store (the default
    * in-process counters answer at once) and for server quotas or spike rates (the scheduler's
    * queue), and for an API with `jwt_verification` when the request's JWT was not verified before
-   * (jose verifies asynchronously; verified tokens are cached). Adapters handle both (see `settleDecision`).
+   * (jose verifies asynchronously; verified tokens are cached). Adapters handle both (see `decisionSettler`).
    * Stage order: normalise → match → decoy → allow list → deny list → pattern → token → client flow
    * control → route.
    */
@@ -799,7 +799,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const { api: json } = validateApiJson(input, `api ${id}`);
     const other = routeConflict(this.listApis(), id, json);
     if (other !== undefined) {
-      throw new AseConfigError([{ file: `api ${id}`, path: '/api_metadata/url', value: json.api_metadata.url, message: `api \`${other}\` already has the same hostname and url` }]);
+      throw invalidConfig([{ file: `api ${id}`, path: '/api_metadata/url', value: json.api_metadata.url, message: `api \`${other}\` already has the same hostname and url` }]);
     }
     return json;
   }
@@ -813,7 +813,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   createApi(id: string, input: unknown): Promise<CompiledApi> {
     return this.serialized(async () => {
       const idProblem = apiIdProblem(id);
-      if (idProblem) throw new AseConfigError([{ file: 'api_id', path: '', value: id, message: idProblem }]);
+      if (idProblem) throw invalidConfig([{ file: 'api_id', path: '', value: id, message: idProblem }]);
       if (this.apis.has(id)) throw duplicateApi(id);
       return this.putApi(id, this.checkedApiJson(id, input));
     });

@@ -2,28 +2,56 @@
  * Every error the enforcer produces is an AseError with a stable `code` and an HTTP `status`,
  * made here and nowhere else, so adapters, the admin API and the CLI report them the same way.
  */
-export type AseErrorCode =
-  | 'ERR_ASE_CONFIG'
-  | 'ERR_ASE_LIST_FULL'
-  | 'ERR_ASE_LIST_ENTRY'
-  | 'ERR_ASE_LIST_DUPLICATE'
-  | 'ERR_ASE_LIST_MISSING'
-  | 'ERR_ASE_UNKNOWN_API'
-  | 'ERR_ASE_DUPLICATE_API'
-  | 'ERR_ASE_PERSIST'
-  | 'ERR_ASE_INTERNAL'
-  | 'ERR_ASE_DUPLICATE_SERVER'
-  | 'ERR_ASE_UNKNOWN_SERVER';
+/**
+ * How the management API answers an error: HTTP status, the `status` word of its envelope and, when
+ * the reference answers with a fixed sentence, that sentence instead of the error's own message.
+ */
+export interface WireAnswer {
+  readonly status: number;
+  readonly label: string;
+  readonly message?: string;
+}
+
+/**
+ * The one table of error codes: one meaning each, its HTTP status, and how the management API
+ * answers it. A code without `wire` is not the caller's fault: the admin logs it and answers 500.
+ */
+export const ERRORS = {
+  /** A configuration value or file (or an API edit's body) is invalid. */
+  ERR_ASE_CONFIG: { status: 400, wire: { status: 403, label: 'validation_error' } },
+  /** A file the enforcer keeps for itself (lists, credentials, runtime switches) cannot be used. */
+  ERR_ASE_STATE_FILE: { status: 500 },
+  /** A new management secret key breaks the rules for secret keys. */
+  ERR_ASE_SECRET_KEY: { status: 400, wire: { status: 403, label: 'validation_error' } },
+  ERR_ASE_LIST_FULL: { status: 507, wire: { status: 507, label: 'fail' } },
+  ERR_ASE_LIST_ENTRY: { status: 400, wire: { status: 403, label: 'validation_error' } },
+  ERR_ASE_LIST_DUPLICATE: { status: 409 },
+  ERR_ASE_LIST_MISSING: { status: 404 },
+  ERR_ASE_UNKNOWN_API: { status: 404, wire: { status: 404, label: 'api_not_found' } },
+  ERR_ASE_DUPLICATE_API: { status: 409, wire: { status: 403, label: 'api_already_exists' } },
+  ERR_ASE_PERSIST: { status: 500 },
+  ERR_ASE_INTERNAL: { status: 500 },
+  ERR_ASE_DUPLICATE_SERVER: { status: 409, wire: { status: 403, label: 'server_exists', message: 'server already exists' } },
+  ERR_ASE_UNKNOWN_SERVER: { status: 404, wire: { status: 404, label: 'server_not_found', message: 'server does not exist' } },
+} as const satisfies Record<string, { status: number; wire?: WireAnswer }>;
+
+export type AseErrorCode = keyof typeof ERRORS;
+
+/** The management API's answer to `code`, or undefined when it answers 500 and logs the error. */
+export function wireAnswer(code: AseErrorCode): WireAnswer | undefined {
+  const spec = ERRORS[code];
+  return 'wire' in spec ? spec.wire : undefined;
+}
 
 export class AseError extends Error {
   override readonly name: string = 'AseError';
   readonly code: AseErrorCode;
   readonly status: number;
 
-  constructor(code: AseErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+  constructor(code: AseErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.status = status;
+    this.status = ERRORS[code].status;
   }
 }
 
@@ -59,7 +87,7 @@ export class AseConfigError extends AseError {
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: readonly ConfigProblem[]) {
-    super('ERR_ASE_CONFIG', 400, problems.map(formatConfigProblem).join('\n'));
+    super('ERR_ASE_CONFIG', problems.map(formatConfigProblem).join('\n'));
     this.problems = problems;
   }
 }
@@ -67,25 +95,33 @@ export class AseConfigError extends AseError {
 export const listFull = (which: string, share: string, used: number, limit: number): AseError =>
   new AseError(
     'ERR_ASE_LIST_FULL',
-    507,
     `${which}: the ${share} share of attack_list_memory is full (${used} of ${limit} bytes); remove ${share} entries or raise attack_list_memory`,
   );
 export const listEntryInvalid = (why: string): AseError =>
-  new AseError('ERR_ASE_LIST_ENTRY', 400, why);
+  new AseError('ERR_ASE_LIST_ENTRY', why);
 export const unknownApi = (id: string): AseError =>
-  new AseError('ERR_ASE_UNKNOWN_API', 404, `api ${id} does not exist`);
+  new AseError('ERR_ASE_UNKNOWN_API', `api ${id} does not exist`);
 export const duplicateApi = (id: string): AseError =>
-  new AseError('ERR_ASE_DUPLICATE_API', 409, `api ${id} already exists`);
+  new AseError('ERR_ASE_DUPLICATE_API', `api ${id} already exists`);
 export const persistFailed = (what: string, cause: unknown): AseError =>
-  new AseError('ERR_ASE_PERSIST', 500, `could not persist ${what}`, { cause });
+  new AseError('ERR_ASE_PERSIST', `could not persist ${what}`, { cause });
 
 export const duplicateServer = (api: string, server: string): AseError =>
-  new AseError('ERR_ASE_DUPLICATE_SERVER', 409, `server ${server} already exists in api ${api}`);
+  new AseError('ERR_ASE_DUPLICATE_SERVER', `server ${server} already exists in api ${api}`);
 export const unknownServer = (api: string, server: string): AseError =>
-  new AseError('ERR_ASE_UNKNOWN_SERVER', 404, `server ${server} does not exist in api ${api}`);
+  new AseError('ERR_ASE_UNKNOWN_SERVER', `server ${server} does not exist in api ${api}`);
 
 /** Turns anything thrown into an AseError without leaking internals into messages. */
 export function toAseError(err: unknown): AseError {
   if (err instanceof AseError) return err;
-  return new AseError('ERR_ASE_INTERNAL', 500, 'internal error', { cause: err });
+  return new AseError('ERR_ASE_INTERNAL', 'internal error', { cause: err });
 }
+
+/** The problems found in configuration files or in an API edit's body, as one error. */
+export const invalidConfig = (problems: readonly ConfigProblem[]): AseConfigError => new AseConfigError(problems);
+/** A configuration value that is not one of the accepted forms (outside a config file's problems). */
+export const configValueInvalid = (message: string): AseError => new AseError('ERR_ASE_CONFIG', message);
+/** A state file the enforcer keeps cannot be read or used; starting without it would be unsafe. */
+export const stateFileUnusable = (message: string, cause?: unknown): AseError =>
+  new AseError('ERR_ASE_STATE_FILE', message, cause === undefined ? undefined : { cause });
+export const secretKeyInvalid = (why: string): AseError => new AseError('ERR_ASE_SECRET_KEY', why);

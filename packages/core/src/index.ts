@@ -6,15 +6,16 @@
 export { Enforcer, createEnforcer } from './enforcer';
 export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent } from './enforcer';
 export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
-export { silentLogger, settleDecision } from './types';
+export { silentLogger } from './types';
+export { decisionSettler } from './http/decision-settler';
 export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
 export { canonicalIp, parseHost } from './request';
 export { writeNodeResponse } from './http/node-response';
 export { aseUpgradeFor, guardUpgrades, upgradeListener, upgradePassed } from './http/upgrade-listener';
 export type { UpgradeHandler, UpgradeServer } from './http/upgrade-listener';
-export { AseError, AseConfigError, formatConfigProblem, toAseError } from './errors';
-export type { AseErrorCode, ConfigProblem } from './errors';
+export { AseError, AseConfigError, ERRORS, formatConfigProblem, invalidConfig, toAseError, wireAnswer } from './errors';
+export type { AseErrorCode, ConfigProblem, WireAnswer } from './errors';
 export type { CompiledApi } from './api/compiled-api';
 export type { Upstream } from './upstream/server-pool';
 export type { ApiJson, ApiJsonInput, ApiMetadata, AseConf, ServerJson } from './config/types';
@@ -28,10 +29,11 @@ export { ENTRY_TYPES, DENY_TAGS, ASE_DETECTED_TAGS, canonicalEntry, describeEntr
 export type { EntryType, DenyTag, ListEntry } from './lists/entries';
 export type { StoredEntry } from './lists/client-list';
 // management (issue 4)
-export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './admin/credentials';
-export { ManagementMounts, type ManagementHandler } from './admin/management-mounts';
+export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './management/credentials';
+export { ManagementMounts, type ManagementHandler } from './management/management-mounts';
 export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
 export { duplicateServer, unknownServer } from './errors';
 export type { FlowControlJson } from './config/types';
 export { RotatingFile, ROTATING_FILE_DEFAULTS } from './logs/rotating-file';
+export { maskIdentifier } from './logs/mask';
 export type { RotatingFileOptions } from './logs/rotating-file';

@@ -103,19 +103,3 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
-/**
- * Runs `apply` on a decision that may still be pending (APIs with flow control decide
- * asynchronously), sending a rejection or a throw from `apply` to `fail`.
- */
-export function settleDecision(result: Decision | Promise<Decision>, apply: (d: Decision) => void, fail: (err: unknown) => void): void {
-  if (result instanceof Promise) {
-    result.then(apply).catch(fail);
-    return;
-  }
-  try {
-    apply(result);
-  } catch (err) {
-    fail(err);
-  }
-}

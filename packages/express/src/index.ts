@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, fromNodeRequest, settleDecision, aseUpgradeFor, toAseError, upgradePassed, writeNodeResponse } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, aseUpgradeFor, decisionSettler, fromNodeRequest, toAseError, upgradePassed, writeNodeResponse } from '@ase/core';
 
 /** The fields of Express's request we read; Express adds `originalUrl` to Node's IncomingMessage. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
@@ -11,14 +11,12 @@ type Next = (err?: unknown) => void;
  * next() (the app's routes), a response written now, or a proxied exchange.
  */
 export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: ServerResponse, next: Next) => void {
-  return function aseEnforcer(req, res, next) {
-    // express-ws hands the upgrade it accepted to the app's routes: decided at the upgrade already.
-    if (req.headers.upgrade !== undefined && upgradePassed(enforcer, req)) return next();
-    const fail = (err: unknown): void => next(toAseError(err)); // fail closed: 500, no route runs
-    // A management API mounted in this app answers its own routes, whatever the lists say of the operator.
-    const mgmt = enforcer.managementMounts.size > 0 ? enforcer.managementMounts.route(req.originalUrl ?? req.url ?? '/') : undefined;
-    if (mgmt) return void mgmt.handler(req, res, mgmt.url).catch(fail);
-    const apply = (decision: Decision): void => {
+  const fail = (err: unknown, next: Next): void => next(toAseError(err)); // fail closed: 500, no route runs
+  const settle = decisionSettler<ExpressRequest, ServerResponse, Next, void>(
+    enforcer,
+    // Mounted under a path, Express strips it from req.url: policy must see the full target.
+    (req) => fromNodeRequest(req, false, req.originalUrl ?? req.url ?? '/'),
+    (req, res, next, decision: Decision) => {
       switch (decision.action) {
         case 'pass':
           next();
@@ -30,13 +28,16 @@ export function aseMiddleware(enforcer: Enforcer): (req: ExpressRequest, res: Se
           enforcer.forward(req, res, decision);
           return;
       }
-    };
-    try {
-      // Mounted under a path, Express strips it from req.url: policy must see the full target.
-      settleDecision(enforcer.decide({ ...fromNodeRequest(req), url: req.originalUrl ?? req.url ?? '/' }), apply, fail);
-    } catch (err) {
-      fail(err);
-    }
+    },
+    (_req, _res, next, err) => fail(err, next),
+  );
+  return function aseEnforcer(req, res, next) {
+    // express-ws hands the upgrade it accepted to the app's routes: decided at the upgrade already.
+    if (req.headers.upgrade !== undefined && upgradePassed(enforcer, req)) return next();
+    // A management API mounted in this app answers its own routes, whatever the lists say of the operator.
+    const mgmt = enforcer.managementMounts.size > 0 ? enforcer.managementMounts.route(req.originalUrl ?? req.url ?? '/') : undefined;
+    if (mgmt) return void mgmt.handler(req, res, mgmt.url).catch((err: unknown) => fail(err, next));
+    void settle(req, res, next);
   };
 }
 

@@ -1,4 +1,4 @@
-import { AseConfigError, type Decision, type Enforcer, fromNodeRequest, guardUpgrades, toAseError, upgradePassed } from '@ase/core';
+import { type Decision, type Enforcer, decisionSettler, fromNodeRequest, guardUpgrades, invalidConfig, toAseError, upgradePassed } from '@ase/core';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -22,46 +22,36 @@ export interface AsePluginOptions {
 
 type Done = (err?: Error) => void;
 
-/** Translation only: Fastify's request to `enforcer.decide()`, and the decision back onto the reply. */
-function enforce(enforcer: Enforcer, request: FastifyRequest, reply: FastifyReply, done: Done): void {
-  // settleDecision's contract without its two closures per request: a throw from decide() or from
-  // applying the decision, or a rejection, fails closed (500 without the cause; no route runs).
-  let result: Decision | Promise<Decision>;
-  try {
-    const raw = fromNodeRequest(request.raw);
-    raw.url = request.originalUrl;
-    result = enforcer.decide(raw);
-  } catch (err) {
-    done(toAseError(err));
-    return;
-  }
-  if (result instanceof Promise) {
-    result.then((decision) => apply(enforcer, request, reply, done, decision)).catch((err: unknown) => done(toAseError(err)));
-    return;
-  }
-  try {
-    apply(enforcer, request, reply, done, result);
-  } catch (err) {
-    done(toAseError(err));
-  }
-}
+type Settle = (request: FastifyRequest, reply: FastifyReply, done: Done) => void;
 
-function apply(enforcer: Enforcer, request: FastifyRequest, reply: FastifyReply, done: Done, decision: Decision): void {
-  switch (decision.action) {
-    case 'pass':
-      done();
-      return;
-    case 'respond': {
-      const spec = decision.response;
-      if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
-      void reply.code(spec.status).headers(spec.headers).send(spec.body);
-      return;
-    }
-    case 'proxy':
-      reply.hijack(); // the proxy writes reply.raw itself
-      enforcer.forward(request.raw, reply.raw, decision);
-      return;
-  }
+/**
+ * Translation only: Fastify's request to `enforcer.decide()`, and the decision back onto the reply.
+ * Built once per registration, so a request decided synchronously allocates no closure here.
+ */
+function settlerFor(enforcer: Enforcer): Settle {
+  const settle = decisionSettler<FastifyRequest, FastifyReply, Done, void>(
+    enforcer,
+    (request) => fromNodeRequest(request.raw, false, request.originalUrl),
+    (request, reply, done, decision: Decision) => {
+      switch (decision.action) {
+        case 'pass':
+          done();
+          return;
+        case 'respond': {
+          const spec = decision.response;
+          if (spec.reason) reply.raw.statusMessage = spec.reason; // Fastify has no API for the reason phrase
+          void reply.code(spec.status).headers(spec.headers).send(spec.body);
+          return;
+        }
+        case 'proxy':
+          reply.hijack(); // the proxy writes reply.raw itself
+          enforcer.forward(request.raw, reply.raw, decision);
+          return;
+      }
+    },
+    (_request, _reply, done, err) => done(toAseError(err)), // fail closed: 500 without the cause; no route runs
+  );
+  return settle as Settle;
 }
 
 const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) => {
@@ -74,14 +64,15 @@ const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) =>
     const value: unknown = route.config?.ase;
     if (value !== undefined && typeof value !== 'boolean') {
       // A typo must not silently change what is protected: refuse the route at start-up.
-      throw new AseConfigError([{ file: `route ${String(route.method)} ${route.url}`, path: 'config.ase', value, message: 'must be true or false' }]);
+      throw invalidConfig([{ file: `route ${String(route.method)} ${route.url}`, path: 'config.ase', value, message: 'must be true or false' }]);
     }
   });
+  const settle = settlerFor(enforcer);
   fastify.addHook('onRequest', (request, reply, next) => {
     if (request.routeOptions.config?.ase === false) return next();
     // @fastify/websocket routes an upgrade through Fastify after the guard let it through: one decision per upgrade.
     if (request.raw.headers.upgrade !== undefined && upgradePassed(enforcer, request.raw)) return next();
-    enforce(enforcer, request, reply, next);
+    settle(request, reply, next);
   });
   const unguard = opts.websocket !== false ? guardUpgrades(fastify.server, enforcer) : undefined;
   fastify.addHook('onClose', async () => {
@@ -104,8 +95,9 @@ export const asePlugin: FastifyPluginCallback<AsePluginOptions> = fp(plugin, { f
  * the one the client gets; requests the enforcer passes on get Fastify's own error answer.
  */
 export function aseFrameworkErrors(enforcer: Enforcer): NonNullable<FastifyServerOptions['frameworkErrors']> {
+  const settle = settlerFor(enforcer);
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    enforce(enforcer, request, reply, (err) => {
+    settle(request, reply, (err) => {
       void reply.code(err ? 500 : (error.statusCode ?? 400)).send(err ?? error);
     });
   };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, fromNodeRequest, aseUpgradeFor, toAseError, upgradePassed } from '@ase/core';
+import { type Decision, type Enforcer, type UpgradeHandler, type UpgradeServer, aseUpgradeFor, decisionSettler, fromNodeRequest, toAseError, upgradePassed } from '@ase/core';
 
 /**
  * The fields of Koa's context we read and write (Koa 3's `Context` satisfies it), so the public
@@ -34,6 +34,39 @@ export type KoaNext = () => Promise<unknown>;
  * An error inside the enforcer propagates into Koa's error handling (500): the request fails closed.
  */
 export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNext) => Promise<void> {
+  const settle = decisionSettler<KoaContext, KoaNext, undefined, unknown>(
+    enforcer,
+    // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
+    (ctx) => fromNodeRequest(ctx.req, false, ctx.originalUrl),
+    (ctx, next, _, decision: Decision) => {
+      switch (decision.action) {
+        case 'pass':
+          return next();
+        case 'respond': {
+          // Through ctx.response rather than its ctx aliases: every alias setter shares one
+          // function in `delegates`, whose store turns megamorphic and falls back to V8's runtime
+          // (docs/performance.md).
+          const spec = decision.response;
+          const response = ctx.response;
+          response.status = spec.status;
+          if (spec.reason) response.message = spec.reason;
+          // Before the body, so Koa keeps our content-type. What `response.set(spec.headers)` does with
+          // string values (Koa 3), without the arrays and closures it builds for every call.
+          const res = ctx.res;
+          if (!res.headersSent) for (const name in spec.headers) res.setHeader(name, spec.headers[name]!);
+          response.body = spec.body;
+          return undefined;
+        }
+        case 'proxy':
+          ctx.respond = false; // the proxy writes ctx.res itself
+          enforcer.forward(ctx.req, ctx.res, decision);
+          return undefined;
+      }
+    },
+    (_ctx, _next, _, err) => {
+      throw toAseError(err); // fail closed: Koa answers 500 and never exposes the cause
+    },
+  );
   return async function aseEnforcer(ctx, next) {
     // An upgrade routed through the stack after it was decided at the upgrade is not decided twice.
     if (ctx.req.headers.upgrade !== undefined && upgradePassed(enforcer, ctx.req)) return void (await next());
@@ -44,40 +77,8 @@ export function aseMiddleware(enforcer: Enforcer): (ctx: KoaContext, next: KoaNe
       await mgmt.handler(ctx.req, ctx.res, mgmt.url);
       return;
     }
-    let decision: Decision;
-    try {
-      // Mounted under a path, koa-mount rewrites req.url: policy must see the full target.
-      const raw = fromNodeRequest(ctx.req);
-      raw.url = ctx.originalUrl;
-      const d = enforcer.decide(raw);
-      decision = typeof (d as Promise<Decision>).then === 'function' ? await d : (d as Decision); // no extra tick when synchronous
-    } catch (err) {
-      throw toAseError(err); // fail closed: Koa answers 500 and never exposes the cause
-    }
-    switch (decision.action) {
-      case 'pass':
-        await next();
-        return;
-      case 'respond': {
-        // Through ctx.response rather than its ctx aliases: every alias setter shares one
-        // function in `delegates`, whose store turns megamorphic and falls back to V8's runtime
-        // (docs/performance.md).
-        const spec = decision.response;
-        const response = ctx.response;
-        response.status = spec.status;
-        if (spec.reason) response.message = spec.reason;
-        // Before the body, so Koa keeps our content-type. What `response.set(spec.headers)` does with
-        // string values (Koa 3), without the arrays and closures it builds for every call.
-        const res = ctx.res;
-        if (!res.headersSent) for (const name in spec.headers) res.setHeader(name, spec.headers[name]!);
-        response.body = spec.body;
-        return;
-      }
-      case 'proxy':
-        ctx.respond = false; // the proxy writes ctx.res itself
-        enforcer.forward(ctx.req, ctx.res, decision);
-        return;
-    }
+    const settled = settle(ctx, next, undefined);
+    if (settled !== undefined) await settled; // no extra tick for an answer decided synchronously
   };
 }
 

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
-import { AseConfigError, type ConfigProblem } from '../errors';
+import { type AseConfigError, type ConfigProblem, invalidConfig } from '../errors';
 import { API_DEFAULTS } from './defaults';
 import { cloneJsonData, valueAt } from './json-data';
 import { closest } from './suggest';
@@ -466,6 +466,6 @@ export function checkApiJson(raw: unknown, file: string, prefix = '', where = fi
  */
 export function validateApiJson(raw: unknown, file: string): { api: ApiJson; warnings: string[] } {
   const r = checkApiJson(raw, file);
-  if (!r.api || r.problems.length > 0) throw new AseConfigError(r.problems);
+  if (!r.api || r.problems.length > 0) throw invalidConfig(r.problems);
   return { api: r.api, warnings: r.warnings };
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
-import { AseConfigError, type ConfigProblem } from '../errors';
+import { type AseConfigError, type ConfigProblem, invalidConfig } from '../errors';
 import { parseHost } from '../request/host';
 import { ASE_CONF_DEFAULTS } from './defaults';
 import { cloneJsonData } from './json-data';
@@ -411,7 +411,7 @@ export function checkAseConf(text: string, file: string): { conf: AseConf; probl
  */
 export function parseAseConf(text: string, file: string): { conf: AseConf; warnings: string[] } {
   const r = checkAseConf(text, file);
-  if (r.problems.length > 0) throw new AseConfigError(r.problems);
+  if (r.problems.length > 0) throw invalidConfig(r.problems);
   return { conf: r.conf, warnings: r.warnings };
 }
 
@@ -443,6 +443,6 @@ export function checkAseConfObject(partial: unknown, source: string): { conf: As
  */
 export function normaliseAseConf(partial: Partial<Record<keyof AseConf, unknown>>, source = '<code>'): AseConf {
   const r = checkAseConfObject(partial, source);
-  if (r.problems.length > 0) throw new AseConfigError(r.problems);
+  if (r.problems.length > 0) throw invalidConfig(r.problems);
   return r.conf;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, formatConfigProblem, type ConfigProblem } from '../errors';
+import { type ConfigProblem, formatConfigProblem, invalidConfig } from '../errors';
 import { checkApiJson } from './api-schema';
 import { checkAseConf, checkAseConfObject } from './ase-conf';
 import { ASE_CONF_DEFAULTS } from './defaults';
@@ -53,7 +53,7 @@ function checkApiFile(file: string): { api?: ApiJson; problems: ConfigProblem[];
 /** Reads and validates one API JSON file, with its warnings. Throws AseConfigError. */
 export function readApiFile(file: string): { api: ApiJson; warnings: string[] } {
   const r = checkApiFile(file);
-  if (!r.api || r.problems.length > 0) throw new AseConfigError(r.problems);
+  if (!r.api || r.problems.length > 0) throw invalidConfig(r.problems);
   return { api: r.api, warnings: r.warnings };
 }
 
@@ -102,9 +102,9 @@ export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
-    throw new AseConfigError([{ file: dir, path: '', message: `config directory ${why}` }]);
+    throw invalidConfig([{ file: dir, path: '', message: `config directory ${why}` }]);
   }
-  if (!st.isDirectory()) throw new AseConfigError([{ file: dir, path: '', message: 'is not a directory' }]);
+  if (!st.isDirectory()) throw invalidConfig([{ file: dir, path: '', message: 'is not a directory' }]);
 
   const warnings: string[] = [];
   const confFile = path.join(dir, 'ase.conf');
@@ -114,11 +114,11 @@ export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): 
     confText = fs.readFileSync(confFile, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new AseConfigError([{ file: confFile, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
+    if (code !== 'ENOENT') throw invalidConfig([{ file: confFile, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
   }
   if (confText !== undefined) {
     const r = checkAseConf(confText, confFile);
-    if (r.problems.length > 0) throw new AseConfigError(r.problems);
+    if (r.problems.length > 0) throw invalidConfig(r.problems);
     conf = r.conf;
     warnings.push(...r.warnings);
   }
@@ -130,7 +130,7 @@ export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): 
     names = fs.readdirSync(apiDir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new AseConfigError([{ file: apiDir, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
+    if (code !== 'ENOENT') throw invalidConfig([{ file: apiDir, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
   }
   const routes = new Map<string, string>();
   const rejected: ConfigProblem[] = [];
@@ -166,7 +166,7 @@ export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): 
     apis.set(id, r.api);
     warnings.push(...r.warnings);
   }
-  if (rejected.length > 0 && !options.skipInvalidApis) throw new AseConfigError(rejected);
+  if (rejected.length > 0 && !options.skipInvalidApis) throw invalidConfig(rejected);
   return { conf, apis, warnings };
 }
 
@@ -214,6 +214,6 @@ export function fromObjects(input: { conf?: Partial<Record<keyof AseConf, unknow
       warnings.push(...r.warnings);
     }
   }
-  if (problems.length > 0) throw new AseConfigError(problems);
+  if (problems.length > 0) throw invalidConfig(problems);
   return { conf: c.conf, apis, warnings };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type JWTVerifyGetKey, type JWTVerifyOptions, createLocalJWKSet, jwtVerify } from 'jose';
 import type { JwtVerificationJson } from '../config/types';
-import { AseConfigError, type ConfigProblem } from '../errors';
+import { type AseConfigError, type ConfigProblem, invalidConfig } from '../errors';
 import { MAX_JWT_LENGTH } from './jwt';
 
 /** Algorithms `jwt_verification.algorithms` accepts; `none` is never one of them. */
@@ -66,7 +66,7 @@ export class JwtVerifier {
     const rel = conf[field] ?? '';
     const keyPath = path.resolve(baseDir, rel);
     const problem = (message: string): AseConfigError =>
-      new AseConfigError([{ file, path: `/api_metadata/jwt_verification/${field}`, value: rel, message } satisfies ConfigProblem]);
+      invalidConfig([{ file, path: `/api_metadata/jwt_verification/${field}`, value: rel, message } satisfies ConfigProblem]);
     let bytes: Buffer;
     try {
       bytes = readFileSync(keyPath);

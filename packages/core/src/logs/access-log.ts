@@ -1,14 +1,10 @@
 import type { AttackEvent, BlockedEvent, Enforcer } from '../enforcer';
 import type { ListEntry } from '../lists/entries';
+import { maskIdentifier } from './mask';
 import { RotatingFile, type RotatingFileOptions } from './rotating-file';
 
-/** Identifier values can be credentials (tokens, API keys, cookies): only a prefix is logged. */
-export function maskValue(v: string): string {
-  return v.length <= 4 ? '****' : `${v.slice(0, 4)}****`;
-}
-
 function describe(e: ListEntry): string {
-  const value = e.type === 'ip' || e.type === 'username' ? e.value : maskValue(e.value);
+  const value = maskIdentifier(e.type, e.value);
   return e.name === undefined ? `${e.type}:${value}` : `${e.type}:${e.name}=${value}`;
 }
 

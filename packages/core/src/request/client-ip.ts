@@ -6,7 +6,7 @@
  * express-rate-limit GHSA-46wh-pxpv-q5gq lesson), IPv6 is the compressed lower-case form.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { AseError } from '../errors';
+import { configValueInvalid } from '../errors';
 
 /** Longest input worth parsing as an address (a full IPv6 with embedded IPv4 and a zone fits easily). */
 const MAX_ADDR_LEN = 100;
@@ -257,9 +257,7 @@ export class TrustedProxies {
       if (entry.length === 0) continue;
       const p = parseProxyEntry(entry);
       if (!p) {
-        throw new AseError(
-          'ERR_ASE_CONFIG',
-          400,
+        throw configValueInvalid(
           `xff_trusted_proxies: ${JSON.stringify(entry.slice(0, 64))} is not an IP address or CIDR (examples: 10.0.0.1, 10.0.0.0/8, ::1/128)`,
         );
       }

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AseError, persistFailed } from '../errors';
+import { type AseError, persistFailed, secretKeyInvalid, stateFileUnusable } from '../errors';
 import { writeFileAtomic } from '../persistence/atomic-file';
 
 /** The only access key of the management API (`x-ase-access-key`), as in the reference product. */
@@ -97,10 +97,10 @@ export class AdminCredentials {
       text = readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new AseError('ERR_ASE_CONFIG', 500, `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+      throw stateFileUnusable(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
     }
     const bad = (why: string): AseError =>
-      new AseError('ERR_ASE_CONFIG', 500, `${file}: ${why}; fix it, or remove it to reset the management secret key to the default`);
+      stateFileUnusable(`${file}: ${why}; fix it, or remove it to reset the management secret key to the default`);
     let f: Partial<CredentialsFile>;
     try {
       f = JSON.parse(text) as Partial<CredentialsFile>;
@@ -140,7 +140,7 @@ export class AdminCredentials {
   /** Replaces the secret key: hashed with a new salt, persisted, then in effect (no restart). */
   async setSecret(secret: string): Promise<void> {
     const problem = secretKeyProblem(secret);
-    if (problem) throw new AseError('ERR_ASE_CONFIG', 400, problem);
+    if (problem) throw secretKeyInvalid(problem);
     const salt = randomBytes(16);
     const next: SecretRecord = { ...SCRYPT, salt, hash: Buffer.alloc(0) };
     next.hash = await derive(secret, next, SCRYPT.keylen);

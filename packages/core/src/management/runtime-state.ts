@@ -1,6 +1,6 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AseError } from '../errors';
+import { stateFileUnusable } from '../errors';
 
 /**
  * Switches changed at run time over the management API or the CLI (`enable_firewall`,
@@ -18,21 +18,21 @@ export function readRuntimeState(file: string): RuntimeState {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new AseError('ERR_ASE_CONFIG', 500, `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); fix or remove it`, { cause: err });
+    throw stateFileUnusable(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); fix or remove it`, err);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new AseError('ERR_ASE_CONFIG', 500, `${file}: is not valid JSON; fix or remove it`);
+    throw stateFileUnusable(`${file}: is not valid JSON; fix or remove it`);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new AseError('ERR_ASE_CONFIG', 500, `${file}: must be a JSON object; fix or remove it`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw stateFileUnusable(`${file}: must be a JSON object; fix or remove it`);
   const r = raw as Record<string, unknown>;
   const out: RuntimeState = {};
   for (const key of ['enable_firewall', 'enable_ase_detected_attack'] as const) {
     const v = r[key];
     if (v === undefined) continue;
-    if (typeof v !== 'boolean') throw new AseError('ERR_ASE_CONFIG', 500, `${file}: ${key} must be true or false; fix or remove it`);
+    if (typeof v !== 'boolean') throw stateFileUnusable(`${file}: ${key} must be true or false; fix or remove it`);
     out[key] = v;
   }
   return out;

@@ -2,7 +2,7 @@ import type { CompiledApi } from '../api/compiled-api';
 import { compileApi } from '../api/compiled-api';
 import { validateApiJson } from '../config/api-schema';
 import type { ApiJson, FlowControlJson, ServerJson } from '../config/types';
-import { AseConfigError, type ConfigProblem, duplicateServer, unknownServer } from '../errors';
+import { AseConfigError, type ConfigProblem, duplicateServer, invalidConfig, unknownServer } from '../errors';
 import { serverId } from '../upstream/server-pool';
 
 /*
@@ -24,7 +24,7 @@ function validated(candidate: unknown, from: string, to: string): ApiJson {
     return validateApiJson(candidate, BODY).api;
   } catch (err) {
     if (!(err instanceof AseConfigError)) throw err;
-    throw new AseConfigError(
+    throw invalidConfig(
       err.problems.map((p) => ({ ...p, file: BODY, path: p.path === from || p.path.startsWith(`${from}/`) ? to + p.path.slice(from.length) : p.path })),
     );
   }
@@ -33,7 +33,7 @@ function validated(candidate: unknown, from: string, to: string): ApiJson {
 function problem(path: string, message: string, value?: unknown): AseConfigError {
   const p: ConfigProblem = { file: BODY, path, message };
   if (value !== undefined) p.value = value;
-  return new AseConfigError([p]);
+  return invalidConfig([p]);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AseError, ERRORS, type AseErrorCode } from '../../src/errors';
+import { AdminCredentials } from '../../src/management/credentials';
+import { readRuntimeState } from '../../src/management/runtime-state';
+import { TrustedProxies } from '../../src/request/client-ip';
+
+describe('error codes: one meaning per code', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ase-errors-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const thrown = (fn: () => unknown): AseError => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(AseError);
+      return err as AseError;
+    }
+    throw new Error('expected an AseError');
+  };
+
+  it('an unusable runtime state file is ERR_ASE_STATE_FILE (500), not a configuration error', () => {
+    const file = path.join(dir, 'runtime.json');
+    fs.writeFileSync(file, '{not json');
+    expect(thrown(() => readRuntimeState(file))).toMatchObject({ code: 'ERR_ASE_STATE_FILE', status: 500 });
+  });
+
+  it('an unusable credentials file is ERR_ASE_STATE_FILE (500)', () => {
+    const file = path.join(dir, 'credentials.json');
+    fs.writeFileSync(file, '[]');
+    expect(thrown(() => new AdminCredentials(file))).toMatchObject({ code: 'ERR_ASE_STATE_FILE', status: 500 });
+  });
+
+  it('a secret key that breaks the rules is ERR_ASE_SECRET_KEY (400)', async () => {
+    const creds = new AdminCredentials(path.join(dir, 'credentials.json'));
+    await expect(creds.setSecret('x')).rejects.toMatchObject({ code: 'ERR_ASE_SECRET_KEY', status: 400 });
+    expect(fs.existsSync(path.join(dir, 'credentials.json'))).toBe(false);
+  });
+
+  it('an invalid xff_trusted_proxies entry stays a configuration error (400)', () => {
+    expect(thrown(() => new TrustedProxies(['nope']))).toMatchObject({ code: 'ERR_ASE_CONFIG', status: 400 });
+  });
+
+  it('every code takes its HTTP status from the one registry', () => {
+    for (const code of Object.keys(ERRORS) as AseErrorCode[]) {
+      expect(new AseError(code, 'm').status).toBe(ERRORS[code].status);
+    }
+  });
+});
