@@ -169,7 +169,7 @@ export class ListJournal {
   write(op: ListOp): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ line: journalLine({ ...op, seq: ++this.seq }), done: { resolve, reject } });
-      this.kick();
+      this.kick().catch(() => undefined); // the failure reaches this caller through reject
     });
   }
 

@@ -135,6 +135,26 @@ describe('lists journal', () => {
     }
   });
 
+  test('a journal grown past its snapshot (and 1 MiB) is folded into lists.json at the next change', async () => {
+    fs.mkdirSync(data(dir), { recursive: true });
+    fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, blacklist: [], whitelist: [] }));
+    const lines: string[] = [];
+    for (let i = 1, bytes = 0; bytes <= 1 << 20; i++) {
+      bytes += lines[lines.push(journalLine({ seq: i, list: 'blacklist', op: 'add', entry: { type: 'ip', value: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, tag: 'manual' } })) - 1]!.length;
+    }
+    fs.writeFileSync(data(dir, 'lists.journal'), lines.join(''));
+    const e = createEnforcer({ configDir: dir, conf: { attack_list_memory: '64mb' }, logger });
+    try {
+      expect(e.denyList.size).toBe(lines.length);
+      await e.addDeny({ type: 'ip', value: '172.16.0.1' });
+      expect(fs.statSync(data(dir, 'lists.journal')).size).toBe(0);
+      const snap = JSON.parse(fs.readFileSync(data(dir, 'lists.json'), 'utf8')) as { seq: number; blacklist: unknown[] };
+      expect([snap.seq, snap.blacklist.length]).toEqual([lines.length + 1, lines.length + 1]);
+    } finally {
+      await e.close();
+    }
+  });
+
   test('concurrent changes share one append', async () => {
     const e = createEnforcer({ configDir: dir, logger });
     try {
