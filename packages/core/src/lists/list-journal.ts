@@ -79,6 +79,8 @@ export class ListJournal {
   private pending: Pending[] = [];
   private draining: Promise<void> | undefined;
   private mustCompact = false;
+  /** The journal starts from a snapshot: the first change after a start without one writes it. */
+  private haveSnapshot = false;
 
   constructor(
     dataDir: string,
@@ -100,6 +102,7 @@ export class ListJournal {
     if (existsSync(this.snapshotFile)) {
       const text = readFileSync(this.snapshotFile, 'utf8');
       this.snapshotBytes = Buffer.byteLength(text);
+      this.haveSnapshot = true;
       const parsed = JSON.parse(text) as Partial<ListsFile>;
       snapSeq = typeof parsed.seq === 'number' ? parsed.seq : 0;
       const put = (list: ClientList, raw: unknown, i: number): void => {
@@ -191,7 +194,7 @@ export class ListJournal {
       const batch = this.pending;
       this.pending = [];
       try {
-        if (this.mustCompact || !existsSync(this.snapshotFile) || this.journalBytes >= Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)) {
+        if (this.mustCompact || !this.haveSnapshot || this.journalBytes >= Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)) {
           await this.compactNow();
         } else {
           const data = batch.map((p) => p.line).join('');
@@ -224,6 +227,7 @@ export class ListJournal {
     const text = JSON.stringify(file, null, 1);
     await writeFileAtomic(this.snapshotFile, text);
     this.snapshotBytes = Buffer.byteLength(text);
+    this.haveSnapshot = true;
     if (this.journalBytes > 0 || existsSync(this.journalFile)) {
       const fh = await fsp.open(this.journalFile, 'r+').catch(() => undefined);
       if (fh) {
@@ -244,8 +248,9 @@ export class ListJournal {
     while (this.draining) await this.draining.catch(() => undefined);
     if (this.journalBytes > 0 || this.mustCompact) {
       this.pending = [];
+      // A failed fold is no loss: the journal still holds every change the snapshot lacks.
       this.draining = this.compactNow().finally(() => (this.draining = undefined));
-      await this.draining;
+      await this.draining.catch(() => undefined);
     }
   }
 
