@@ -119,7 +119,7 @@ async function run({ rounds = 5 } = {}) {
   }
 }
 
-module.exports = { run };
+module.exports = { run, configDirWith };
 
 if (require.main === module) {
   run().then(

@@ -32,7 +32,7 @@ function parseFlags(argv) {
 
 async function run(opts) {
   // The gateway keeps its deny list across restarts; the demo starts from a clean one each time.
-  fs.rmSync(path.join(opts.configDir, 'data', 'lists.json'), { force: true });
+  for (const name of ['lists.json', 'lists.journal']) fs.rmSync(path.join(opts.configDir, 'data', name), { force: true });
   const closers = [];
   let stopping = false;
   // Ctrl-C reaches the whole process group: pnpm forwards a second SIGINT, which must not kill the

@@ -22,10 +22,10 @@ import { ListBudget, ClientList, type StoredEntry, typeIndex } from './lists/cli
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from './lists/entries';
 import { RotationTracker } from './lists/rotation-tracker';
 import { keyHash } from './lists/presence-filter';
-import { loadListsFile, serializeLists } from './lists/list-file';
 import { ApiMatcher } from './match/api-matcher';
 import { isDecoyPath } from './policy/decoy';
-import { SerialWriter, removeStaleTempFiles, writeFileAtomic } from './persistence/atomic-file';
+import { removeStaleTempFiles, writeFileAtomic } from './persistence/atomic-file';
+import { ListJournal, type ListOp } from './lists/list-journal';
 import { checkPattern } from './policy/pattern-enforcement';
 import { RESPONSES, textResponse } from './policy/responses';
 import { type LimitResult, type RateLimiter, rateLimitHeaders, retryAfterSeconds } from './flow/rate-limit';
@@ -138,7 +138,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly ca: Buffer | undefined;
   /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
   private readonly agents: BackendAgents;
-  private readonly listWriter: SerialWriter | undefined;
+  private readonly listWriter: ListJournal | undefined;
   private accessLog: AccessLog | undefined;
   private firewall: boolean;
   private aseDetected: boolean;
@@ -179,9 +179,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       for (const dir of ['data', 'api']) {
         for (const name of removeStaleTempFiles(path.join(this.configDir, dir))) this.logger.info(`removed ${dir}/${name}, left by a write that was interrupted`);
       }
-      const listsFile = path.join(this.configDir, 'data', 'lists.json');
+      const journal = new ListJournal(path.join(this.configDir, 'data'), this.denyList, this.allowList);
+      const listsFile = journal.snapshotFile;
       try {
-        for (const w of loadListsFile(listsFile, this.denyList, this.allowList)) this.warn(w);
+        for (const w of journal.load()) this.warn(w);
         if (budget.shareUsed('manual') > budget.shareLimit('manual')) {
           this.warn(
             `${listsFile}: the manual entries and the allow list take ${budget.shareUsed('manual')} bytes, more than their share of ` +
@@ -193,7 +194,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
         // Starting with empty lists would silently unblock every listed client: refuse instead.
         throw stateFileUnusable(`${listsFile}: cannot be read (${(err as Error).message}); fix or remove it`, err);
       }
-      this.listWriter = new SerialWriter(listsFile, () => serializeLists(this.denyList, this.allowList));
+      this.listWriter = journal;
       if (conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
       this.loadRuntimeState(); // management (issue 4): switches changed at run time survive a restart
     }
@@ -595,7 +596,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     if (this.aseDetected && !protectedProxy && !this.allowList.has(identifier.type, identifier.value, identifier.name)) {
       try {
         listed = this.denyList.add(entry, kind);
-        if (listed) this.persistLists();
+        if (listed) this.persistLists({ list: 'blacklist', op: 'add', entry: this.denyList.entry(entry)! });
       } catch (err) {
         this.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
       }
@@ -618,7 +619,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   async addDeny(input: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const added = this.denyList.add(entry, tag);
-    if (added) await this.persistOrUndo(() => this.denyList.remove(entry));
+    if (added) await this.persistOrUndo({ list: 'blacklist', op: 'add', entry: this.denyList.entry(entry)! }, () => this.denyList.remove(entry));
     return added;
   }
 
@@ -626,35 +627,36 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const was = this.denyList.entry(entry);
     const removed = this.denyList.remove(entry);
-    if (removed && was) await this.persistOrUndo(() => this.denyList.add(entry, was.tag));
+    if (removed && was) await this.persistOrUndo({ list: 'blacklist', op: 'remove', entry: was }, () => this.denyList.add(entry, was.tag));
     return removed;
   }
 
   /** Clears the deny list, or only entries with the given tag. */
   async clearDeny(tag?: DenyTag): Promise<number> {
     const n = this.denyList.clear(tag ? (t) => t === tag : undefined);
-    await this.persistListsOrThrow();
+    await this.persistListsOrThrow({ list: 'blacklist', op: 'clear', ...(tag ? { tags: [tag] } : {}) });
     return n;
   }
 
   async addAllow(input: ListEntry): Promise<boolean> {
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const added = this.allowList.add(entry, 'manual');
-    if (added) await this.persistOrUndo(() => this.allowList.remove(entry));
+    if (added) await this.persistOrUndo({ list: 'whitelist', op: 'add', entry: this.allowList.entry(entry)! }, () => this.allowList.remove(entry));
     return added;
   }
 
   async removeAllow(input: ListEntry): Promise<boolean> {
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
+    const was = this.allowList.entry(entry);
     const removed = this.allowList.remove(entry);
-    if (removed) await this.persistOrUndo(() => this.allowList.add(entry, 'manual'));
+    if (removed && was) await this.persistOrUndo({ list: 'whitelist', op: 'remove', entry: was }, () => this.allowList.add(entry, 'manual'));
     return removed;
   }
 
   /** A change that cannot be persisted is taken back, so what is live always matches what is on disk. */
-  private async persistOrUndo(undo: () => unknown): Promise<void> {
+  private async persistOrUndo(op: ListOp, undo: () => unknown): Promise<void> {
     try {
-      await this.persistListsOrThrow();
+      await this.persistListsOrThrow(op);
     } catch (err) {
       undo();
       throw err;
@@ -663,18 +665,18 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   async clearAllow(): Promise<number> {
     const n = this.allowList.clear();
-    await this.persistListsOrThrow();
+    await this.persistListsOrThrow({ list: 'whitelist', op: 'clear' });
     return n;
   }
 
-  private persistLists(): void {
-    this.listWriter?.write().catch((err: unknown) => this.logger.error(`could not persist lists: ${(err as Error).message}`));
+  private persistLists(op: ListOp): void {
+    this.listWriter?.record(op).catch((err: unknown) => this.logger.error(`could not persist lists: ${(err as Error).message}`));
   }
 
-  private async persistListsOrThrow(): Promise<void> {
+  private async persistListsOrThrow(op: ListOp): Promise<void> {
     if (!this.listWriter) return;
     try {
-      await this.listWriter.write();
+      await this.listWriter.write(op);
     } catch (err) {
       throw persistFailed('lists', err);
     }
@@ -697,7 +699,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   /** Disabling removes every ASE-detected deny-list entry, as the reference product does. */
   async setAseDetectedAttacks(enabled: boolean): Promise<void> {
     this.aseDetected = enabled;
-    if (!enabled && this.denyList.clear((t) => ASE_DETECTED_TAGS.has(t)) > 0) await this.persistListsOrThrow();
+    if (!enabled && this.denyList.clear((t) => ASE_DETECTED_TAGS.has(t)) > 0) await this.persistListsOrThrow({ list: 'blacklist', op: 'clear', tags: [...ASE_DETECTED_TAGS] });
   }
 
   // ---------------------------------------------------------------- APIs
@@ -962,7 +964,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.closed = true;
     for (const rt of this.apis.values()) rt.close();
     this.agents.destroy();
-    await this.listWriter?.flush();
+    await this.listWriter?.close();
     await this.accessLog?.close();
   }
 }
