@@ -1,37 +1,15 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
 import { api, configDir, servers } from '../helpers/config';
 import { type Backend, freePort, rawReply, request, startBackend } from '../helpers/http';
 import { type RunningCli, runCli } from '../helpers/cli';
+import { startWsBackend } from '../helpers/ws-backend';
 
 /**
  * The proxy's header hygiene through the standalone gateway (`ase start --framework <f>`), for
  * plain requests and for WebSocket upgrades, whose upstream request is built apart from the HTTP
  * forwarder (docs/security.md, "The proxy's header hygiene").
  */
-
-/** A WebSocket backend that records the headers of every upgrade it accepted. */
-async function wsBackend(): Promise<{ port: number; upgrades: http.IncomingHttpHeaders[]; close(): Promise<void> }> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  const upgrades: http.IncomingHttpHeaders[] = [];
-  wss.on('connection', (_ws, req) => upgrades.push(req.headers));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    upgrades,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** Sends a raw upgrade request and resolves with the status line's code once the head is back. */
 function rawUpgrade(port: number, path: string, headers: string[]): Promise<number> {
@@ -55,14 +33,14 @@ function rawUpgrade(port: number, path: string, headers: string[]): Promise<numb
 }
 
 describe.each(['express', 'koa', 'fastify'])('the gateway (ase start --framework %s) keeps its upstream headers clean', (framework) => {
-  let ws: Awaited<ReturnType<typeof wsBackend>>;
+  let ws: Awaited<ReturnType<typeof startWsBackend>>;
   let backend: Backend;
   let cli: RunningCli;
   let dir: string;
   let port: number;
 
   beforeAll(async () => {
-    ws = await wsBackend();
+    ws = await startWsBackend();
     backend = await startBackend('b');
     dir = configDir({
       conf: 'enable_xff=false\n',

@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { api, configDir, servers } from '../helpers/config';
 import { freePort } from '../helpers/http';
 import { runCli } from '../helpers/cli';
+import { startWsBackend } from '../helpers/ws-backend';
 
 /**
  * JWT verification holds for WebSocket upgrades too, on every framework of the gateway: an
@@ -21,23 +20,6 @@ const hs256 = (sub: string): string => {
   return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
 };
 const unsigned = (sub: string): string => `${b64({ alg: 'none' })}.${b64({ sub })}.`;
-
-async function echoBackend(): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo:${m.toString()}`)));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** Opens a socket and round-trips one message; resolves `echo:…`, or `HTTP <status>` when refused. */
 const attempt = (url: string, token: string | undefined): Promise<string> =>
@@ -58,13 +40,13 @@ const attempt = (url: string, token: string | undefined): Promise<string> =>
   });
 
 describe.each(['express', 'koa', 'fastify'])('JWT verification of WebSocket upgrades through ase start --framework %s', (framework) => {
-  let backend: Awaited<ReturnType<typeof echoBackend>>;
+  let backend: Awaited<ReturnType<typeof startWsBackend>>;
   let cli: ReturnType<typeof runCli>;
   let port: number;
   let dir: string;
 
   beforeAll(async () => {
-    backend = await echoBackend();
+    backend = await startWsBackend();
     const jwt = { location: 'h:authorization:bearer', username: 'sub', clientid: '' };
     const verification = { algorithms: ['HS256'], secret_file: 'keys/ws.secret' };
     dir = configDir({

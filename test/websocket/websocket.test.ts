@@ -1,32 +1,8 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { api, configDir, servers } from '../helpers/config';
 import { freePort } from '../helpers/http';
 import { runCli } from '../helpers/cli';
-
-/** A WebSocket echo backend on port 0 that records the upgrade requests it accepted. */
-async function echoBackend(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  const paths: string[] = [];
-  wss.on('connection', (ws, req) => {
-    paths.push(req.url ?? '');
-    ws.on('message', (m) => ws.send(`echo:${m.toString()}`));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    paths,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
+import { startWsBackend } from '../helpers/ws-backend';
 
 const open = (url: string, headers: Record<string, string> = {}): Promise<WebSocket> =>
   new Promise((resolve, reject) => {
@@ -43,13 +19,13 @@ const roundTrip = (ws: WebSocket, text: string): Promise<string> =>
   });
 
 describe.each(['express', 'koa', 'fastify'])('WebSocket through ase start --framework %s', (framework) => {
-  let backend: Awaited<ReturnType<typeof echoBackend>>;
+  let backend: Awaited<ReturnType<typeof startWsBackend>>;
   let cli: ReturnType<typeof runCli>;
   let port: number;
   let adminPort: number;
 
   beforeAll(async () => {
-    backend = await echoBackend();
+    backend = await startWsBackend();
     const dir = configDir({
       conf: 'enable_ase_detected_attack=true\n',
       apis: {
@@ -115,12 +91,12 @@ describe.each(['express', 'koa', 'fastify'])('WebSocket through ase start --fram
 });
 
 describe.each(['express', 'koa', 'fastify'])('WebSocket byte thresholds per client through ase start --framework %s', (framework) => {
-  let backend: Awaited<ReturnType<typeof echoBackend>>;
+  let backend: Awaited<ReturnType<typeof startWsBackend>>;
   let cli: ReturnType<typeof runCli>;
   let port: number;
 
   beforeAll(async () => {
-    backend = await echoBackend();
+    backend = await startWsBackend();
     const dir = configDir({
       // The client address comes from X-Forwarded-For (the test client is the trusted loopback proxy).
       conf: 'enable_xff=true\n',
