@@ -1,0 +1,136 @@
+import type { ApiJson } from '../config/types';
+import type { ClientList, StoredEntry } from '../lists/client-list';
+import type { DenyTag } from '../lists/entries';
+
+/**
+ * Where the state of an enforcer lives. The request path reads lists and API definitions from a
+ * local replica, synchronously; a store is where the truth is kept (files for one process, Redis
+ * for a cluster) and how changes made elsewhere arrive. Counters, connection slots and sticky pins
+ * are read through their store; the in-process stores answer synchronously, so the request path
+ * only pays for a Promise when a store is remote.
+ *
+ * Every store here has an in-memory implementation (`stores/memory-*.ts`) that is the default and
+ * passes the shared contract suite (`test/stores/`), which any other store must pass too.
+ */
+
+export type ListName = 'blacklist' | 'whitelist';
+
+/** One change of a list, as data (not a predicate), so that it can be journaled and sent to other nodes. */
+export type ListChange =
+  | { list: ListName; op: 'add'; entry: StoredEntry }
+  | { list: ListName; op: 'remove'; entry: StoredEntry }
+  | { list: ListName; op: 'clear'; tags?: DenyTag[] };
+
+/** The two lists the request path reads: match, has, list by tag, clear by tag (`ClientList`). */
+export interface ListReplica {
+  readonly blacklist: ClientList;
+  readonly whitelist: ClientList;
+}
+
+/**
+ * Deny and allow lists. The enforcer changes its replica first and then `apply`s the change; a
+ * manual change is acknowledged only once `apply` resolves (and is taken back when it rejects).
+ * Changes other writers made arrive through `subscribe`, and are applied to the replica.
+ */
+export interface ListStore {
+  /** True when other processes share this store (their changes arrive through `subscribe`). */
+  readonly shared: boolean;
+  /**
+   * Fills `replica` with the stored entries. The store may keep `replica` and read it later (a
+   * file store folds it into its snapshot). Returns warnings (entries skipped, a torn tail dropped).
+   */
+  load(replica: ListReplica): Promise<string[]>;
+  /** The same, at once, for stores that can (files, memory): the enforcer then starts ready. */
+  loadSync?(replica: ListReplica): string[];
+  /** Makes one change durable and visible to the other writers; resolves when acknowledged. */
+  apply(change: ListChange): Promise<void>;
+  /** Changes made by other writers of the same store, never those of this handle. Returns unsubscribe. */
+  subscribe(listener: (change: ListChange) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Switches changed at run time (REST API, CLI) that override `ase.conf`. */
+export interface RuntimeSwitches {
+  enable_firewall?: boolean;
+  enable_ase_detected_attack?: boolean;
+}
+
+export type ApiChange = { op: 'put'; id: string; json: ApiJson } | { op: 'delete'; id: string } | { op: 'switches'; switches: RuntimeSwitches };
+
+export interface LoadedApis {
+  apis: Map<string, ApiJson>;
+  switches: RuntimeSwitches;
+  warnings: string[];
+}
+
+/**
+ * API definitions and run-time switches. A change is persisted (`put`, `delete`, `putSwitches`)
+ * before it goes live; definitions other writers changed arrive through `subscribe`.
+ */
+export interface ApiStore {
+  readonly shared: boolean;
+  load(): Promise<LoadedApis>;
+  loadSync?(): LoadedApis;
+  put(id: string, json: ApiJson): Promise<void>;
+  delete(id: string): Promise<void>;
+  putSwitches(switches: RuntimeSwitches): Promise<void>;
+  subscribe(listener: (change: ApiChange) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A key's fixed window: points consumed in it and milliseconds until it ends. */
+export interface WindowCount {
+  consumed: number;
+  resetMs: number;
+}
+
+/**
+ * Counters in fixed windows (client and server spike thresholds). A window starts with the key's
+ * first point and lasts `windowMs`. `localKeys` is true when the counts are this process's only.
+ */
+export interface CounterStore {
+  readonly localKeys: boolean;
+  /** Adds `points` to `key`'s window and returns the window after it. */
+  consume(key: string, points: number, windowMs: number): WindowCount | Promise<WindowCount>;
+  /** The key's current window; undefined when none is open. */
+  get(key: string): WindowCount | undefined | Promise<WindowCount | undefined>;
+  reset(key: string): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** A held connection slot. Releasing is idempotent. */
+export interface SlotLease {
+  release(): void;
+}
+
+/**
+ * Connection slots (`server_connection_quota`): at most `quota` held at once per key, across every
+ * process sharing the store. A lease held longer than `leaseMs` by a process that died is freed
+ * by a shared store; a local store frees only on `release`.
+ */
+export interface QuotaStore {
+  readonly localKeys: boolean;
+  tryAcquire(key: string, quota: number, leaseMs: number): SlotLease | undefined | Promise<SlotLease | undefined>;
+  inFlight(key: string): number | Promise<number>;
+  close?(): Promise<void>;
+}
+
+/** Sticky sessions: cookie value → server id, per API, forgotten after `idleMs` without use. */
+export interface StickyStore {
+  readonly localKeys: boolean;
+  get(api: string, cookie: string): string | undefined | Promise<string | undefined>;
+  set(api: string, cookie: string, serverId: string): void | Promise<void>;
+  delete(api: string, cookie: string): void | Promise<void>;
+  /** Forgets every pin of an API to `serverId` (server removed). */
+  dropServer(api: string, serverId: string): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Every store an enforcer uses; those not given are the in-memory (or, with a configDir, file) ones. */
+export interface EnforcerStores {
+  lists?: ListStore;
+  apis?: ApiStore;
+  counters?: CounterStore;
+  quotas?: QuotaStore;
+  sticky?: StickyStore;
+}
