@@ -1,7 +1,10 @@
-import type { CompiledApi } from './api/compiled-api';
+import type { CompiledApi, Protocol } from './api/compiled-api';
+import type { ResponseSpec } from './policy/responses';
 import type { Upstream } from './upstream/server-pool';
 
-export type Protocol = 'http' | 'https' | 'ws' | 'wss';
+// Protocol and ResponseSpec live with the modules that own them (which import nothing from here),
+// so this module's imports form no cycle; they are re-exported for the modules that read them here.
+export type { Protocol, ResponseSpec };
 
 export type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -48,14 +51,6 @@ export interface EnforcerRequest {
   rawHeaders: readonly string[] | undefined;
   /** Socket peer address, canonical (the client IP may come from X-Forwarded-For instead). */
   peer: string;
-}
-
-export interface ResponseSpec {
-  status: number;
-  /** Reason phrase; Node's default for the status when empty. */
-  reason: string;
-  headers: Record<string, string>;
-  body: string;
 }
 
 /** Why a request was answered by the enforcer instead of reaching the app or a backend. */

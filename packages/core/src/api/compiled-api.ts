@@ -1,8 +1,10 @@
 import type { ApiJson, ApiMetadata } from '../config/types';
 import { normalizeTarget, toMatchPath } from '../request/normalize-path';
-import type { Protocol, ResponseSpec } from '../types';
-import { textResponse } from '../policy/responses';
+import { type ResponseSpec, textResponse } from '../policy/responses';
 import type { JwtVerifier } from '../identity/jwt-verifier';
+
+/** The protocols an API may allow, and the one a request came over. */
+export type Protocol = 'http' | 'https' | 'ws' | 'wss';
 
 /**
  * An API definition turned into the form the request path needs: lower-cased, pre-split and

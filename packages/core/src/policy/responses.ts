@@ -1,4 +1,11 @@
-import type { ResponseSpec } from '../types';
+/** An answer the enforcer gives itself, written back by the adapter or the proxy. */
+export interface ResponseSpec {
+  status: number;
+  /** Reason phrase; Node's default for the status when empty. */
+  reason: string;
+  headers: Record<string, string>;
+  body: string;
+}
 
 /**
  * The fixed answers of the reference product. Bodies are plain text and never echo request data,
@@ -14,7 +21,7 @@ export function textResponse(status: number, reason: string, body: string, heade
 }
 
 /** A reason phrase must not carry CR/LF or other control characters (Node throws on them). */
-function sanitizeReason(r: string): string {
+export function sanitizeReason(r: string): string {
   // eslint-disable-next-line no-control-regex
   return r.replace(/[\x00-\x1f\x7f]/g, '').slice(0, 128);
 }

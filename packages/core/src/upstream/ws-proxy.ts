@@ -3,8 +3,12 @@ import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESPONSES } from '../policy/responses';
-import type { ResponseSpec } from '../types';
+import { RESPONSES, type ResponseSpec } from '../policy/responses';
+import { closeFrame, FrameTracker } from './ws-frames';
+import { endThenDestroy, relayRefusal, writeUpgradeResponse } from './upgrade-answers';
+
+export { closeFrame, FrameTracker } from './ws-frames';
+export { MAX_REFUSAL_BODY, writeUpgradeRefusal, writeUpgradeResponse } from './upgrade-answers';
 
 /**
  * WebSocket proxying (`protocol: ws`) without a WebSocket library: the upgrade request is sent to
@@ -70,8 +74,6 @@ export const DEFAULT_UPGRADE_TIMEOUT_MS = 10_000;
 export const POLICY_CLOSE_GRACE_MS = 1000;
 /** Most bytes of an unfinished backend frame relayed after a budget was exceeded. */
 export const POLICY_CLOSE_MAX_TAIL = 64 * 1024;
-/** Most body bytes of a refused upgrade relayed to the client. */
-export const MAX_REFUSAL_BODY = 64 * 1024;
 
 /** Request headers not forwarded as they are (hop-by-hop, or a body that must not follow an upgrade). */
 const DROP_REQUEST_HEADERS = new Set([
@@ -86,10 +88,7 @@ const DROP_REQUEST_HEADERS = new Set([
   'upgrade',
   'http2-settings',
 ]);
-/** Response headers of a refused upgrade not relayed (we re-frame the answer and close). */
-const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
 
-const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Proxies one upgrade request to `target`. Never throws; errors end the connections. */
 export function proxyWebSocket(req: IncomingMessage, clientSocket: Duplex, head: Buffer, target: WsTarget, hooks: WsHooks = {}): WsTunnel {
@@ -342,187 +341,7 @@ export function proxyWebSocket(req: IncomingMessage, clientSocket: Duplex, head:
   return tunnel;
 }
 
-/** Relays a non-101 answer to an upgrade with `Connection: close`, then closes the client socket. */
-function relayRefusal(res: IncomingMessage, client: Duplex, onDone: () => void): void {
-  const status = res.statusCode ?? 502;
-  const lines = [`HTTP/1.1 ${status} ${cleanReason(res.statusMessage ?? '')}`];
-  const raw = res.rawHeaders;
-  const lengthHeader = res.headers['content-length'];
-  const declared = lengthHeader !== undefined && /^[0-9]{1,15}$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (DROP_RESPONSE_HEADERS.has(lower) || lower === 'content-length') continue;
-    lines.push(`${name}: ${raw[i + 1]}`);
-  }
-  // A body within the bound keeps its length; a longer or chunked one is cut and close-delimited.
-  if (declared !== undefined && declared <= MAX_REFUSAL_BODY) lines.push(`Content-Length: ${declared}`);
-  lines.push('Connection: close');
-  if (client.destroyed) {
-    res.destroy();
-    onDone();
-    return;
-  }
-  client.write(`${lines.join('\r\n')}\r\n\r\n`);
-  let sent = 0;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    onDone();
-    endThenDestroy(client);
-  };
-  res.on('data', (chunk: Buffer) => {
-    if (sent >= MAX_REFUSAL_BODY) return;
-    const part = chunk.length + sent > MAX_REFUSAL_BODY ? chunk.subarray(0, MAX_REFUSAL_BODY - sent) : chunk;
-    sent += part.length;
-    client.write(part);
-    if (sent >= MAX_REFUSAL_BODY) {
-      res.destroy();
-      finish();
-    }
-  });
-  res.on('end', finish);
-  res.on('error', finish);
-  res.on('close', finish);
-}
-
-/**
- * Answers an upgrade request that will not be proxied (blocked by the pipeline, rate-limited...):
- * a plain HTTP/1.1 response with `Connection: close`, then the socket is destroyed. Header names
- * that are not tokens are dropped; control characters are removed from values and the reason.
- */
-export function writeUpgradeRefusal(socket: Duplex, status: number, reason: string, body: string, headers: Record<string, string> = {}): void {
-  try {
-    if (socket.destroyed) return;
-    socket.on('error', () => socket.destroy());
-    const b = Buffer.from(body, 'utf8');
-    const lines = [`HTTP/1.1 ${Math.trunc(status)} ${cleanReason(reason)}`];
-    const hasType = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
-    if (!hasType) lines.push('Content-Type: text/plain; charset=utf-8');
-    for (const [k, v] of Object.entries(headers)) {
-      const lower = k.toLowerCase();
-      if (!TOKEN_RE.test(k) || lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding') continue;
-      lines.push(`${k}: ${cleanValue(v)}`);
-    }
-    lines.push(`Content-Length: ${b.length}`, 'Connection: close');
-    endThenDestroy(socket, Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), b]));
-  } catch {
-    socket.destroy();
-  }
-}
-
-/** {@link writeUpgradeRefusal} for a core `ResponseSpec`. */
-export function writeUpgradeResponse(socket: Duplex, spec: ResponseSpec): void {
-  writeUpgradeRefusal(socket, spec.status, spec.reason || http.STATUS_CODES[spec.status] || '', spec.body, spec.headers);
-}
-
-/** Ends the socket (optionally writing `data` first) and destroys it once flushed, or after 2 s. */
-function endThenDestroy(socket: Duplex, data?: Buffer): void {
-  if (socket.destroyed) return;
-  if (socket.writableFinished) {
-    socket.destroy();
-    return;
-  }
-  if (socket.writableEnded) return; // an earlier call already waits for 'finish'
-  const t = setTimeout(() => socket.destroy(), 2000);
-  t.unref();
-  socket.once('finish', () => {
-    clearTimeout(t);
-    socket.destroy();
-  });
-  socket.once('close', () => clearTimeout(t));
-  if (data) socket.end(data);
-  else socket.end();
-}
-
 /** `Upgrade: websocket` and nothing else (`h2c` would turn the connection into HTTP/2 no check sees). */
 export function isWebSocketUpgrade(v: string | undefined): boolean {
   return typeof v === 'string' && v.trim().toLowerCase() === 'websocket';
-}
-
-function cleanReason(r: string): string {
-  // eslint-disable-next-line no-control-regex
-  return r.replace(/[\x00-\x1f\x7f]/g, '').slice(0, 128);
-}
-
-function cleanValue(v: string): string {
-  // eslint-disable-next-line no-control-regex
-  return String(v).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
-}
-
-/**
- * A server→client close frame (FIN + opcode 8, unmasked): 2-byte status code and a UTF-8 reason
- * of at most 123 bytes.
- */
-export function closeFrame(code: number, reason = ''): Buffer {
-  let r = Buffer.from(reason, 'utf8');
-  if (r.length > 123) r = r.subarray(0, 123);
-  const b = Buffer.alloc(4 + r.length);
-  b[0] = 0x88;
-  b[1] = 2 + r.length;
-  b.writeUInt16BE(code & 0xffff, 2);
-  r.copy(b, 4);
-  return b;
-}
-
-/**
- * Follows WebSocket frame boundaries (RFC 6455 §5.2) in a byte stream without buffering payloads:
- * only header bytes are collected, payloads are counted.
- */
-export class FrameTracker {
-  private remaining = 0;
-  private header: number[] = [];
-
-  get atBoundary(): boolean {
-    return this.remaining === 0 && this.header.length === 0;
-  }
-
-  /** Payload bytes of the current frame not seen yet (0 at a boundary or inside a header). */
-  get pendingPayload(): number {
-    return this.remaining;
-  }
-
-  /**
-   * Consumes `chunk`. With `stopAtBoundary`, stops at the first frame end and returns the bytes
-   * consumed up to it (> 0), or -1 when the chunk ends first (all of it consumed). Without it,
-   * consumes everything and returns `chunk.length`.
-   */
-  feed(chunk: Buffer, stopAtBoundary = false): number {
-    const len = chunk.length;
-    let i = 0;
-    while (i < len) {
-      if (this.remaining > 0) {
-        const take = Math.min(this.remaining, len - i);
-        this.remaining -= take;
-        i += take;
-        if (stopAtBoundary && this.remaining === 0) return i;
-        continue;
-      }
-      this.header.push(chunk[i]!);
-      i++;
-      if (this.header.length >= headerLength(this.header)) {
-        this.remaining = payloadLength(this.header);
-        this.header = [];
-        if (stopAtBoundary && this.remaining === 0) return i;
-      }
-    }
-    return stopAtBoundary ? -1 : len;
-  }
-}
-
-function headerLength(h: readonly number[]): number {
-  const b1 = h[1];
-  if (b1 === undefined) return 2;
-  const l7 = b1 & 0x7f;
-  return 2 + (l7 === 126 ? 2 : l7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
-}
-
-function payloadLength(h: readonly number[]): number {
-  const l7 = (h[1] ?? 0) & 0x7f;
-  if (l7 < 126) return l7;
-  if (l7 === 126) return ((h[2] ?? 0) << 8) | (h[3] ?? 0);
-  let n = 0;
-  for (let i = 2; i < 10; i++) n = n * 256 + (h[i] ?? 0);
-  return n;
 }
