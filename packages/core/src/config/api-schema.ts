@@ -1,31 +1,12 @@
-import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
-import { type AseConfigError, type ConfigProblem, invalidConfig } from '../errors';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { type ConfigProblem, invalidConfig } from '../errors';
+import { DEFAULT_CLOCK_TOLERANCE_S, JWT_ALGORITHMS } from '../identity/jwt-verifier';
+import { semanticProblems, warningsFor } from './api-rules';
 import { API_DEFAULTS } from './defaults';
-import { cloneJsonData, valueAt } from './json-data';
-import { closest } from './suggest';
-import type {
-  ApiJson,
-  ApiMetadata,
-  ApiPatternEnforcementJson,
-  DecoyConfigJson,
-  FlowControlJson,
-  HttpRedirectJson,
-  JwtJson,
-  JwtVerificationJson,
-  ServerJson,
-} from './types';
-import { DEFAULT_CLOCK_TOLERANCE_S, JWT_ALGORITHMS, isHmac } from '../identity/jwt-verifier';
-import {
-  DURATION_FORM,
-  DURATION_PATTERN,
-  RATE_FORM,
-  RATE_PATTERN,
-  SIZE_FORM,
-  SIZE_PATTERN,
-  caseInsensitive,
-  parseDuration,
-  parseSize,
-} from './units';
+import { cloneJsonData } from './json-data';
+import { ACCEPTS, type Schema, bool, int, obj, status, str, toProblems } from './schema-fields';
+import type { ApiJson, ApiMetadata, ApiPatternEnforcementJson, DecoyConfigJson, FlowControlJson, HttpRedirectJson, JwtJson, JwtVerificationJson, ServerJson } from './types';
+import { DURATION_FORM, DURATION_PATTERN, RATE_FORM, RATE_PATTERN, SIZE_FORM, SIZE_PATTERN, caseInsensitive } from './units';
 
 /*
  * The JSON Schema of an API JSON file (`api/<id>.json`, a management API body, or an object
@@ -37,12 +18,9 @@ import {
  * without its schema (or the reverse) fails the type check. ajv's JSONSchemaType cannot be used
  * because of the `string | number` status-code fields.
  *
- * Each field carries `x-accepts`: the accepted form in words, used as the error message, so one
- * bad field gives one readable line whatever ajv found wrong with it.
+ * Each field carries `x-accepts` (schema-fields.ts): the accepted form in words, used as the error
+ * message. Rules beyond the schema are in api-rules.ts.
  */
-
-/** Annotation keyword: the accepted form of a field, completing "must be ..." in error messages. */
-const ACCEPTS = 'x-accepts';
 
 /** Characters of an HTTP token (header names, cookie names). */
 const TCHAR = "!#$%&'*+.^_`|~0-9A-Za-z-";
@@ -66,7 +44,6 @@ export const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH', 'OPTION
 const METHOD_PATTERN = `^(?:${METHODS.map(caseInsensitive).join('|')})$`;
 const PROTOCOL_WORD = `(?:${caseInsensitive('http')}[Ss]?|${caseInsensitive('ws')}[Ss]?)`;
 const PROTOCOL_ALLOWED_PATTERN = `^[\\s,]*(?:${PROTOCOL_WORD}(?:[\\s,]+${PROTOCOL_WORD})*[\\s,]*)?$`;
-const STATUS_FORM = 'an HTTP status code from 100 to 599 (a number or a string like "401")';
 const TOKEN_CLASS = `[${TCHAR}]`;
 const JWT_LOCATION_PATTERN =
   `^(?:${caseInsensitive('qs')}:[^\\s&=#]+` +
@@ -75,43 +52,6 @@ const JWT_LOCATION_PATTERN =
   `|[Hh]:${TOKEN_CLASS}+)?$`;
 const JWT_LOCATION_FORM =
   '"" or one of "qs:<query parameter>", "h:<header name>", "h:authorization:bearer", "h:authorization:mac", "h:cookie:<cookie name>"';
-
-type Schema = SchemaObject;
-
-function str(pattern: string, accepts: string, def: string | undefined, maxLength = 1024): Schema {
-  const s: Schema = { type: 'string', pattern, maxLength, [ACCEPTS]: accepts };
-  if (def !== undefined) s['default'] = def;
-  return s;
-}
-function bool(def: boolean): Schema {
-  return { type: 'boolean', default: def, [ACCEPTS]: 'true or false' };
-}
-function int(min: number, max: number, accepts: string, def?: number): Schema {
-  const s: Schema = { type: 'integer', minimum: min, maximum: max, [ACCEPTS]: accepts };
-  if (def !== undefined) s['default'] = def;
-  return s;
-}
-function status(def: string | number, allowEmpty: boolean): Schema {
-  return {
-    default: def,
-    [ACCEPTS]: allowEmpty ? `${STATUS_FORM}, or ""` : STATUS_FORM,
-    anyOf: [
-      { type: 'integer', minimum: 100, maximum: 599 },
-      { type: 'string', pattern: allowEmpty ? '^(?:[1-5][0-9]{2})?$' : '^[1-5][0-9]{2}$' },
-    ],
-  };
-}
-function obj(properties: Record<string, Schema>, opts: { required?: string[]; withDefault?: boolean; accepts?: string } = {}): Schema {
-  const s: Schema = {
-    type: 'object',
-    properties,
-    additionalProperties: false,
-    [ACCEPTS]: opts.accepts ?? `an object with the keys ${Object.keys(properties).join(', ')}`,
-  };
-  if (opts.required && opts.required.length > 0) s['required'] = opts.required;
-  if (opts.withDefault) s['default'] = {};
-  return s;
-}
 
 const rate = (def: string): Schema => str(RATE_PATTERN, RATE_FORM, def, 64);
 const reason = (def: string): Schema =>
@@ -292,163 +232,12 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-function unescapeSegment(s: string): string {
-  return s.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
-/** The sub-schema describing the data at a JSON pointer. */
-function schemaAt(root: Schema, ptr: string): Schema | undefined {
-  let cur: Schema | undefined = root;
-  if (ptr === '') return cur;
-  for (const raw of ptr.slice(1).split('/')) {
-    if (!cur) return undefined;
-    const seg = unescapeSegment(raw);
-    const props = cur['properties'] as Record<string, Schema> | undefined;
-    if (props && Object.prototype.hasOwnProperty.call(props, seg)) cur = props[seg];
-    else if (cur['items'] && /^\d+$/.test(seg)) cur = cur['items'] as Schema;
-    else if (cur['additionalProperties'] && typeof cur['additionalProperties'] === 'object') cur = cur['additionalProperties'] as Schema;
-    else return undefined;
-  }
-  return cur;
-}
-
-function acceptsAt(ptr: string): string | undefined {
-  const a = schemaAt(API_JSON_SCHEMA, ptr)?.[ACCEPTS];
-  return typeof a === 'string' ? a : undefined;
-}
-
-function childPointer(parent: string, key: string): string {
-  return `${parent}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-}
-
-/**
- * Turns ajv's errors into one problem per bad field: anyOf branches, pattern + maxLength and the
- * like collapse into a single line carrying the field's accepted form.
- */
-function toProblems(errors: readonly ErrorObject[], data: unknown, file: string, prefix: string): ConfigProblem[] {
-  const out = new Map<string, ConfigProblem>();
-  const byPath = new Map<string, ErrorObject[]>();
-  for (const e of errors) {
-    if (e.keyword === 'additionalProperties') {
-      const key = String((e.params as { additionalProperty: unknown }).additionalProperty);
-      const ptr = childPointer(e.instancePath, key);
-      const props = schemaAt(API_JSON_SCHEMA, e.instancePath)?.['properties'] as Record<string, Schema> | undefined;
-      const known = props ? Object.keys(props) : [];
-      const hint = closest(key, known);
-      let message = `unknown key \`${key}\``;
-      if (hint) message += `; did you mean \`${hint}\`?`;
-      if (known.length > 0) message += `${hint ? ' Known' : '; known'} keys: ${known.join(', ')}`;
-      if (!out.has(ptr)) out.set(ptr, { file, path: prefix + ptr, message });
-      continue;
-    }
-    if (e.keyword === 'required') {
-      const key = String((e.params as { missingProperty: unknown }).missingProperty);
-      const ptr = childPointer(e.instancePath, key);
-      const accepts = acceptsAt(ptr);
-      if (!out.has(ptr)) out.set(ptr, { file, path: prefix + ptr, message: `is required${accepts ? `; it must be ${accepts}` : ''}` });
-      continue;
-    }
-    if (e.keyword === 'propertyNames') continue; // reported through its own `pattern` error below
-    const list = byPath.get(e.instancePath);
-    if (list) list.push(e);
-    else byPath.set(e.instancePath, [e]);
-  }
-  for (const [ptr, list] of byPath) {
-    if (out.has(ptr)) continue;
-    const accepts = acceptsAt(ptr);
-    const tooLong = list.find((e) => e.keyword === 'maxLength' || e.keyword === 'maxItems' || e.keyword === 'maxProperties');
-    const nameError = list.find((e) => e.propertyName !== undefined);
-    let message: string;
-    if (nameError) {
-      const name = String(nameError.propertyName);
-      message = `has an invalid header name \`${name}\`; it must be ${accepts ?? 'a header name'}`;
-    } else if (tooLong) {
-      const limit = (tooLong.params as { limit?: unknown }).limit;
-      const what = tooLong.keyword === 'maxLength' ? 'characters' : 'entries';
-      message = `is too long (at most ${String(limit)} ${what}); it must be ${accepts ?? 'shorter'}`;
-    } else if (accepts) {
-      message = `must be ${accepts}`;
-    } else {
-      message = list.map((e) => e.message ?? e.keyword).join('; ');
-    }
-    out.set(ptr, { file, path: prefix + ptr, value: nameError ? undefined : valueAt(data, ptr), message });
-  }
-  return [...out.values()];
-}
-
-/** Checks ajv cannot express: values that match their pattern but do not fit a number. */
-function semanticProblems(m: ApiMetadata, file: string, prefix: string): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  if (parseDuration(m.cookie_idle_timeout) === undefined) {
-    problems.push({ file, path: `${prefix}/api_metadata/cookie_idle_timeout`, value: m.cookie_idle_timeout, message: `is too large; it must be ${DURATION_FORM}` });
-  }
-  const size = parseSize(m.api_memory_size);
-  if (size === undefined || size === 0) {
-    problems.push({
-      file,
-      path: `${prefix}/api_metadata/api_memory_size`,
-      value: m.api_memory_size,
-      message: `${size === 0 ? 'must be more than 0' : 'is too large'}; it must be ${SIZE_FORM}`,
-    });
-  }
-  problems.push(...jwtVerificationProblems(m, file, prefix));
-  return problems;
-}
-
-/** `jwt_verification` rules the schema cannot say: one key source, the right one, no HS/asymmetric mix. */
-function jwtVerificationProblems(m: ApiMetadata, file: string, prefix: string): ConfigProblem[] {
-  const v = m.jwt_verification;
-  if (!v) return [];
-  const at = `${prefix}/api_metadata/jwt_verification`;
-  const sources = (['secret_file', 'public_key_file', 'jwks_file'] as const).filter((k) => v[k] !== undefined);
-  const hmac = v.algorithms.filter(isHmac);
-  const problems: ConfigProblem[] = [];
-  if (hmac.length > 0 && hmac.length < v.algorithms.length) {
-    // A verifier that accepts both lets a public key be used as an HMAC secret (key confusion).
-    problems.push({ file, path: `${at}/algorithms`, value: v.algorithms, message: 'mixes HS* with asymmetric algorithms; list HS* only (with secret_file) or asymmetric ones only' });
-  } else if (sources.length !== 1) {
-    problems.push({ file, path: at, message: 'needs exactly one of secret_file (HS*), public_key_file or jwks_file (RS*, PS*, ES*, EdDSA)' });
-  } else if (hmac.length > 0 && sources[0] !== 'secret_file') {
-    problems.push({ file, path: `${at}/${sources[0]}`, message: `cannot verify ${hmac.join(', ')}; HS* algorithms need secret_file` });
-  } else if (hmac.length === 0 && sources[0] === 'secret_file') {
-    problems.push({ file, path: `${at}/secret_file`, message: `cannot verify ${v.algorithms.join(', ')}; asymmetric algorithms need public_key_file or jwks_file` });
-  }
-  if (m.jwt.location === '') {
-    problems.push({ file, path: `${prefix}/api_metadata/jwt/location`, value: '', message: 'is required when jwt_verification is set: it says where the JWT is' });
-  }
-  return problems;
-}
-
-function warningsFor(m: ApiMetadata, where: string): string[] {
-  const w: string[] = [];
-  if (m.username_header !== '' && m.jwt.location !== '' && m.jwt.username !== '') {
-    w.push(`${where}: both username_header and jwt are set; the JWT claim names the client first, and a deny-listed name in either blocks`);
-  }
-  // A location without a username claim still has a use when the JWT is verified (jwt_verification.required).
-  if ((m.jwt.location === '') !== (m.jwt.username === '') && !(m.jwt.location !== '' && m.jwt_verification)) {
-    w.push(`${where}: jwt needs both location and username to be decoded; jwt is ignored`);
-  }
-  if (m.username_header_trusted && m.username_header === '') {
-    w.push(`${where}: username_header_trusted has no effect without username_header`);
-  }
-  if (m.is_token_mandatory && !m.oauth2_access_token) {
-    w.push(`${where}: is_token_mandatory has no effect unless oauth2_access_token is true`);
-  }
-  const withQuota = m.servers.filter((s) => s.server_connection_quota > 0).length;
-  if (withQuota > 0 && withQuota < m.servers.length) {
-    w.push(
-      `${where}: some servers have server_connection_quota 0 (no quota) and others a quota; set a quota on every server or on none`,
-    );
-  }
-  return w;
-}
-
 /** Internal form of validateApiJson: `prefix` is prepended to every JSON path (for objects nested in a larger one). */
 export function checkApiJson(raw: unknown, file: string, prefix = '', where = file): { api?: ApiJson; problems: ConfigProblem[]; warnings: string[] } {
   const { value, problems } = cloneJsonData(raw, file, []);
   if (problems.length > 0) return { problems: problems.map((p) => ({ ...p, path: prefix + p.path })), warnings: [] };
   const validate = validator();
-  if (!validate(value)) return { problems: toProblems(validate.errors ?? [], value, file, prefix), warnings: [] };
+  if (!validate(value)) return { problems: toProblems(API_JSON_SCHEMA, validate.errors ?? [], value, file, prefix), warnings: [] };
   const api = value as ApiJson;
   const m = api.api_metadata;
   const semantic = semanticProblems(m, file, prefix);

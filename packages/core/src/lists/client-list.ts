@@ -1,170 +1,31 @@
-import { createHash } from 'node:crypto';
 import { listFull } from '../errors';
-import { ipv6Prefix } from '../request/client-ip';
-import { DENY_TAGS, DIGEST_OVER, DIGEST_PREFIX, type DenyTag, type EntryType, type ListEntry } from './entries';
+import { ipv6Prefix } from '../request/ip-address';
+import { DENY_TAGS, type DenyTag, type EntryType, type ListEntry } from './entries';
+import { type ListBudget, type ListShare, shareOf } from './list-budget';
+import {
+  DIGESTED,
+  KIND_TYPES,
+  type Slot,
+  type StoredEntry,
+  needsDigest,
+  parseSlotKey,
+  sha256Hex,
+  slotCost,
+  slotEntry,
+  slotKey,
+  slotOf,
+  typeIndex,
+} from './list-slots';
 import { PresenceFilter, keyHash } from './presence-filter';
 
-export interface StoredEntry extends ListEntry {
-  tag: DenyTag;
-}
-
-/** Characters a digested value occupies in the maps (hex SHA-256). */
-const DIGEST_CHARS = 64;
-
-/**
- * Rough bytes one entry costs in memory (value string, name, map slot); used to honour
- * attack_list_memory. A long value is kept as its digest, so it costs what the digest costs.
- */
-export function entryCost(e: ListEntry): number {
-  const chars = e.digest || e.value.length > DIGEST_OVER ? DIGEST_CHARS : e.value.length;
-  return 64 + 2 * (chars + (e.name?.length ?? 0));
-}
-
-/**
- * The three parts of `attack_list_memory`. Each has its own share, so one kind of entry can never
- * crowd out another: `manual` holds what an operator decided (manual and abs_generated deny
- * entries, the whole allow list) and is never evicted; `decoy` holds IPs caught by a decoy, which a
- * client cannot get into without touching a trap; `automatic` holds every other detection
- * (violations, missing tokens), the part an attacker can fill at will with throwaway identifiers.
- */
-export type ListShare = 'manual' | 'decoy' | 'automatic';
-export const LIST_SHARES: readonly ListShare[] = ['manual', 'decoy', 'automatic'];
-/** Percent of attack_list_memory per share (`attack_list_shares`). */
-export const DEFAULT_LIST_SHARES: Readonly<Record<ListShare, number>> = Object.freeze({ manual: 50, decoy: 20, automatic: 30 });
-
-/** The share a deny-list tag's entries count against (allow-list entries are all `manual`). */
-export function shareOf(tag: DenyTag): ListShare {
-  return tag === 'manual' || tag === 'abs_generated' ? 'manual' : tag === 'decoy' ? 'decoy' : 'automatic';
-}
-
-/**
- * Memory budget of the deny and allow lists together (`attack_list_memory`), split into
- * {@link ListShare}s. When a share is full, an automatic or decoy entry evicts the oldest entry of
- * its own share (throwaway identifiers before IPs); a manual entry is refused with
- * ERR_ASE_LIST_FULL rather than silently dropping another.
- */
-export class ListBudget {
-  used = 0;
-  private readonly limits: Record<ListShare, number>;
-  private readonly usedBy: Record<ListShare, number> = { manual: 0, decoy: 0, automatic: 0 };
-
-  constructor(
-    readonly limit: number,
-    percents: Readonly<Record<ListShare, number>> = DEFAULT_LIST_SHARES,
-  ) {
-    this.limits = {
-      manual: Math.floor((limit * percents.manual) / 100),
-      decoy: Math.floor((limit * percents.decoy) / 100),
-      automatic: Math.floor((limit * percents.automatic) / 100),
-    };
-  }
-
-  /** Bytes a share may hold. */
-  shareLimit(share: ListShare): number {
-    return this.limits[share];
-  }
-
-  /** Bytes a share holds. */
-  shareUsed(share: ListShare): number {
-    return this.usedBy[share];
-  }
-
-  /**
-   * Whether `cost` more bytes fit in `share` and in the whole budget. `borrow`: a manual entry may
-   * use room the other shares leave free (entries restored from disk: nothing the operator had is
-   * dropped because the shares came after it).
-   */
-  fits(share: ListShare, cost: number, borrow = false): boolean {
-    if (this.used + cost > this.limit) return false;
-    return this.usedBy[share] + cost <= this.limits[share] || (borrow && share === 'manual');
-  }
-
-  take(share: ListShare, cost: number): void {
-    this.usedBy[share] += cost;
-    this.used += cost;
-  }
-}
+export { DEFAULT_LIST_SHARES, LIST_SHARES, ListBudget, type ListShare, shareOf } from './list-budget';
+export { entryCost, type StoredEntry, typeIndex } from './list-slots';
 
 const TAG_INDEX = new Map<DenyTag, number>(DENY_TAGS.map((t, i) => [t, i]));
-
-/**
- * An entry type's position in ENTRY_TYPES, which goes into its filter hash. A switch rather than a
- * Map: the types are constants at every call site, and a Map lookup per probe cost more than the
- * probe itself.
- */
-export function typeIndex(type: EntryType): number {
-  switch (type) {
-    case 'ip':
-      return 0;
-    case 'token':
-      return 1;
-    case 'username':
-      return 2;
-    case 'cookie':
-      return 3;
-    case 'api_key':
-      return 4;
-  }
-}
 
 /** A list's recent-hit cache has 2^RECENT_BITS slots, chosen by the top bits of an entry's hash. */
 const RECENT_BITS = 10;
 const RECENT = 1 << RECENT_BITS;
-
-/** Slot kinds at and above this hold digested values (kind = typeIndex + DIGESTED). */
-const DIGESTED = 5;
-const KIND_TYPES: readonly EntryType[] = ['ip', 'token', 'username', 'cookie', 'api_key'];
-
-/** What a request's value must look like to be hashed: long, or shaped like a digest reference. */
-function needsDigest(value: string): boolean {
-  return value.length > DIGEST_OVER || (value.length === DIGEST_PREFIX.length + DIGEST_CHARS && value.startsWith(DIGEST_PREFIX));
-}
-
-function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
-
-/**
- * Where an entry lives: slot kind, name key and the stored value. A raw value that looks like a
- * digest reference is itself digested, so it can never be read back (from lists.json, or the
- * management API) as the digest of something else.
- */
-interface Slot {
-  kind: number;
-  name: string;
-  value: string;
-}
-
-function slotOf(e: ListEntry): Slot {
-  const kind = typeIndex(e.type);
-  const name = e.name ?? '';
-  if (e.digest) return { kind: kind + DIGESTED, name, value: e.value };
-  if (needsDigest(e.value)) return { kind: kind + DIGESTED, name, value: sha256Hex(e.value) };
-  return { kind, name, value: e.value };
-}
-
-/** Eviction-queue key of a slot; the name's length first, since a value may hold any character. */
-function slotKey(s: Slot): string {
-  return `${String.fromCharCode(0x30 + s.kind)}${s.name.length}:${s.name}${s.value}`;
-}
-
-function parseSlotKey(key: string): Slot {
-  const colon = key.indexOf(':');
-  const nameLen = Number(key.slice(1, colon));
-  return { kind: key.charCodeAt(0) - 0x30, name: key.slice(colon + 1, colon + 1 + nameLen), value: key.slice(colon + 1 + nameLen) };
-}
-
-function slotEntry(s: Slot, tagIdx: number): StoredEntry {
-  const digested = s.kind >= DIGESTED;
-  const type = KIND_TYPES[digested ? s.kind - DIGESTED : s.kind]!;
-  const value = digested ? `${DIGEST_PREFIX}${s.value}` : s.value;
-  const tag = DENY_TAGS[tagIdx]!;
-  return s.name === '' ? { type, value, tag } : { type, name: s.name, value, tag };
-}
-
-function slotCost(s: Slot): number {
-  return 64 + 2 * (s.value.length + s.name.length);
-}
 
 /**
  * A deny or allow list with O(1) lookups for the request path. Entries live in one map per type

@@ -1,5 +1,5 @@
 import { listEntryInvalid } from '../errors';
-import { canonicalIp, ipv6Prefix } from '../request/client-ip';
+import { canonicalIp, ipv6Prefix } from '../request/ip-address';
 
 export const ENTRY_TYPES = ['ip', 'token', 'username', 'cookie', 'api_key'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];

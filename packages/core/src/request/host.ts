@@ -6,7 +6,7 @@
  * `Host: good.example evil` unchanged. Anything that is not one hostname or IP literal with an optional
  * port is refused (the caller answers 400) rather than interpreted.
  */
-import { canonicalIpv6Literal } from './client-ip';
+import { canonicalIpv6Literal } from './ip-address';
 
 export type ParsedHost =
   | { ok: true; /** lower case, no port, '' when absent */ host: string }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { RESPONSES } from '../policy/responses';
-import { canonicalIp } from '../request/client-ip';
+import { canonicalIp } from '../request/ip-address';
 import type { EnforcerRequest, ResponseSpec } from '../types';
 import { BackendAgents } from './agents';
 import { CLIENT_FORWARDING, DEFAULT_KEPT, connectionDrops } from './header-hygiene';
