@@ -320,6 +320,19 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     return s[0] === 'enable';
   }
 
+  /** GET reads an on/off setting, POST `?status=enable|disable` sets it (`update` says whether it changed). */
+  private switchRoutes(label: string, state: () => boolean, update: (on: boolean) => Promise<boolean>): Partial<Record<Method, Handler>> {
+    return {
+      GET: async () => envelope(200, state() ? 'enabled' : 'disabled', 'Ok'),
+      POST: async (call) => {
+        const on = this.switchParam(call);
+        const changed = await update(on);
+        const word = on ? 'enabled' : 'disabled';
+        return envelope(200, word, `${label} is ${changed ? 'now' : 'already'} ${word}`);
+      },
+    };
+  }
+
   private tagParam(call: Call, allowed: readonly string[], readOnly = false): string {
     const t = call.params.getAll('tag');
     if (t.length === 0) return 'all';
@@ -413,15 +426,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
         },
       },
 
-      [`${P}/firewall`]: {
-        GET: async () => envelope(200, e.firewallEnabled ? 'enabled' : 'disabled', 'Ok'),
-        POST: async (call) => {
-          const on = this.switchParam(call);
-          const changed = await e.updateFirewall(on);
-          const state = on ? 'enabled' : 'disabled';
-          return envelope(200, state, `Firewall is ${changed ? 'now' : 'already'} ${state}`);
-        },
-      },
+      [`${P}/firewall`]: this.switchRoutes('Firewall', () => e.firewallEnabled, (on) => e.updateFirewall(on)),
 
       [`${P}/firewall/blacklist`]: {
         GET: async (call) => {
@@ -513,15 +518,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
         },
       },
 
-      [`${P}/asedetectedattack`]: {
-        GET: async () => envelope(200, e.aseDetectedAttacksEnabled ? 'enabled' : 'disabled', 'Ok'),
-        POST: async (call) => {
-          const on = this.switchParam(call);
-          const changed = await e.updateAseDetectedAttacks(on);
-          const state = on ? 'enabled' : 'disabled';
-          return envelope(200, state, `ASE detected attack is ${changed ? 'now' : 'already'} ${state}`);
-        },
-      },
+      [`${P}/asedetectedattack`]: this.switchRoutes('ASE detected attack', () => e.aseDetectedAttacksEnabled, (on) => e.updateAseDetectedAttacks(on)),
 
       [`${P}/password`]: {
         POST: async (call) => {

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Enforcer } from '@ase/core';
+import { type Enforcer, closeServer, listenOn } from '@ase/core';
 import { type AdminApi, hostPolicy, toAdmin } from './admin';
 import { defaultAllowedHosts } from './allowed-hosts';
 import type { AdminOptions } from './types';
@@ -52,22 +52,12 @@ export async function startAdminServer(target: AdminApi | Enforcer, opts: AdminS
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, port, host);
   const bound = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
+      await closeServer(server, 2000);
       await admin.close();
     })());
   return { admin, server, port: bound, host, close };

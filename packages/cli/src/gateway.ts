@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Enforcer, type Logger, type ResponseSpec, createEnforcer, writeNodeResponse } from '@ase/core';
+import { type Enforcer, type Logger, type ResponseSpec, closeServer, createEnforcer, listenOn, writeNodeResponse } from '@ase/core';
 
 export const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -131,13 +131,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // `*` leaves the choice to Node: `::` (IPv6 and IPv4) where the system has IPv6, else 0.0.0.0.
   const host = bind === '*' ? undefined : bind;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, port, host);
   } catch (err) {
     await served.stop();
     await enforcer.close();
@@ -148,14 +142,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        enforcer.endWebSockets(); // upgraded sockets would keep close() waiting
-
-        // Give in-flight requests a moment, then cut what is left.
-        setTimeout(() => server.closeAllConnections(), 5000).unref();
-      });
+      // Upgraded sockets would keep close() waiting; in-flight requests get a moment, then are cut.
+      await closeServer(server, 5000, () => enforcer.endWebSockets());
       await served.stop();
       await enforcer.close();
     })());

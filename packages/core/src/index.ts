@@ -12,6 +12,7 @@ export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
 export { canonicalIp, parseHost } from './request';
 export { writeNodeResponse } from './http/node-response';
+export { closeServer, listenOn } from './http/server-lifecycle';
 export { aseUpgradeFor, guardUpgrades, upgradeListener, upgradePassed } from './http/upgrade-listener';
 export type { UpgradeHandler, UpgradeServer } from './http/upgrade-listener';
 export { AseError, AseConfigError, ERRORS, formatConfigProblem, invalidConfig, toAseError, wireAnswer } from './errors';

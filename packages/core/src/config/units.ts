@@ -63,32 +63,32 @@ function product(n: string, factor: number): number | undefined {
   return Number.isSafeInteger(v) ? v : undefined;
 }
 
+/** The number and the lower-case unit of `s` when `re` (two groups) matches it. */
+function numberAndUnit(re: RegExp, s: string): [number: string, unit: string] | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = re.exec(s);
+  return m && m[1] !== undefined && m[2] !== undefined ? [m[1], m[2].toLowerCase()] : undefined;
+}
+
 /**
  * `200m` → 12 000 000. Units s, m (minutes), h, d, w, mnt (30 days), yr (365 days), any case, no
  * spaces. Undefined for anything else, and for values beyond Number.MAX_SAFE_INTEGER ms.
  */
 export function parseDuration(s: string): number | undefined {
-  if (typeof s !== 'string') return undefined;
-  const m = DURATION_RE.exec(s);
-  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const unit = m[2].toLowerCase() as keyof typeof DURATION_UNITS;
-  return product(m[1], DURATION_UNITS[unit]);
+  const m = numberAndUnit(DURATION_RE, s);
+  return m && product(m[0], DURATION_UNITS[m[1] as keyof typeof DURATION_UNITS]);
 }
 
 /** `128mb` → 134 217 728. Units kb, mb, gb (powers of 1024), any case, one optional space. */
 export function parseSize(s: string): number | undefined {
-  if (typeof s !== 'string') return undefined;
-  const m = SIZE_RE.exec(s);
-  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const unit = m[2].toLowerCase() as keyof typeof SIZE_UNITS;
-  return product(m[1], SIZE_UNITS[unit]);
+  const m = numberAndUnit(SIZE_RE, s);
+  return m && product(m[0], SIZE_UNITS[m[1] as keyof typeof SIZE_UNITS]);
 }
 
 /** `100/minute` → `{ points: 100, unit: 'minute', windowSeconds: 60 }`; `0/second` is valid (off). */
 export function parseRate(s: string): Rate | undefined {
-  if (typeof s !== 'string') return undefined;
-  const m = RATE_RE.exec(s);
-  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const unit = m[2].toLowerCase() as RateUnit;
-  return { points: Number(m[1]), unit, windowSeconds: RATE_UNITS[unit] };
+  const m = numberAndUnit(RATE_RE, s);
+  if (!m) return undefined;
+  const unit = m[1] as RateUnit;
+  return { points: Number(m[0]), unit, windowSeconds: RATE_UNITS[unit] };
 }

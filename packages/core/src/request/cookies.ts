@@ -39,31 +39,12 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
     const cut = head.lastIndexOf(';');
     s = cut < 0 ? '' : head.slice(0, cut);
   }
-  const len = s.length;
-  let i = 0;
-  while (i < len && out.size < MAX_COOKIES) {
-    let end = s.indexOf(';', i);
-    if (end < 0) end = len;
-    const eq = s.indexOf('=', i);
-    if (eq >= 0 && eq < end) {
-      let ns = i;
-      let ne = eq;
-      while (ns < ne && isOws(s.charCodeAt(ns))) ns++;
-      while (ne > ns && isOws(s.charCodeAt(ne - 1))) ne--;
-      let vs = eq + 1;
-      let ve = end;
-      while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
-      while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
-      if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
-        vs++;
-        ve--;
-      }
-      if (ne > ns && ve > vs) {
-        const name = s.slice(ns, ne);
-        if (!out.has(name)) out.set(name, s.slice(vs, ve));
-      }
+  const pairs = new CookiePairs(s);
+  while (out.size < MAX_COOKIES && pairs.next()) {
+    if (pairs.nameEnd > pairs.nameStart && pairs.valueEnd > pairs.valueStart) {
+      const name = s.slice(pairs.nameStart, pairs.nameEnd);
+      if (!out.has(name)) out.set(name, s.slice(pairs.valueStart, pairs.valueEnd));
     }
-    i = end + 1;
   }
   return out;
 }
@@ -79,41 +60,68 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
 export function getCookieValues(header: string | string[] | undefined, name: string): string | string[] | undefined {
   if (header === undefined || name.length === 0) return undefined;
   const s = Array.isArray(header) ? header.join('; ') : header;
-  const len = s.length;
   let first: string | undefined;
   let more: string[] | undefined;
-  let i = 0;
-  while (i < len) {
-    let end = s.indexOf(';', i);
-    if (end < 0) end = len;
-    const eq = s.indexOf('=', i);
-    if (eq >= 0 && eq < end) {
-      let ns = i;
+  const pairs = new CookiePairs(s);
+  while (pairs.next()) {
+    if (pairs.nameEnd - pairs.nameStart !== name.length || !regionIs(s, pairs.nameStart, name) || pairs.valueEnd <= pairs.valueStart) continue;
+    const v = s.slice(pairs.valueStart, pairs.valueEnd);
+    if (first === undefined) {
+      first = v;
+      // The common case: the name appears nowhere after this pair, so there is no other copy.
+      if (s.indexOf(name, pairs.pairEnd) < 0) return first;
+    } else (more ??= [first]).push(v);
+  }
+  return more ?? first;
+}
+
+/**
+ * Walks the `name=value` pairs of a Cookie header without allocating: after each `next()` the
+ * name and value are the ranges below, OWS trimmed, one pair of quotes removed from the value.
+ * Parts without `=` are skipped.
+ */
+class CookiePairs {
+  nameStart = 0;
+  nameEnd = 0;
+  valueStart = 0;
+  valueEnd = 0;
+  /** Index of the `;` ending the pair (or the header's length). */
+  pairEnd = 0;
+  private i = 0;
+
+  constructor(private readonly s: string) {}
+
+  next(): boolean {
+    const s = this.s;
+    const len = s.length;
+    while (this.i < len) {
+      const start = this.i;
+      let end = s.indexOf(';', start);
+      if (end < 0) end = len;
+      this.i = end + 1;
+      const eq = s.indexOf('=', start);
+      if (eq < 0 || eq >= end) continue;
+      let ns = start;
       let ne = eq;
       while (ns < ne && isOws(s.charCodeAt(ns))) ns++;
       while (ne > ns && isOws(s.charCodeAt(ne - 1))) ne--;
-      if (ne - ns === name.length && regionIs(s, ns, name)) {
-        let vs = eq + 1;
-        let ve = end;
-        while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
-        while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
-        if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
-          vs++;
-          ve--;
-        }
-        if (ve > vs) {
-          const v = s.slice(vs, ve);
-          if (first === undefined) {
-            first = v;
-            // The common case: the name appears nowhere after this pair, so there is no other copy.
-            if (s.indexOf(name, end) < 0) return first;
-          } else (more ??= [first]).push(v);
-        }
+      let vs = eq + 1;
+      let ve = end;
+      while (vs < ve && isOws(s.charCodeAt(vs))) vs++;
+      while (ve > vs && isOws(s.charCodeAt(ve - 1))) ve--;
+      if (ve - vs >= 2 && s.charCodeAt(vs) === 0x22 && s.charCodeAt(ve - 1) === 0x22) {
+        vs++;
+        ve--;
       }
+      this.nameStart = ns;
+      this.nameEnd = ne;
+      this.valueStart = vs;
+      this.valueEnd = ve;
+      this.pairEnd = end;
+      return true;
     }
-    i = end + 1;
+    return false;
   }
-  return more ?? first;
 }
 
 /**
@@ -175,21 +183,7 @@ function hexValue(c: number): number {
  * Repeated keys: the first wins, so `?apikey=a&apikey=b` is `a` whichever the backend reads.
  */
 export function getQueryParam(query: string, name: string): string | undefined {
-  const len = query.length;
-  let i = query.charCodeAt(0) === 0x3f ? 1 : 0;
-  while (i < len) {
-    let end = query.indexOf('&', i);
-    if (end < 0) end = len;
-    if (end > i) {
-      const eq = query.indexOf('=', i);
-      const keyEnd = eq >= 0 && eq < end ? eq : end;
-      if (decodeFormComponent(query.slice(i, keyEnd)) === name) {
-        return keyEnd === end ? '' : decodeFormComponent(query.slice(keyEnd + 1, end));
-      }
-    }
-    i = end + 1;
-  }
-  return undefined;
+  return getQueryParams(query, name, 1)[0];
 }
 
 /**
