@@ -4,18 +4,14 @@
  * - /api/* is an API without servers: ASE checks it (methods, content type, deny list, a decoy at
  *   /api/admin), then the app's own routes answer.
  * - /inventory/* is an API with a server: ASE proxies it to a small demo backend.
+ * The API definitions, the backend and starting/stopping are shared with the other examples.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createEnforcer } from '@ase/core';
 import { aseMiddleware, aseUpgrade } from '@ase/express';
-import { apis, startInventoryBackend } from './config';
+import { runExample, serveNode } from '../../common/dist/example-app';
 
-async function main(): Promise<void> {
-  const inventory = await startInventoryBackend();
-  const enforcer = createEnforcer({ conf: { enable_ase_detected_attack: true }, apis: apis(inventory.port) });
-
+runExample('express-app', async (enforcer, port) => {
   const app = express();
   app.use(aseMiddleware(enforcer)); // first: before body parsers and routes
   app.use(express.json());
@@ -30,20 +26,5 @@ async function main(): Promise<void> {
 
   const server = http.createServer(app);
   aseUpgrade(server, enforcer); // WebSocket upgrades never pass middleware: ASE decides them first
-  server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', () => {
-    console.log(`express-app listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  });
-  const stop = (): void => {
-    server.close();
-    server.closeAllConnections();
-    inventory.close();
-    void enforcer.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  return serveNode(server, port);
 });

@@ -6,16 +6,14 @@
  * - POST /api/webhooks/payment opts out (`config: { ase: false }`): a payment provider calls it
  *   with its own content type, and it checks its own signature.
  * - /inventory/* is an API with a server: ASE proxies it to a small demo backend.
+ * The API definitions, the backend and starting/stopping are shared with the other examples.
  */
+import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { createEnforcer } from '@ase/core';
 import { asePlugin } from '@ase/fastify';
-import { apis, startInventoryBackend } from './config';
+import { runExample } from '../../common/dist/example-app';
 
-async function main(): Promise<void> {
-  const inventory = await startInventoryBackend();
-  const enforcer = createEnforcer({ conf: { enable_ase_detected_attack: true }, apis: apis(inventory.port) });
-
+runExample('fastify-app', async (enforcer, port) => {
   const app = Fastify();
   await app.register(asePlugin, { enforcer }); // first: it checks every request in onRequest
   const orders = [{ id: 1, item: 'book' }];
@@ -29,18 +27,7 @@ async function main(): Promise<void> {
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.post('/api/webhooks/payment', { config: { ase: false } }, async () => ({ received: true }));
 
-  const address = await app.listen({ port: Number(process.env['PORT'] ?? 3000), host: '127.0.0.1' });
-  console.log(`fastify-app listening on ${address}`);
+  await app.listen({ port, host: '127.0.0.1' });
   // app.close() also closes the enforcer (the plugin's onClose hook).
-  const stop = (): void => {
-    void app.close();
-    inventory.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  return { port: (app.server.address() as AddressInfo).port, stop: () => app.close() };
 });

@@ -4,13 +4,12 @@
  * - /api/* is an API without servers: ASE checks it (methods, content type, deny list, a decoy at
  *   /api/admin), then the app's own routes answer.
  * - /inventory/* is an API with a server: ASE proxies it to a small demo backend.
+ * The API definitions, the backend and starting/stopping are shared with the other examples.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createEnforcer } from '@ase/core';
 import { aseMiddleware, aseUpgrade } from '@ase/koa';
-import { apis, startInventoryBackend } from './config';
+import { runExample, serveNode } from '../../common/dist/example-app';
 
 function readJson(req: http.IncomingMessage): Promise<{ item?: unknown }> {
   return new Promise((resolve, reject) => {
@@ -28,10 +27,7 @@ function readJson(req: http.IncomingMessage): Promise<{ item?: unknown }> {
   });
 }
 
-async function main(): Promise<void> {
-  const inventory = await startInventoryBackend();
-  const enforcer = createEnforcer({ conf: { enable_ase_detected_attack: true }, apis: apis(inventory.port) });
-
+runExample('koa-app', async (enforcer, port) => {
   const app = new Koa();
   app.use(aseMiddleware(enforcer)); // first: before body parsers and routes
   const orders = [{ id: 1, item: 'book' }];
@@ -51,20 +47,5 @@ async function main(): Promise<void> {
 
   const server = http.createServer(app.callback());
   aseUpgrade(server, enforcer); // WebSocket upgrades never pass middleware: ASE decides them first
-  server.listen(Number(process.env['PORT'] ?? 3000), '127.0.0.1', () => {
-    console.log(`koa-app listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  });
-  const stop = (): void => {
-    server.close();
-    server.closeAllConnections();
-    inventory.close();
-    void enforcer.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  return serveNode(server, port);
 });
