@@ -189,10 +189,17 @@ export class CounterLimiter implements RateLimiter {
     this.limit = rate.points;
     this.windowSeconds = rate.windowSeconds;
     this.windowMs = rate.windowSeconds * 1000;
-    if (store.localKeys) this.consumeSync = (key, points = 1) => this.settleSync(store.consume(this.keyPrefix + key, points, this.windowMs));
+    if (store instanceof MemoryCounterStore) {
+      // The rule's own table: the request's key as it is, no `prefix + key` string per request.
+      const scope = store.scope(keyPrefix);
+      this.consumeSync = (key, points = 1) => this.result(scope.consume(key, points, this.windowMs));
+    } else if (store.localKeys) {
+      this.consumeSync = (key, points = 1) => this.settleSync(store.consume(this.keyPrefix + key, points, this.windowMs));
+    }
   }
 
   consume(key: string, points = 1): Promise<LimitResult> {
+    if (this.consumeSync) return Promise.resolve(this.consumeSync(key, points));
     try {
       const counted = this.store.consume(this.keyPrefix + key, points, this.windowMs);
       if (!isPromise(counted)) return Promise.resolve(this.result(counted));

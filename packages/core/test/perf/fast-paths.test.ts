@@ -141,6 +141,19 @@ describe('MemoryCounterStore', () => {
     expect(store.size).toBe(1);
   });
 
+  test('limiters of one rule over one store share their windows; other rules count apart; the bound is the store\'s', () => {
+    const store = new MemoryCounterStore({ maxKeys: 10 });
+    const rate = parseRate('1/minute')!;
+    const a = new CounterLimiter(rate, 'client|shop|', store);
+    const b = new CounterLimiter(rate, 'client|shop|', store);
+    const other = new CounterLimiter(rate, 'client|blog|', store);
+    expect(a.consumeSync!('10.0.0.1').ok).toBe(true);
+    expect(b.consumeSync!('10.0.0.1').ok).toBe(false);
+    expect(other.consumeSync!('10.0.0.1').ok).toBe(true);
+    for (let i = 0; i < 20; i++) other.consumeSync!(`ip-${i}`);
+    expect(store.size).toBe(10);
+  });
+
   test('many client addresses within one window: at most maxKeys windows, the oldest forgotten', () => {
     jest.useFakeTimers({ now: 1_000_000 });
     const l = new CounterLimiter(parseRate('2/hour')!, 'c|', new MemoryCounterStore({ maxKeys: 1000 }));
