@@ -169,10 +169,11 @@ class FlexibleLimiter implements RateLimiter {
 
 /**
  * A limiter over a {@link CounterStore}: `rate.points` per window, counted under `keyPrefix + key`.
- * When the store's counts are this process's only (`localKeys`, the in-memory store) it answers
- * synchronously through `consumeSync`, so the request path needs no Promise; otherwise every
- * consume is a Promise, and a store that fails lets the request through (or refuses it with
- * `failClosed`), as with an RLF store.
+ * Over a {@link MemoryCounterStore} it counts in the rule's own scope and answers synchronously
+ * through `consumeSync`, so the request path needs no Promise; so it does over any store whose
+ * counts are this process's only (`localKeys`), which answers at once. Otherwise every consume is
+ * a Promise, and a store that fails lets the request through (or refuses it with `failClosed`),
+ * as with an RLF store.
  */
 export class CounterLimiter implements RateLimiter {
   readonly limit: number;

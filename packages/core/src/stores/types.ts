@@ -86,7 +86,8 @@ export interface WindowCount {
 
 /**
  * Counters in fixed windows (client and server spike thresholds). A window starts with the key's
- * first point and lasts `windowMs`. `localKeys` is true when the counts are this process's only.
+ * first point and lasts `windowMs`. `localKeys` is true when the counts are this process's only;
+ * such a store answers at once (never a Promise), so the request path can ask it synchronously.
  */
 export interface CounterStore {
   readonly localKeys: boolean;
