@@ -37,7 +37,12 @@ import { readSetCookie } from './upstream/sticky-sessions';
 import { mapToInternal } from './upstream/path-mapping';
 import { BackendAgents } from './upstream/agents';
 import type { ServerPool } from './upstream/server-pool';
-import { ApiRuntime } from './api/api-runtime';
+import { ApiRuntime, type RuntimeStores } from './api/api-runtime';
+import { MemoryCounterStore } from './stores/memory-counter-store';
+import { MemoryQuotaStore } from './stores/memory-quota-store';
+import { MemoryStickyStore } from './stores/memory-sticky-store';
+import { isPromise } from './stores/maybe-async';
+import type { EnforcerStores } from './stores/types';
 import type { Decision, EnforcerRequest, Logger, Protocol, RawRequest, RespondReason, ResponseSpec } from './types';
 // management (issue 4)
 import { routeConflict, withFlowControl, withServerAdded, withServerFlowControl, withServerRemoved } from './management/api-edits';
@@ -71,6 +76,8 @@ export interface EnforcerOptions {
    * otherwise reach the app unprotected. true: bad files are reported in `warnings` and skipped.
    */
   skipInvalidApis?: boolean;
+  /** Where counters, connection slots and sticky pins are held; those not given are in this process. */
+  stores?: EnforcerStores;
 }
 
 /** Emitted for every detection, so applications, the access log and metrics can follow them. */
@@ -138,6 +145,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly ca: Buffer | undefined;
   /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
   private readonly agents: BackendAgents;
+  private readonly stores: RuntimeStores;
   private readonly listWriter: ListJournal | undefined;
   private accessLog: AccessLog | undefined;
   private firewall: boolean;
@@ -165,6 +173,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.trusted = new TrustedProxies(conf.xff_trusted_proxies);
     this.ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
     this.agents = new BackendAgents(this.ca, this.conf.backend_timeout);
+    this.stores = {
+      counters: options.stores?.counters ?? new MemoryCounterStore(),
+      quotas: options.stores?.quotas ?? new MemoryQuotaStore(),
+      sticky: options.stores?.sticky ?? new MemoryStickyStore(),
+    };
 
     const budget = new ListBudget(conf.attack_list_memory, conf.attack_list_shares);
     this.denyList = new ClientList('blacklist', budget);
@@ -360,6 +373,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     }
     const stickyKey = rt.sticky ? parseCookies(req.headers['cookie']).get(api.identity.cookie) : undefined;
     const pinned = stickyKey !== undefined ? rt.sticky!.get(stickyKey) : undefined;
+    if (isPromise(pinned)) return pinned.then((p) => this.routeTo(rt, req, stickyKey, p));
+    return this.routeTo(rt, req, stickyKey, pinned);
+  }
+
+  private routeTo(rt: ApiRuntime, req: EnforcerRequest, stickyKey: string | undefined, pinned: string | undefined): Decision | Promise<Decision> {
+    const { api } = rt;
     const forwardPath = mapToInternal(api, req.path) + req.query;
     if (rt.scheduler && this.firewall) {
       return rt.scheduler.acquire({ preferred: pinned }).then((slot): Decision => {
@@ -407,7 +426,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
             const set = readSetCookie(headers['set-cookie'], rt.api.identity.cookie);
             if (set?.kind === 'set') sticky.set(set.value, u.id);
             else if (set?.kind === 'delete' && stickyKey !== undefined) sticky.delete(stickyKey);
-            else if (stickyKey !== undefined && !logout && sticky.get(stickyKey) === undefined) sticky.set(stickyKey, u.id);
+            else if (stickyKey !== undefined && !logout) sticky.keep(stickyKey, u.id);
           }
         : undefined,
     });
@@ -758,6 +777,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       onHealthChange: (apiId, u, healthy) => this.emit(healthy ? 'backend_up' : 'backend_down', { api: apiId, server: u.id, error: healthy ? '' : 'health_check' }),
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
       trustedPeer: (peer) => this.trustedPeer(peer),
+      stores: this.stores,
     }, old);
     this.apis.set(id, rt);
     old?.retire(rt);

@@ -38,3 +38,25 @@ export type { FlowControlJson } from './config/types';
 export { RotatingFile, ROTATING_FILE_DEFAULTS } from './logs/rotating-file';
 export { maskIdentifier } from './logs/mask';
 export type { RotatingFileOptions } from './logs/rotating-file';
+export type {
+  ApiChange,
+  ApiStore,
+  CounterStore,
+  EnforcerStores,
+  ListChange,
+  ListName,
+  ListReplica,
+  ListStore,
+  LoadedApis,
+  QuotaStore,
+  RuntimeSwitches,
+  SlotLease,
+  StickyBudget,
+  StickyStore,
+  WindowCount,
+} from './stores/types';
+export { MemoryListBacking, MemoryListStore } from './stores/memory-list-store';
+export { MemoryApiBacking, MemoryApiStore } from './stores/memory-api-store';
+export { MemoryCounterStore } from './stores/memory-counter-store';
+export { MemoryQuotaStore } from './stores/memory-quota-store';
+export { MemoryStickyStore } from './stores/memory-sticky-store';

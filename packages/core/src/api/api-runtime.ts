@@ -9,7 +9,8 @@ import { policyHeaders } from '../upstream/header-hygiene';
 import { HealthChecker } from '../upstream/health-check';
 import { ServerScheduler, type SchedulerServer } from '../upstream/scheduler';
 import { ServerPool, type Upstream } from '../upstream/server-pool';
-import { StickyTable } from '../upstream/sticky-sessions';
+import { StickyPins } from '../upstream/sticky-pins';
+import type { CounterStore, QuotaStore, StickyStore } from '../stores/types';
 import type { WsTunnel } from '../upstream/ws-proxy';
 import type { ResponseSpec } from '../types';
 import type { CompiledApi } from './compiled-api';
@@ -24,6 +25,17 @@ export interface ApiRuntimeDeps {
   writeResponse(res: ServerResponse, spec: ResponseSpec): void;
   /** Whether a socket peer is a trusted proxy (enable_xff and xff_trusted_proxies). */
   trustedPeer?: ((peer: string) => boolean) | undefined;
+  /**
+   * Where counters, connection slots and sticky pins are held: made once by the enforcer, shared
+   * by its APIs, keyed by API id. Because the stores hold them, they outlive an edit of the API.
+   */
+  stores: RuntimeStores;
+}
+
+export interface RuntimeStores {
+  counters: CounterStore;
+  quotas: QuotaStore;
+  sticky: StickyStore;
 }
 
 const OFF = { points: 0, unit: 'second', windowSeconds: 1 } as const;
@@ -42,20 +54,19 @@ export class ApiRuntime {
   readonly scheduler: ServerScheduler | undefined;
   readonly health: HealthChecker | undefined;
   /** Present when `cookie_persistence_enabled` and the API names its cookie. */
-  readonly sticky: StickyTable | undefined;
+  readonly sticky: StickyPins | undefined;
   readonly bytesIn: ByteMeter | undefined;
   readonly bytesOut: ByteMeter | undefined;
   /** Open WebSocket tunnels, counted for `/v4/ase/persistentconnection` and ended on close. */
   readonly tunnels = new Map<WsTunnel, 'ws' | 'wss'>();
   /** Request fields a client's Connection header cannot remove on the way to this API's servers. */
   readonly keptHeaders: ReadonlySet<string>;
-  /** `server_spike_threshold` limiters by server id, so a successor can keep the windows. */
-  private readonly spikes = new Map<string, RateLimiter | undefined>();
-
+  private readonly stickyStore: StickyStore;
   /**
-   * `prev` is the runtime this one replaces (an edit of the API): state that still applies is taken
-   * over, keyed by server id (`host:port`), so an edit neither frees slots nor forgets windows,
-   * pins or health. State of servers the edit removed is dropped.
+   * `prev` is the runtime this one replaces (an edit of the API). Windows, slots and pins are in
+   * the stores, keyed by API and server id (`host:port`), so an edit neither frees slots nor
+   * forgets them; health and the scheduler's queue are taken over from `prev`. State of servers
+   * the edit removed is dropped.
    */
   constructor(
     readonly api: CompiledApi,
@@ -88,19 +99,15 @@ export class ApiRuntime {
           })
         : undefined;
 
-    // A changed threshold starts fresh windows: counts taken under the old rate do not carry over.
-    this.clientLimiter =
-      prev && prevMeta!.flow_control.client_spike_threshold === m.flow_control.client_spike_threshold
-        ? prev.clientLimiter
-        : createRateLimiter(parseRate(m.flow_control.client_spike_threshold) ?? OFF, `client:${api.id}`);
+    // The rate is part of the key: a changed threshold starts fresh windows (counts taken under
+    // the old rate do not carry over), an unchanged one keeps them.
+    const counters = deps.stores.counters;
+    const clientRate = m.flow_control.client_spike_threshold;
+    this.clientLimiter = createRateLimiter(parseRate(clientRate) ?? OFF, `client|${api.id}|${clientRate}|`, counters);
 
     const schedServers: SchedulerServer[] = this.pool.servers.map((u) => {
-      const old = prev?.pool.find(u.id);
-      const spike =
-        old && prev!.spikes.has(u.id) && old.json.server_spike_threshold === u.json.server_spike_threshold
-          ? prev!.spikes.get(u.id)
-          : createRateLimiter(parseRate(u.json.server_spike_threshold) ?? OFF, `spike:${api.id}`);
-      this.spikes.set(u.id, spike);
+      const rate = u.json.server_spike_threshold;
+      const spike = createRateLimiter(parseRate(rate) ?? OFF, `spike|${api.id}|${rate}|`, counters);
       return { id: u.id, quota: u.json.server_connection_quota, spike };
     });
     const schedOpts = {
@@ -111,10 +118,13 @@ export class ApiRuntime {
         const u = this.pool.find(s.id);
         return u !== undefined && this.pool.isUsable(u);
       },
+      slots: deps.stores.quotas,
+      slotPrefix: `${api.id}|`,
     };
     if (schedServers.some((s) => s.quota > 0 || s.spike)) {
-      // The predecessor's scheduler goes on with the new servers and settings: in-flight counts stay
-      // with their server, so requests of before the edit count against the edited quota.
+      // The predecessor's scheduler goes on with the new servers and settings, so its waiters keep
+      // their place; in-flight counts are in the store, so requests of before the edit count
+      // against the edited quota.
       if (prev?.scheduler) prev.scheduler.update(schedServers, schedOpts);
       this.scheduler = prev?.scheduler ?? new ServerScheduler(schedServers, schedOpts);
     } else {
@@ -148,17 +158,19 @@ export class ApiRuntime {
         : undefined;
     this.health?.start();
 
-    const stickyOn = m.cookie_persistence_enabled && m.cookie;
-    const sameSticky =
-      stickyOn && prev?.sticky && prevMeta!.cookie === m.cookie && prevMeta!.api_memory_size === m.api_memory_size && prevMeta!.cookie_idle_timeout === m.cookie_idle_timeout;
-    if (sameSticky) {
-      this.sticky = prev!.sticky;
-      for (const old of prev!.pool.servers) if (!this.pool.find(old.id)) this.sticky!.dropServer(old.id);
+    // Pins stay in the store across an edit that keeps the cookie and budget (a changed budget
+    // starts afresh in the store; a changed cookie name, here). Pins to removed servers go.
+    const stickyOn = Boolean(m.cookie_persistence_enabled && m.cookie);
+    const sticky = deps.stores.sticky;
+    if (!stickyOn || (prevMeta && prevMeta.cookie !== m.cookie)) sticky.configure?.(api.id, undefined);
+    if (stickyOn) {
+      sticky.configure?.(api.id, { maxBytes: parseSize(m.api_memory_size) ?? 128 * 1024 * 1024, idleMs: parseDuration(m.cookie_idle_timeout) ?? 0 });
+      this.sticky = new StickyPins(sticky, api.id);
+      if (prev) for (const old of prev.pool.servers) if (!this.pool.find(old.id)) this.sticky.dropServer(old.id);
     } else {
-      this.sticky = stickyOn
-        ? new StickyTable({ maxBytes: parseSize(m.api_memory_size) ?? 128 * 1024 * 1024, idleMs: parseDuration(m.cookie_idle_timeout) ?? 0 })
-        : undefined;
+      this.sticky = undefined;
     }
+    this.stickyStore = sticky;
 
     const inRate = parseRate(m.flow_control.bytes_in_threshold);
     const outRate = parseRate(m.flow_control.bytes_out_threshold);
@@ -180,6 +192,7 @@ export class ApiRuntime {
    */
   retire(successor: ApiRuntime | undefined): void {
     this.health?.stop();
+    if (!successor) this.stickyStore.configure?.(this.api.id, undefined);
     // With a successor, the scheduler was handed over (or its quotas lifted) by the successor's constructor.
     if (!successor) this.scheduler?.close();
     this.forwarder?.closeIdle();

@@ -1,5 +1,8 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Rate } from '../config/types';
+import { MemoryCounterStore } from '../stores/memory-counter-store';
+import type { CounterStore, WindowCount } from '../stores/types';
+import { isPromise } from '../stores/maybe-async';
 
 /**
  * The one place that knows rate-limiter-flexible (RLF). Everything else in the project sees only
@@ -86,8 +89,9 @@ export type RateLimiterStoreFactory = (opts: StoreLimiterOptions) => StoreLimite
 
 /**
  * Counters in process memory. {@link createRateLimiter} with this factory (the default) builds a
- * {@link MemoryWindowLimiter}, which answers synchronously; the factory itself (RLF
- * `RateLimiterMemory`) remains for callers that want an RLF store, e.g. as Redis insurance.
+ * {@link CounterLimiter} over a {@link MemoryCounterStore}, which answers synchronously; the
+ * factory itself (RLF `RateLimiterMemory`) remains for callers that want an RLF store, e.g. as
+ * Redis insurance.
  */
 export const memoryStore: RateLimiterStoreFactory = (opts) => new RateLimiterMemory(opts);
 
@@ -163,94 +167,93 @@ class FlexibleLimiter implements RateLimiter {
   }
 }
 
-interface Window {
-  consumed: number;
-  expiresAt: number;
-}
-
-/** Keys (client IPs) counted at most by one in-process limiter; beyond it the oldest window is forgotten. */
-export const DEFAULT_MAX_WINDOWS = 100_000;
-
 /**
- * The in-process store, synchronous: RLF `RateLimiterMemory`'s fixed window per key (it starts with
- * the key's first request and lasts `windowSeconds`; points consumed past the limit are refused
- * until it ends), without its Promise and per-key timer on every request. Expired windows are
- * dropped lazily, in one sweep per window length. This is what keeps a client rate limit cheap on
- * the request path (docs/performance.md). Bounded, because every new client address adds a key: at
- * most `maxKeys` windows; beyond that the window started longest ago is forgotten (that client's
- * count restarts), as in `ByteMeter` — Map order is window-start order, a new window
- * re-inserts its key.
+ * A limiter over a {@link CounterStore}: `rate.points` per window, counted under `keyPrefix + key`.
+ * Over a {@link MemoryCounterStore} it counts in the rule's own scope and answers synchronously
+ * through `consumeSync`, so the request path needs no Promise; so it does over any store whose
+ * counts are this process's only (`localKeys`), which answers at once. Otherwise every consume is
+ * a Promise, and a store that fails lets the request through (or refuses it with `failClosed`),
+ * as with an RLF store.
  */
-export class MemoryWindowLimiter implements RateLimiter {
+export class CounterLimiter implements RateLimiter {
   readonly limit: number;
   readonly windowSeconds: number;
+  readonly consumeSync?: (key: string, points?: number) => LimitResult;
   private readonly windowMs: number;
-  private readonly maxKeys: number;
-  private readonly windows = new Map<string, Window>();
-  private nextSweep = 0;
 
-  constructor(rate: Rate, opts: { maxKeys?: number } = {}) {
+  constructor(
+    rate: Rate,
+    private readonly keyPrefix: string,
+    private readonly store: CounterStore,
+    private readonly opts: RateLimiterOptions = {},
+  ) {
     this.limit = rate.points;
     this.windowSeconds = rate.windowSeconds;
     this.windowMs = rate.windowSeconds * 1000;
-    this.maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? DEFAULT_MAX_WINDOWS));
-  }
-
-  consumeSync(key: string, points = 1): LimitResult {
-    const now = Date.now();
-    if (now >= this.nextSweep) this.sweep(now);
-    let w = this.windows.get(key);
-    if (w === undefined || w.expiresAt <= now) {
-      if (w !== undefined) this.windows.delete(key);
-      else if (this.windows.size >= this.maxKeys) this.evictOldest();
-      w = { consumed: 0, expiresAt: now + this.windowMs };
-      this.windows.set(key, w);
+    if (store instanceof MemoryCounterStore) {
+      // The rule's own table: the request's key as it is, no `prefix + key` string per request.
+      const scope = store.scope(keyPrefix);
+      this.consumeSync = (key, points = 1) => this.result(scope.consume(key, points, this.windowMs));
+    } else if (store.localKeys) {
+      this.consumeSync = (key, points = 1) => this.settleSync(store.consume(this.keyPrefix + key, points, this.windowMs));
     }
-    w.consumed += points;
-    const left = w.expiresAt - now;
-    if (w.consumed > this.limit) return { ok: false, remaining: 0, retryAfterMs: left, resetMs: left };
-    return { ok: true, remaining: this.limit - w.consumed, resetMs: left };
   }
 
   consume(key: string, points = 1): Promise<LimitResult> {
-    return Promise.resolve(this.consumeSync(key, points));
+    if (this.consumeSync) return Promise.resolve(this.consumeSync(key, points));
+    try {
+      const counted = this.store.consume(this.keyPrefix + key, points, this.windowMs);
+      if (!isPromise(counted)) return Promise.resolve(this.result(counted));
+      return counted.then(
+        (c) => this.result(c),
+        (err: unknown) => this.failed(err),
+      );
+    } catch (err) {
+      return Promise.resolve(this.failed(err));
+    }
   }
 
-  /** Keys with a window open (expired ones may linger until the next sweep). */
-  get size(): number {
-    return this.windows.size;
+  private settleSync(counted: WindowCount | Promise<WindowCount>): LimitResult {
+    // A store claiming local keys should answer at once; if it does not, count it as a failure.
+    if (!isPromise(counted)) return this.result(counted);
+    counted.catch(() => undefined);
+    return this.failed(new Error('a store with localKeys answered with a Promise'));
   }
 
-  private sweep(now: number): void {
-    for (const [key, w] of this.windows) if (w.expiresAt <= now) this.windows.delete(key);
-    this.nextSweep = now + this.windowMs;
+  private result(c: WindowCount): LimitResult {
+    const left = ms(c.resetMs);
+    if (c.consumed > this.limit) return { ok: false, remaining: 0, retryAfterMs: left, resetMs: left };
+    return { ok: true, remaining: this.limit - c.consumed, resetMs: left };
   }
 
-  /**
-   * Makes room for one key in O(1): the window started longest ago goes (expired windows, if any,
-   * are the first ones). No full sweep here: an attacker keeping the table full would make every
-   * new address pay for one.
-   */
-  private evictOldest(): void {
-    const oldest = this.windows.keys().next();
-    if (!oldest.done) this.windows.delete(oldest.value);
+  private failed(err: unknown): LimitResult {
+    try {
+      this.opts.onStoreError?.(err);
+    } catch {
+      // a listener's failure must not turn into a rejected consume
+    }
+    return this.opts.failClosed
+      ? { ok: false, remaining: 0, retryAfterMs: STORE_FAILURE_RETRY_MS, resetMs: STORE_FAILURE_RETRY_MS, degraded: true }
+      : { ok: true, remaining: this.limit, resetMs: this.windowMs, degraded: true };
   }
 }
 
 /**
  * A limiter of `rate.points` per `rate.windowSeconds` (fixed window per key), or undefined when the
- * rate is off (`0/...`). Give each rule its own `keyPrefix` (e.g. `client:<api>`, `spike:<api>`) so
- * rules never share counters in a shared store. With the default store the limiter is a
- * {@link MemoryWindowLimiter} (synchronous, `consumeSync`); any other store goes through RLF's API.
+ * rate is off (`0/...`). Give each rule its own `keyPrefix` (e.g. `client:<api>|`, `spike:<api>|`)
+ * so rules never share counters. `store` is a {@link CounterStore} (by default a private
+ * {@link MemoryCounterStore}: synchronous, `consumeSync`) or an RLF store factory, used through
+ * RLF's API.
  */
 export function createRateLimiter(
   rate: Rate,
   keyPrefix: string,
-  store: RateLimiterStoreFactory = memoryStore,
+  store: CounterStore | RateLimiterStoreFactory = memoryStore,
   opts: RateLimiterOptions = {},
 ): RateLimiter | undefined {
   if (!(rate.points > 0) || !(rate.windowSeconds > 0)) return undefined;
-  if (store === memoryStore) return new MemoryWindowLimiter(rate);
+  if (store === memoryStore) return new CounterLimiter(rate, keyPrefix, new MemoryCounterStore(), opts);
+  if (typeof store !== 'function') return new CounterLimiter(rate, keyPrefix, store, opts);
   return new FlexibleLimiter(rate, store({ points: rate.points, duration: rate.windowSeconds, keyPrefix }), opts);
 }
 

@@ -86,7 +86,8 @@ export interface WindowCount {
 
 /**
  * Counters in fixed windows (client and server spike thresholds). A window starts with the key's
- * first point and lasts `windowMs`. `localKeys` is true when the counts are this process's only.
+ * first point and lasts `windowMs`. `localKeys` is true when the counts are this process's only;
+ * such a store answers at once (never a Promise), so the request path can ask it synchronously.
  */
 export interface CounterStore {
   readonly localKeys: boolean;
@@ -115,9 +116,20 @@ export interface QuotaStore {
   close?(): Promise<void>;
 }
 
+/** How much one API may pin: its `api_memory_size` in bytes and `cookie_idle_timeout` in ms (0: no idle expiry). */
+export interface StickyBudget {
+  maxBytes: number;
+  idleMs: number;
+}
+
 /** Sticky sessions: cookie value → server id, per API, forgotten after `idleMs` without use. */
 export interface StickyStore {
   readonly localKeys: boolean;
+  /**
+   * The API's budget, given when the API is installed or edited; undefined when the API is removed
+   * or stops pinning (its pins may be forgotten). A store without it applies a budget of its own.
+   */
+  configure?(api: string, budget: StickyBudget | undefined): void;
   get(api: string, cookie: string): string | undefined | Promise<string | undefined>;
   set(api: string, cookie: string, serverId: string): void | Promise<void>;
   delete(api: string, cookie: string): void | Promise<void>;

@@ -1,4 +1,7 @@
 import type { LimitResult, RateLimiter } from '../flow/rate-limit';
+import { MemoryQuotaStore } from '../stores/memory-quota-store';
+import type { QuotaStore, SlotLease } from '../stores/types';
+import { isPromise } from '../stores/maybe-async';
 
 /**
  * Per-API server selection with flow control (ase-behaviour "Flow control" and "Backends"):
@@ -19,8 +22,9 @@ import type { LimitResult, RateLimiter } from '../flow/rate-limit';
  *    slot would not help): `server_busy`, `retryAfterMs` from the spike limiter when only spike
  *    rates were the cause, else 1000.
  *
- * Counters are per process: in-flight counts are local to this node, spike rates are as shared as
- * the limiter's store.
+ * In-flight counts are held by the {@link QuotaStore} under `<apiId>|<host:port>`, not by the
+ * scheduler: they are as shared as the store is, and outlive an edit of the API. Spike rates are as
+ * shared as the limiter's store. A store that answers synchronously costs no extra Promise.
  */
 
 export interface SchedulerServer {
@@ -57,14 +61,25 @@ export interface SchedulerOptions {
   queueMaxWaitMs: number;
   /** Healthy and not passively down. Exceptions count as "not usable". */
   isUsable(server: SchedulerServer): boolean;
+  /** Where the slots are held; a private in-memory store when absent. */
+  slots?: QuotaStore | undefined;
+  /** Prefix of every slot key: `<apiId>|`. */
+  slotPrefix?: string | undefined;
 }
+
+/**
+ * How long a shared store keeps a slot of a process that stopped renewing it (died); a live
+ * process's leases are renewed by the store while held.
+ */
+export const SLOT_LEASE_MS = 60_000;
 
 /** Retry-After given when no spike limiter tells better. */
 export const DEFAULT_RETRY_MS = 1000;
 
 interface State {
   server: SchedulerServer;
-  inFlight: number;
+  /** Slot key in the store: `<apiId>|<host:port>`. */
+  key: string;
   /** Current weight of smooth weighted round-robin. */
   cw: number;
 }
@@ -82,6 +97,8 @@ type Attempt =
   | { kind: 'full'; quotaFull: boolean; retryAfterMs: number };
 
 const ALLOWED: LimitResult = { ok: true, remaining: 0, resetMs: 0 };
+/** The lease of a server without a quota when the store is remote: nothing to count there. */
+const UNCOUNTED: SlotLease = { release() {} };
 
 function failure(reason: Extract<Acquired, { ok: false }>['reason'], retryAfterMs = DEFAULT_RETRY_MS): Acquired {
   return { ok: false, reason, retryAfterMs };
@@ -96,9 +113,13 @@ export class ServerScheduler {
   private pumpAgain = false;
   private closed = false;
   private opts: SchedulerOptions;
+  private readonly slots: QuotaStore;
+  private readonly slotPrefix: string;
 
   constructor(servers: readonly SchedulerServer[], opts: SchedulerOptions) {
     this.opts = { ...opts };
+    this.slots = opts.slots ?? new MemoryQuotaStore();
+    this.slotPrefix = opts.slotPrefix ?? '';
     this.update(servers);
   }
 
@@ -129,7 +150,7 @@ export class ServerScheduler {
     for (const server of servers) {
       if (byId.has(server.id)) continue;
       const old = this.byId.get(server.id);
-      const s: State = old ? Object.assign(old, { server }) : { server, inFlight: 0, cw: 0 };
+      const s: State = old ? Object.assign(old, { server }) : { server, key: this.slotPrefix + server.id, cw: 0 };
       next.push(s);
       byId.set(server.id, s);
     }
@@ -144,8 +165,8 @@ export class ServerScheduler {
     this.schedulePump();
   }
 
-  inFlight(id: string): number {
-    return this.byId.get(id)?.inFlight ?? 0;
+  inFlight(id: string): number | Promise<number> {
+    return this.slots.inFlight(this.slotPrefix + id);
   }
 
   /** Requests waiting for a slot. */
@@ -171,8 +192,11 @@ export class ServerScheduler {
     }
   }
 
+  /** Known to be at quota; a store that counts remotely is asked by trying to acquire instead. */
   private atQuota(s: State): boolean {
-    return s.server.quota > 0 && s.inFlight >= s.server.quota;
+    if (s.server.quota <= 0) return false;
+    const n = this.slots.inFlight(s.key);
+    return typeof n === 'number' && n >= s.server.quota;
   }
 
   private candidates(opts: AcquireOptions): State[] {
@@ -214,6 +238,7 @@ export class ServerScheduler {
     const candidates = this.candidates(opts);
     if (candidates.length === 0) return { kind: 'none' };
     const tried = new Set<State>();
+    let quotaFull = false;
     let spikeRetry: number | undefined;
     const preferred = opts.preferred !== undefined ? candidates.find((s) => s.server.id === opts.preferred) : undefined;
     let next: State | undefined = preferred && !this.atQuota(preferred) ? preferred : undefined;
@@ -225,7 +250,12 @@ export class ServerScheduler {
       const s = next;
       next = undefined;
       tried.add(s);
-      s.inFlight++;
+      const taken = this.take(s);
+      const lease = isPromise(taken) ? await taken : taken;
+      if (!lease) {
+        quotaFull = true;
+        continue;
+      }
       const limiter = s.server.spike;
       if (limiter) {
         let res: LimitResult;
@@ -235,7 +265,7 @@ export class ServerScheduler {
           res = ALLOWED; // RateLimiter never rejects; if one does, fail open like a store failure
         }
         if (!res.ok) {
-          s.inFlight = Math.max(0, s.inFlight - 1);
+          lease.release();
           spikeRetry = spikeRetry === undefined ? res.retryAfterMs : Math.min(spikeRetry, res.retryAfterMs);
           // The pump may have found this briefly reserved slot taken and stopped; wake it (unless
           // this is the pump's own attempt, which would loop on a server that keeps rejecting).
@@ -244,16 +274,32 @@ export class ServerScheduler {
         }
       }
       if (this.closed) {
-        s.inFlight = Math.max(0, s.inFlight - 1);
+        lease.release();
         break;
       }
-      return { kind: 'granted', acquired: this.grant(s) };
+      return { kind: 'granted', acquired: this.grant(s, lease) };
     }
-    const quotaFull = candidates.some((s) => this.atQuota(s));
+    quotaFull ||= candidates.some((s) => this.atQuota(s));
     return { kind: 'full', quotaFull, retryAfterMs: quotaFull || spikeRetry === undefined ? DEFAULT_RETRY_MS : spikeRetry };
   }
 
-  private grant(s: State): Extract<Acquired, { ok: true }> {
+  /**
+   * A slot on `s` from the store; undefined when it is at quota. An in-process store counts the
+   * exchanges of servers without a quota too (at no cost); a remote one is not asked for them. A
+   * store that fails gives no slot.
+   */
+  private take(s: State): SlotLease | undefined | Promise<SlotLease | undefined> {
+    const quota = s.server.quota > 0 ? s.server.quota : Number.MAX_SAFE_INTEGER;
+    if (s.server.quota <= 0 && !this.slots.localKeys) return UNCOUNTED;
+    try {
+      const lease = this.slots.tryAcquire(s.key, quota, SLOT_LEASE_MS);
+      return isPromise(lease) ? lease.catch(() => undefined) : lease;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private grant(s: State, lease: SlotLease): Extract<Acquired, { ok: true }> {
     let released = false;
     return {
       ok: true,
@@ -261,7 +307,7 @@ export class ServerScheduler {
       release: () => {
         if (released) return;
         released = true;
-        s.inFlight = Math.max(0, s.inFlight - 1);
+        lease.release();
         this.schedulePump();
       },
     };

@@ -4,7 +4,8 @@
  */
 import { BlockList, isIPv4 } from 'node:net';
 import { parseRate } from '../../src/config/units';
-import { MemoryWindowLimiter, createRateLimiter } from '../../src/flow/rate-limit';
+import { CounterLimiter, createRateLimiter } from '../../src/flow/rate-limit';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { ClientList, ListBudget } from '../../src/lists/client-list';
 import { PresenceFilter, keyHash } from '../../src/lists/presence-filter';
 import { TrustedProxies, isDottedQuad } from '../../src/request/client-ip';
@@ -109,12 +110,12 @@ describe('TrustedProxies IPv4 path', () => {
   });
 });
 
-describe('MemoryWindowLimiter', () => {
+describe('MemoryCounterStore', () => {
   afterEach(() => jest.useRealTimers());
 
-  test('is what createRateLimiter builds by default, and answers synchronously', () => {
+  test('createRateLimiter builds a limiter over it by default, which answers synchronously', () => {
     const l = createRateLimiter(parseRate('2/second')!, 'client:a');
-    expect(l).toBeInstanceOf(MemoryWindowLimiter);
+    expect(l).toBeInstanceOf(CounterLimiter);
     expect(l!.consumeSync!('k')).toMatchObject({ ok: true, remaining: 1 });
     expect(l!.consumeSync!('k')).toMatchObject({ ok: true, remaining: 0 });
     expect(l!.consumeSync!('k')).toMatchObject({ ok: false, remaining: 0 });
@@ -122,26 +123,50 @@ describe('MemoryWindowLimiter', () => {
 
   test('expired windows are swept, so idle keys do not accumulate', () => {
     jest.useFakeTimers({ now: 1_000_000 });
-    const l = new MemoryWindowLimiter(parseRate('5/second')!);
-    for (let i = 0; i < 100; i++) l.consumeSync(`ip-${i}`);
-    expect(l.size).toBe(100);
+    const store = new MemoryCounterStore();
+    for (let i = 0; i < 100; i++) store.consume(`ip-${i}`, 1, 1000);
+    expect(store.size).toBe(100);
     jest.advanceTimersByTime(1001);
-    l.consumeSync('fresh');
-    expect(l.size).toBe(1);
+    store.consume('fresh', 1, 1000);
+    expect(store.size).toBe(1);
+  });
+
+  test('a shorter window sweeps sooner: long windows do not keep short ones alive', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const store = new MemoryCounterStore();
+    store.consume('hourly', 1, 3_600_000);
+    for (let i = 0; i < 100; i++) store.consume(`ip-${i}`, 1, 1000);
+    jest.advanceTimersByTime(1001);
+    store.consume('hourly', 1, 3_600_000);
+    expect(store.size).toBe(1);
+  });
+
+  test('limiters of one rule over one store share their windows; other rules count apart; the bound is the store\'s', () => {
+    const store = new MemoryCounterStore({ maxKeys: 10 });
+    const rate = parseRate('1/minute')!;
+    const a = new CounterLimiter(rate, 'client|shop|', store);
+    const b = new CounterLimiter(rate, 'client|shop|', store);
+    const other = new CounterLimiter(rate, 'client|blog|', store);
+    expect(a.consumeSync!('10.0.0.1').ok).toBe(true);
+    expect(b.consumeSync!('10.0.0.1').ok).toBe(false);
+    expect(other.consumeSync!('10.0.0.1').ok).toBe(true);
+    for (let i = 0; i < 20; i++) other.consumeSync!(`ip-${i}`);
+    expect(store.size).toBe(10);
   });
 
   test('many client addresses within one window: at most maxKeys windows, the oldest forgotten', () => {
     jest.useFakeTimers({ now: 1_000_000 });
-    const l = new MemoryWindowLimiter(parseRate('2/hour')!, { maxKeys: 1000 });
-    l.consumeSync('first');
-    l.consumeSync('first');
-    expect(l.consumeSync('first').ok).toBe(false);
-    l.consumeSync('second');
-    for (let i = 0; i < 5000; i++) l.consumeSync(`ip-${i}`);
-    expect(l.size).toBe(1000);
+    const l = new CounterLimiter(parseRate('2/hour')!, 'c|', new MemoryCounterStore({ maxKeys: 1000 }));
+    const store = (l as unknown as { store: MemoryCounterStore }).store;
+    l.consumeSync!('first');
+    l.consumeSync!('first');
+    expect(l.consumeSync!('first').ok).toBe(false);
+    l.consumeSync!('second');
+    for (let i = 0; i < 5000; i++) l.consumeSync!(`ip-${i}`);
+    expect(store.size).toBe(1000);
     // The oldest windows went first: 'first' starts over, the newest keys keep their counts.
-    expect(l.consumeSync('first')).toMatchObject({ ok: true, remaining: 1 });
-    expect(l.consumeSync('ip-4999')).toMatchObject({ ok: true, remaining: 0 });
-    expect(l.consumeSync('ip-4999').ok).toBe(false);
+    expect(l.consumeSync!('first')).toMatchObject({ ok: true, remaining: 1 });
+    expect(l.consumeSync!('ip-4999')).toMatchObject({ ok: true, remaining: 0 });
+    expect(l.consumeSync!('ip-4999').ok).toBe(false);
   });
 });

@@ -1,0 +1,111 @@
+import { canonicalEntry } from '../lists/entries';
+import type { StoredEntry } from '../lists/client-list';
+import type { ListChange, ListName, ListReplica, ListStore } from './types';
+
+type Listener = (change: ListChange) => void;
+
+/** Identity of an entry in a list: type, name and value, as the replica tells entries apart. */
+function entryKey(e: StoredEntry): string {
+  return `${e.type}\u0000${e.name ?? ''}\u0000${e.value}`;
+}
+
+/**
+ * The lists shared by several {@link MemoryListStore} handles in one process (e.g. two enforcers):
+ * every acknowledged entry, and the handles to tell of a change.
+ */
+export class MemoryListBacking {
+  private readonly lists: Record<ListName, Map<string, StoredEntry>> = { blacklist: new Map(), whitelist: new Map() };
+  private readonly handles = new Set<MemoryListStore>();
+
+  /** @internal */
+  attach(h: MemoryListStore): void {
+    this.handles.add(h);
+  }
+
+  /** @internal */
+  detach(h: MemoryListStore): void {
+    this.handles.delete(h);
+  }
+
+  /** @internal */
+  entries(list: ListName): IterableIterator<StoredEntry> {
+    return this.lists[list].values();
+  }
+
+  /** @internal Records the change, then tells every handle but its writer. */
+  apply(change: ListChange, from: MemoryListStore): void {
+    const list = this.lists[change.list];
+    if (change.op === 'add') list.set(entryKey(change.entry), { ...change.entry });
+    else if (change.op === 'remove') list.delete(entryKey(change.entry));
+    else if (change.tags === undefined) list.clear();
+    else {
+      const tags = new Set(change.tags);
+      for (const [k, e] of list) if (tags.has(e.tag)) list.delete(k);
+    }
+    for (const h of this.handles) if (h !== from) h.deliver(change);
+  }
+}
+
+/**
+ * Deny and allow lists kept in this process. Without a backing (what an enforcer makes for itself
+ * when nothing is shared or persisted) the store holds nothing: the enforcer's replica is the only
+ * copy of its lists, so a million entries are not kept twice, and `load` finds nothing. With a
+ * {@link MemoryListBacking} shared by several handles, the backing keeps every acknowledged entry
+ * (a later `load` sees them) and each change is told to the other handles, synchronously and in
+ * the order they were applied; never to the handle that made it.
+ */
+export class MemoryListStore implements ListStore {
+  readonly shared = false;
+  private readonly listeners = new Set<Listener>();
+  private closed = false;
+
+  constructor(private readonly backing?: MemoryListBacking) {
+    backing?.attach(this);
+  }
+
+  loadSync(replica: ListReplica): string[] {
+    const warnings: string[] = [];
+    if (!this.backing) return warnings;
+    for (const list of ['blacklist', 'whitelist'] as const) {
+      for (const e of this.backing.entries(list)) {
+        try {
+          replica[list].add(canonicalEntry(e), e.tag, { restore: true });
+        } catch (err) {
+          warnings.push(`${list}: entry ${e.type} skipped: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    return warnings;
+  }
+
+  async load(replica: ListReplica): Promise<string[]> {
+    return this.loadSync(replica);
+  }
+
+  async apply(change: ListChange): Promise<void> {
+    if (this.closed) return;
+    this.backing?.apply(change, this);
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal A change another handle applied. */
+  deliver(change: ListChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch {
+        // one listener's failure must neither reach the writer nor stop the other listeners
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.backing?.detach(this);
+  }
+}
