@@ -3,8 +3,9 @@
  * Adapters (`@ase/express`, `@ase/koa`, `@ase/fastify`) translate requests into `RawRequest`,
  * call `enforcer.decide()`, and apply the returned `Decision`.
  */
-export { Enforcer, createEnforcer } from './enforcer';
+export { Enforcer, createEnforcer, startEnforcer } from './enforcer';
 export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent } from './enforcer';
+export type { ApiChange, ApiStore, EnforcerStores, ListChange, ListReplica, ListStore, LoadedApis, RuntimeSwitches } from './stores/types';
 export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
 export { silentLogger } from './types';
 export { decisionSettler } from './http/decision-settler';
