@@ -8,23 +8,22 @@ import { LiveApis } from './api/live-apis';
 import { ASE_CONF_DEFAULTS } from './config/defaults';
 import { fromObjects, loadConfFile } from './config/load';
 import { normaliseAseConf } from './config/ase-conf';
-import type { ApiJson, ApiJsonInput, AseConf, FlowControlJson, ServerJson } from './config/types';
+import type { ApiJsonInput, AseConf, FlowControlJson, ServerJson } from './config/types';
+import { type EnforcerOptions, consoleLogger } from './enforcer-options';
 import type { EnforcerEvents } from './events';
+import { manualShareWarning, idleDecoysWarning } from './load-checks';
 import { AccessLog } from './logs/access-log';
 import { ClientList, ListBudget } from './lists/client-list';
 import type { DenyTag, ListEntry } from './lists/entries';
-import { RotationTracker } from './lists/rotation-tracker';
 import type { AdminCredentials } from './management/credentials';
 import { ListOperations } from './management/list-operations';
 import { ManagementMounts } from './management/management-mounts';
 import { ManagementService } from './management/management-service';
-import { FileApiStore } from './persistence/file-api-store';
-import { FileListStore } from './persistence/file-list-store';
-import { type DecisionContext, clientKey, trustedPeer } from './pipeline/context';
+import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
-import { ClientIpResolver, TrustedProxies } from './request/client-ip';
-import { LocalApiStore, LocalListStore } from './stores/local-stores';
-import type { ApiStore, EnforcerStores, ListReplica, ListStore, LoadedApis } from './stores/types';
+import { TrustedProxies } from './request/client-ip';
+import { StoreSet } from './stores/store-set';
+import type { ListReplica, LoadedApis } from './stores/types';
 import type { Decision, Logger, RawRequest } from './types';
 import { BackendAgents } from './upstream/agents';
 import { forwardDecision } from './upstream/forward';
@@ -32,42 +31,7 @@ import type { ServerPool } from './upstream/server-pool';
 import { type TunnelContext, endTunnels, handleUpgrade } from './upstream/tunnel';
 
 export type { AttackEvent, BlockedEvent, EnforcerEvents, FlowControlEvent } from './events';
-
-export interface EnforcerOptions {
-  /**
-   * Config directory as the reference product has it: `ase.conf`, `api/<id>.json`, and `data/`
-   * where lists are persisted. Omit it to run purely from objects (nothing persisted).
-   */
-  configDir?: string;
-  /** `ase.conf` keys given in code; they override the file. */
-  conf?: Partial<Record<keyof AseConf, unknown>>;
-  /** API definitions given in code, by api_id; they are added to those of the directory. */
-  apis?: Record<string, ApiJsonInput | ApiJson>;
-  /**
-   * `middleware` (default): requests no API matches, and APIs without servers, go to the host app.
-   * `gateway`: the standalone product: those get 503 `Unknown API` / `No Backend Available`.
-   */
-  mode?: 'middleware' | 'gateway';
-  /** Defaults to warnings and errors on the console, prefixed `[ase]`. */
-  logger?: Logger;
-  /**
-   * false (default): an API file of `configDir` that does not load makes createEnforcer throw
-   * (an AseConfigError naming every bad file, field and value), since that API's routes would
-   * otherwise reach the app unprotected. true: bad files are reported in `warnings` and skipped.
-   */
-  skipInvalidApis?: boolean;
-  /**
-   * Where lists and API definitions are kept. Those not given are files of `configDir`, or
-   * without one, kept in memory only.
-   */
-  stores?: EnforcerStores;
-}
-
-const consoleLogger: Logger = {
-  info() {},
-  warn: (m) => console.warn(`[ase] ${m}`),
-  error: (m) => console.error(`[ase] ${m}`),
-};
+export type { EnforcerOptions } from './enforcer-options';
 
 /**
  * The engine: holds the configuration, the lists and the backend pools, and decides what happens
@@ -98,13 +62,11 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly lists: ListOperations;
   private readonly management: ManagementService;
   private readonly tunnels: TunnelContext;
-  private readonly listStore: ListStore;
-  private readonly apiStore: ApiStore;
+  private readonly stores: StoreSet;
   /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
   private readonly agents: BackendAgents;
   private accessLog: AccessLog | undefined;
   private loading = true;
-  private unsubscribe: (() => void)[] = [];
   private closed = false;
 
   constructor(options: EnforcerOptions = {}) {
@@ -114,9 +76,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
-    this.apiStore = options.stores?.apis ?? (configDir ? new FileApiStore(configDir, { skipInvalidApis: options.skipInvalidApis === true, logger: this.logger }) : new LocalApiStore());
-    this.listStore = options.stores?.lists ?? (configDir ? new FileListStore(path.join(configDir, 'data'), this.logger) : new LocalListStore());
-    const storedApis = this.apiStore.loadSync?.();
+    this.stores = new StoreSet(options.stores, configDir, { skipInvalidApis: options.skipInvalidApis === true, logger: this.logger });
+    const storedApis = this.stores.loadApisSync();
     const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
     const conf = options.conf
       ? normaliseAseConf({ ...(fromDir?.conf ?? ASE_CONF_DEFAULTS), ...options.conf }, '<options.conf>')
@@ -129,60 +90,29 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const budget = new ListBudget(conf.attack_list_memory, conf.attack_list_shares);
     this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
-    this.lists = new ListOperations(this.denyList, this.allowList, this.listStore, this.logger);
+    this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger);
     this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer) });
-    let warnedXff = false;
-    this.ctx = {
-      conf,
-      mode: this.mode,
-      apis: this.apis,
-      denyList: this.denyList,
-      allowList: this.allowList,
-      trusted,
-      rotation: new RotationTracker(conf.ip_rotation_threshold, conf.ip_rotation_window),
-      events: this,
-      logger: this.logger,
-      ipResolver: new ClientIpResolver({
-        enableXff: conf.enable_xff,
-        trusted,
-        onUntrustedXff: () => {
-          if (warnedXff) return;
-          warnedXff = true;
-          this.warn(
-            'requests carry X-Forwarded-For but enable_xff is false: behind a proxy every client shares the ' +
-              "proxy's address, and one decoy hit or violation would block them all. Set enable_xff=true and xff_trusted_proxies.",
-          );
-        },
-      }),
-      firewall: conf.enable_firewall,
-      aseDetected: conf.enable_ase_detected_attack,
-      recordListChange: (change) => this.lists.record(change),
-    };
-    this.management = new ManagementService({
-      apis: this.apis,
-      store: this.apiStore,
-      lists: this.lists,
-      switches: this.ctx,
-      configDir,
-      logger: this.logger,
-      warn: (m) => this.warn(m),
-    });
+    const { mode, logger, denyList, allowList, apis, lists } = this;
+    const warn = (m: string): void => this.warn(m);
+    const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c) }));
+    this.management = new ManagementService({ apis, store: this.stores.apis, lists, switches: ctx, configDir, logger, warn });
     this.tunnels = {
       conf,
       ca,
-      apis: this.apis,
+      apis,
       events: this,
       decide: (raw) => this.decide(raw),
-      trustedPeer: (peer) => trustedPeer(this.ctx, peer),
-      clientKey: (ip) => clientKey(this.ctx, ip),
+      trustedPeer: (peer) => trustedPeer(ctx, peer),
+      clientKey: (ip) => clientKey(ctx, ip),
     };
 
     for (const w of [...(fromDir?.warnings ?? []), ...(storedApis?.warnings ?? []), ...fromCode.warnings]) this.warn(w);
     for (const [id, json] of [...(storedApis?.apis ?? []), ...fromCode.apis]) this.apis.install(id, json);
     this.apis.rebuildMatcher();
 
-    if (storedApis && this.listStore.loadSync) {
-      this.started(storedApis, this.listStore.loadSync(this.replica()), budget);
+    const listWarnings = storedApis && this.stores.loadListsSync(this.replica());
+    if (storedApis && listWarnings) {
+      this.started(storedApis, listWarnings, budget);
       this.ready = Promise.resolve();
     } else {
       this.ready = this.loadAsync(storedApis, budget);
@@ -193,12 +123,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private async loadAsync(storedApis: LoadedApis | undefined, budget: ListBudget): Promise<void> {
     let loaded = storedApis;
     if (!loaded) {
-      loaded = await this.apiStore.load();
+      loaded = await this.stores.apis.load();
       for (const w of loaded.warnings) this.warn(w);
       for (const [id, json] of loaded.apis) if (!this.apis.has(id)) this.apis.install(id, json);
       this.apis.rebuildMatcher();
     }
-    this.started(loaded, await this.listStore.load(this.replica()), budget);
+    this.started(loaded, await this.stores.lists.load(this.replica()), budget);
   }
 
   private replica(): ListReplica {
@@ -207,35 +137,18 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   /** The stores have loaded: the rest of the start, then decisions may go ahead. */
   private started(loaded: LoadedApis, listWarnings: string[], budget: ListBudget): void {
-    const listsLabel = this.listStore instanceof FileListStore ? this.listStore.file : 'the list store';
-    for (const w of listWarnings) this.warn(w);
-    if (budget.shareUsed('manual') > budget.shareLimit('manual')) {
-      this.warn(
-        `${listsLabel}: the manual entries and the allow list take ${budget.shareUsed('manual')} bytes, more than their share of ` +
-          `attack_list_memory (${budget.shareLimit('manual')}); all were loaded, but new manual entries are refused (507) until ` +
-          'some are removed or attack_list_memory / attack_list_shares give the manual share more room',
-      );
-    }
+    if (this.closed) return;
+    for (const w of [...listWarnings, manualShareWarning(budget, this.stores.listsSource)]) if (w) this.warn(w);
     if (this.configDir && this.conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
     // Switches changed at run time survive a restart.
-    this.management.loadSwitches(loaded.switches, this.configDir ? path.join(this.configDir, 'data', 'runtime.json') : 'the API store');
-    this.unsubscribe.push(
-      this.listStore.subscribe((change) => this.lists.applyRemote(change)),
-      this.apiStore.subscribe((change) => this.management.applyRemote(change)),
+    this.management.loadSwitches(loaded.switches, this.stores.switchesSource);
+    this.stores.listen(
+      (change) => this.lists.applyRemote(change),
+      (change) => this.management.applyRemote(change),
     );
-    this.warnIdleDecoys();
+    const idle = idleDecoysWarning(this.listApis(), this.ctx.aseDetected);
+    if (idle) this.warn(idle);
     this.loading = false;
-  }
-
-  /** The reference keeps decoy detection off by default: a decoy then answers but lists nobody, which looks like protection. */
-  private warnIdleDecoys(): void {
-    if (this.ctx.aseDetected) return;
-    const ids = this.listApis().filter((api) => api.decoy.enabled).map((api) => api.id).sort();
-    if (ids.length === 0) return;
-    this.warn(
-      `decoys are configured (api ${ids.join(', ')}) but enable_ase_detected_attack is false: a decoy hit answers and lists nobody. ` +
-        'Set enable_ase_detected_attack=true in ase.conf (conf: { enable_ase_detected_attack: true } in code) for decoy hits to deny-list the client.',
-    );
   }
 
   /**
@@ -418,12 +331,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const off of this.unsubscribe) off();
     this.apis.close();
     this.agents.destroy();
     await this.ready.catch(() => undefined);
-    await this.listStore.close();
-    await this.apiStore.close();
+    await this.stores.close();
     await this.accessLog?.close();
   }
 }

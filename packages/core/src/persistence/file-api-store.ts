@@ -14,7 +14,8 @@ import { removeStaleTempFiles, writeFileAtomic } from './atomic-file';
 export class FileApiStore implements ApiStore {
   readonly shared = false;
   private readonly apiDir: string;
-  private readonly runtimeFile: string;
+  /** `data/runtime.json`, where the switches are kept. */
+  readonly runtimeFile: string;
 
   constructor(
     private readonly configDir: string,

@@ -3,8 +3,8 @@ import type { LiveApis } from '../api/live-apis';
 import type { AseConf } from '../config/types';
 import type { EnforcerEventSink } from '../events';
 import type { ClientList } from '../lists/client-list';
-import type { RotationTracker } from '../lists/rotation-tracker';
-import { type ClientIpResolver, type TrustedProxies, ipv6Prefix } from '../request/client-ip';
+import { RotationTracker } from '../lists/rotation-tracker';
+import { ClientIpResolver, type TrustedProxies, ipv6Prefix } from '../request/client-ip';
 import type { ListChange } from '../stores/types';
 import type { Decision, Logger, RespondReason, ResponseSpec } from '../types';
 
@@ -28,6 +28,36 @@ export interface DecisionContext {
   aseDetected: boolean;
   /** Makes a detection's list change durable in the background: the request does not wait for it. */
   recordListChange(change: ListChange): void;
+}
+
+export type DecisionContextParts = Omit<DecisionContext, 'rotation' | 'ipResolver' | 'firewall' | 'aseDetected'> & {
+  /** Reports a problem of the set-up (once, for a proxy's X-Forwarded-For the enforcer ignores). */
+  warn(message: string): void;
+};
+
+/** The context of one enforcer; the switches start as `ase.conf` has them. */
+export function createDecisionContext(parts: DecisionContextParts): DecisionContext {
+  const { warn, ...rest } = parts;
+  const { conf, trusted } = parts;
+  let warnedXff = false;
+  return {
+    ...rest,
+    rotation: new RotationTracker(conf.ip_rotation_threshold, conf.ip_rotation_window),
+    ipResolver: new ClientIpResolver({
+      enableXff: conf.enable_xff,
+      trusted,
+      onUntrustedXff: () => {
+        if (warnedXff) return;
+        warnedXff = true;
+        warn(
+          'requests carry X-Forwarded-For but enable_xff is false: behind a proxy every client shares the ' +
+            "proxy's address, and one decoy hit or violation would block them all. Set enable_xff=true and xff_trusted_proxies.",
+        );
+      },
+    }),
+    firewall: conf.enable_firewall,
+    aseDetected: conf.enable_ase_detected_attack,
+  };
 }
 
 export function respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
