@@ -126,6 +126,13 @@ describe('the import graph of packages/core/src', () => {
     expect(named(typeGraph).filter((c) => !KNOWN_TYPE_CYCLES.includes(c))).toEqual([]);
   });
 
+  it('the decision pipeline imports neither the Enforcer nor management nor persistence (pipeline/README.md)', () => {
+    const reaching = [...typeGraph].flatMap(([from, tos]) =>
+      from.startsWith('pipeline/') ? tos.filter((to) => to === 'enforcer.ts' || /^(management|persistence)\//.test(to)).map((to) => `${from} -> ${to}`) : [],
+    );
+    expect(reaching).toEqual([]);
+  });
+
   it('the access log does not import the Enforcer', () => {
     expect(typeGraph.get('logs/access-log.ts')).not.toContain('enforcer.ts');
   });
