@@ -11,7 +11,6 @@ import { normaliseAseConf } from './config/ase-conf';
 import type { ApiJsonInput, AseConf, FlowControlJson, ServerJson } from './config/types';
 import { type EnforcerOptions, consoleLogger } from './enforcer-options';
 import type { EnforcerEvents } from './events';
-import { manualShareWarning, idleDecoysWarning } from './load-checks';
 import { AccessLog } from './logs/access-log';
 import { ClientList, ListBudget } from './lists/client-list';
 import type { DenyTag, ListEntry } from './lists/entries';
@@ -23,7 +22,7 @@ import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } f
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
 import { StoreSet } from './stores/store-set';
-import type { ListReplica, LoadedApis } from './stores/types';
+import { loadStores } from './stores/store-loading';
 import type { Decision, Logger, RawRequest } from './types';
 import { BackendAgents } from './upstream/agents';
 import { forwardDecision } from './upstream/forward';
@@ -110,44 +109,15 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     for (const [id, json] of [...(storedApis?.apis ?? []), ...fromCode.apis]) this.apis.install(id, json);
     this.apis.rebuildMatcher();
 
-    const listWarnings = storedApis && this.stores.loadListsSync(this.replica());
-    if (storedApis && listWarnings) {
-      this.started(storedApis, listWarnings, budget);
-      this.ready = Promise.resolve();
-    } else {
-      this.ready = this.loadAsync(storedApis, budget);
-      this.ready.catch(() => undefined); // a failed start is reported to whoever awaits ready
-    }
+    const loading = loadStores({ stores: this.stores, apis, lists, management: this.management, denyList, allowList, budget, switches: ctx, warn }, storedApis);
+    this.ready = loading ? loading.then(() => this.started()) : Promise.resolve(this.started());
+    this.ready.catch(() => undefined); // a failed start is reported to whoever awaits ready
   }
 
-  private async loadAsync(storedApis: LoadedApis | undefined, budget: ListBudget): Promise<void> {
-    let loaded = storedApis;
-    if (!loaded) {
-      loaded = await this.stores.apis.load();
-      for (const w of loaded.warnings) this.warn(w);
-      for (const [id, json] of loaded.apis) if (!this.apis.has(id)) this.apis.install(id, json);
-      this.apis.rebuildMatcher();
-    }
-    this.started(loaded, await this.stores.lists.load(this.replica()), budget);
-  }
-
-  private replica(): ListReplica {
-    return { blacklist: this.denyList, whitelist: this.allowList };
-  }
-
-  /** The stores have loaded: the rest of the start, then decisions may go ahead. */
-  private started(loaded: LoadedApis, listWarnings: string[], budget: ListBudget): void {
+  /** The stores have loaded: decisions may go ahead. */
+  private started(): void {
     if (this.closed) return;
-    for (const w of [...listWarnings, manualShareWarning(budget, this.stores.listsSource)]) if (w) this.warn(w);
     if (this.configDir && this.conf.enable_access_log) this.accessLog = new AccessLog(this, path.join(this.configDir, 'logs', 'access.log'));
-    // Switches changed at run time survive a restart.
-    this.management.loadSwitches(loaded.switches, this.stores.switchesSource);
-    this.stores.listen(
-      (change) => this.lists.applyRemote(change),
-      (change) => this.management.applyRemote(change),
-    );
-    const idle = idleDecoysWarning(this.listApis(), this.ctx.aseDetected);
-    if (idle) this.warn(idle);
     this.loading = false;
   }
 

@@ -14,10 +14,11 @@ export class StoreSet {
   readonly lists: ListStore;
   readonly apis: ApiStore;
   private unsubscribe: (() => void)[] = [];
+  private closed = false;
 
   constructor(
     given: EnforcerStores | undefined,
-    private readonly configDir: string | undefined,
+    configDir: string | undefined,
     options: { skipInvalidApis: boolean; logger: Logger },
   ) {
     this.apis = given?.apis ?? (configDir ? new FileApiStore(configDir, options) : new LocalApiStore());
@@ -46,10 +47,12 @@ export class StoreSet {
 
   /** Changes other writers make, from now on until close. */
   listen(onList: (change: ListChange) => void, onApi: (change: ApiChange) => void): void {
+    if (this.closed) return; // closed while loading
     this.unsubscribe.push(this.lists.subscribe(onList), this.apis.subscribe(onApi));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const off of this.unsubscribe.splice(0)) off();
     await this.lists.close();
     await this.apis.close();
