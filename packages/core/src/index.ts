@@ -3,7 +3,7 @@
  * Adapters (`@ase/express`, `@ase/koa`, `@ase/fastify`) translate requests into `RawRequest`,
  * call `enforcer.decide()`, and apply the returned `Decision`.
  */
-export { Enforcer, createEnforcer } from './enforcer';
+export { Enforcer, createEnforcer, startEnforcer } from './enforcer';
 export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent } from './enforcer';
 export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
 export { silentLogger } from './types';

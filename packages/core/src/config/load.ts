@@ -96,6 +96,13 @@ export interface LoadConfigDirOptions {
  * (every bad file is reported, not only the first) unless `skipInvalidApis` is set.
  */
 export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): LoadedConfig {
+  const fromConf = loadConfFile(dir);
+  const fromApis = loadApiDir(dir, options);
+  return { conf: fromConf.conf, apis: fromApis.apis, warnings: [...fromConf.warnings, ...fromApis.warnings] };
+}
+
+/** `dir/ase.conf` (missing: defaults), after checking that `dir` is a usable directory. */
+export function loadConfFile(dir: string): { conf: AseConf; warnings: string[] } {
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
@@ -122,7 +129,12 @@ export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): 
     conf = r.conf;
     warnings.push(...r.warnings);
   }
+  return { conf, warnings };
+}
 
+/** Every `dir/api/*.json` in name order; a bad file throws unless `skipInvalidApis` is set. */
+export function loadApiDir(dir: string, options: LoadConfigDirOptions = {}): { apis: Map<string, ApiJson>; warnings: string[] } {
+  const warnings: string[] = [];
   const apis = new Map<string, ApiJson>();
   const apiDir = path.join(dir, 'api');
   let names: string[] = [];
@@ -167,7 +179,7 @@ export function loadConfigDir(dir: string, options: LoadConfigDirOptions = {}): 
     warnings.push(...r.warnings);
   }
   if (rejected.length > 0 && !options.skipInvalidApis) throw invalidConfig(rejected);
-  return { conf, apis, warnings };
+  return { apis, warnings };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { AttackEvent, BlockedEvent, Enforcer } from '../enforcer';
+import type { AttackEvent, BlockedEvent, EnforcerEventSource } from '../events';
+import type { Logger } from '../types';
 import type { ListEntry } from '../lists/entries';
 import { maskIdentifier } from './mask';
 import { RotatingFile, type RotatingFileOptions } from './rotating-file';
@@ -38,7 +39,7 @@ export class AccessLog {
   private readonly onBlocked = (e: BlockedEvent): void => void this.out.write(formatBlocked(e));
 
   constructor(
-    private readonly enforcer: Enforcer,
+    private readonly enforcer: EnforcerEventSource & { readonly logger: Logger },
     readonly file: string,
     opts: RotatingFileOptions = {},
   ) {

@@ -1,0 +1,62 @@
+import * as path from 'node:path';
+import { stateFileUnusable } from '../errors';
+import { ListJournal } from '../lists/list-journal';
+import type { ListChange, ListReplica, ListStore } from '../stores/types';
+import type { Logger } from '../types';
+import { removeStaleTempFiles } from './atomic-file';
+
+/**
+ * The lists of one process, in `<configDir>/data`: the snapshot `lists.json` and its journal
+ * (`ListJournal`). The journal folds the replica it was loaded into into each new snapshot, so
+ * the replica given to `load` must be the one the enforcer changes.
+ */
+export class FileListStore implements ListStore {
+  readonly shared = false;
+  /** The snapshot file, as problems with the lists name it. */
+  readonly file: string;
+  private journal: ListJournal | undefined;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly logger?: Logger,
+  ) {
+    this.file = path.join(dataDir, 'lists.json');
+  }
+
+  load(replica: ListReplica): Promise<string[]> {
+    try {
+      return Promise.resolve(this.loadSync(replica));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  loadSync(replica: ListReplica): string[] {
+    for (const name of removeStaleTempFiles(this.dataDir)) this.logger?.info(`removed data/${name}, left by a write that was interrupted`);
+    const journal = new ListJournal(this.dataDir, replica.blacklist, replica.whitelist);
+    let warnings: string[];
+    try {
+      warnings = journal.load();
+    } catch (err) {
+      // Starting with empty lists would silently unblock every listed client: refuse instead.
+      throw stateFileUnusable(`${journal.snapshotFile}: cannot be read (${(err as Error).message}); fix or remove it`, err);
+    }
+    this.journal = journal;
+    return warnings;
+  }
+
+  /** Resolves once the change is on disk (fsync, shared with every change that came meanwhile). */
+  apply(change: ListChange): Promise<void> {
+    return this.journal ? this.journal.write(change) : Promise.resolve();
+  }
+
+  /** One process writes these files: no other writer's changes to hear of. */
+  subscribe(): () => void {
+    return () => undefined;
+  }
+
+  /** Waits for queued changes and folds the journal into the snapshot. */
+  async close(): Promise<void> {
+    await this.journal?.close();
+  }
+}

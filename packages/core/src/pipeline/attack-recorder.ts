@@ -1,0 +1,38 @@
+import type { CompiledApi } from '../api/compiled-api';
+import { typeIndex } from '../lists/client-list';
+import type { DenyTag, ListEntry } from '../lists/entries';
+import { keyHash } from '../lists/presence-filter';
+import type { ClientIdentifiers } from '../identity/identifiers';
+import type { EnforcerRequest } from '../types';
+import { type DecisionContext, clientKey } from './context';
+
+/**
+ * An ASE-detected attack: deny-list the identifier when enabled, and tell subscribers. An IP is
+ * listed as its client key (an IPv6 client's network). A client address whose violations come
+ * under `ip_rotation_threshold` distinct stronger identifiers is listed itself, with the same tag.
+ */
+export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked = api.enableBlocking): void {
+  let listed = false;
+  const protectedProxy = identifier.type === 'ip' && ctx.conf.enable_xff && ctx.trusted.has(identifier.value);
+  const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: clientKey(ctx, identifier.value) } : identifier;
+  if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
+    try {
+      listed = ctx.denyList.add(entry, kind);
+      if (listed) ctx.recordListChange({ list: 'blacklist', op: 'add', entry: ctx.denyList.entry(entry)! });
+    } catch (err) {
+      ctx.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
+    }
+  }
+  ctx.events.emit('attack', { kind, api: api.id, ip: req.ip, identifier: entry, listed, blocked });
+  if (ctx.aseDetected && identifier.type !== 'ip' && ctx.rotation.note(clientKey(ctx, req.ip), keyHash(typeIndex(identifier.type), identifier.name ?? '', identifier.value))) {
+    recordAttack(ctx, api, req, kind, { type: 'ip', value: req.ip }, blocked);
+  }
+}
+
+/** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */
+export function strongestIdentifier(ids: ClientIdentifiers): ListEntry {
+  if (ids.token !== undefined) return { type: 'token', value: ids.token };
+  if (ids.apiKey) return { type: 'api_key', name: ids.apiKey.name, value: ids.apiKey.value };
+  if (ids.cookie) return { type: 'cookie', name: ids.cookie.name, value: ids.cookie.value };
+  return { type: 'ip', value: ids.ip };
+}

@@ -1,0 +1,68 @@
+import type { CompiledApi } from '../api/compiled-api';
+import { type ClientIdentifiers, extractIdentifiers } from '../identity/identifiers';
+import type { JwtCheck } from '../identity/jwt-verifier';
+import { RESPONSES } from '../policy/responses';
+import { normalizeTarget } from '../request/normalize-path';
+import type { Decision, EnforcerRequest, RawRequest } from '../types';
+import { findDenied, isAllowListed, readUntilDenied, refuseDenied } from './client-lists';
+import { type DecisionContext, respond } from './context';
+import { answerDecoy } from './decoy';
+import { limitClient } from './flow-control';
+import { checkJwt, refuseInvalidJwt, usernameTrust } from './identify';
+import { passUnmatched, unmatched } from './match';
+import { enforcerRequest, isHealthProbe, normaliseHost } from './normalise';
+import { checkPatterns } from './pattern';
+
+/**
+ * Decides what happens to one request. Every stage up to flow control is synchronous (every table
+ * they consult is in memory); a Promise comes back only for a client rate limit kept in a shared
+ * store (the default in-process counters answer at once) and for server quotas or spike rates (the
+ * scheduler's queue), and for an API with `jwt_verification` when the request's JWT was not
+ * verified before (jose verifies asynchronously; verified tokens are cached). Adapters handle both
+ * (see `decisionSettler`).
+ */
+export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promise<Decision> {
+  const target = normalizeTarget(raw.url);
+  if (!target.ok) return respond('malformed', undefined, RESPONSES.malformed());
+  const host = normaliseHost(ctx, raw);
+  if (host === undefined) return respond('malformed', undefined, RESPONSES.malformed());
+  if (isHealthProbe(ctx, raw, target.matchPath)) return respond('health', undefined, RESPONSES.health());
+
+  const match = ctx.apis.matcher.match(host, target.matchPath);
+  if (match.kind !== 'api') return unmatched(ctx, match, target.matchPath);
+  const { api } = match;
+  const req = enforcerRequest(ctx, raw, target, host);
+
+  const decoy = answerDecoy(ctx, match, req);
+  if (decoy) return decoy;
+
+  const jwt = checkJwt(ctx, api, req);
+  return jwt instanceof Promise ? jwt.then((c) => screen(ctx, api, req, c)) : screen(ctx, api, req, jwt);
+}
+
+/** The stages after the JWT check (`jwt`, when the API verifies them). */
+function screen(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, jwt: JwtCheck | undefined): Decision | Promise<Decision> {
+  if (ctx.firewall) {
+    const refused = refuseInvalidJwt(ctx, api, req, jwt) ?? checkClient(ctx, api, req, jwt);
+    if (refused) return refused;
+  }
+  const rt = ctx.apis.get(api.id);
+  // Deleted while its JWT was being verified: answered as if no API had matched.
+  if (!rt) return ctx.mode === 'middleware' ? passUnmatched() : respond('unknown_api', undefined, RESPONSES.unknownApi());
+  return limitClient(ctx, rt, req);
+}
+
+/** Identify → allow list → deny list → pattern checks; undefined when the request may go on. */
+function checkClient(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, jwt: JwtCheck | undefined): Decision | undefined {
+  const trust = usernameTrust(ctx, api, req, jwt);
+  if (ctx.allowList.size === 0) {
+    // Nothing can be allow-listed, so the deny list comes first: each identifier is looked up as
+    // it is read, and with blocking on, those after the first listed one are never needed.
+    const ids: ClientIdentifiers = { ip: req.ip };
+    const denied = readUntilDenied(ctx, api, req, ids, trust);
+    return refuseDenied(ctx, api, req, denied) ?? checkPatterns(ctx, api, req, denied && !api.enableBlocking ? extractIdentifiers(api, req, trust) : ids);
+  }
+  const ids = extractIdentifiers(api, req, trust);
+  if (isAllowListed(ctx, ids)) return undefined;
+  return refuseDenied(ctx, api, req, findDenied(ctx, ids)) ?? checkPatterns(ctx, api, req, ids);
+}

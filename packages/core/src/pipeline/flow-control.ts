@@ -1,0 +1,26 @@
+import type { ApiRuntime } from '../api/api-runtime';
+import { type LimitResult, type RateLimiter, rateLimitHeaders } from '../flow/rate-limit';
+import { textResponse } from '../policy/responses';
+import type { Decision, EnforcerRequest } from '../types';
+import { type DecisionContext, clientKey, respond } from './context';
+import { route } from './route';
+
+/**
+ * Client flow control (`client_spike_threshold`), then the route stage. In-process counters answer
+ * at once; only a shared store costs a Promise.
+ */
+export function limitClient(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerRequest): Decision | Promise<Decision> {
+  const limiter = ctx.firewall ? rt.clientLimiter : undefined;
+  if (!limiter) return route(ctx, rt, req);
+  // Keyed by client (an IPv6 client by its network), so moving inside one's own /64 does not reset it.
+  const key = clientKey(ctx, req.ip);
+  if (limiter.consumeSync) return afterClientLimit(ctx, rt, req, limiter, limiter.consumeSync(key));
+  return limiter.consume(key).then((r) => afterClientLimit(ctx, rt, req, limiter, r));
+}
+
+/** The limit's outcome: route, or 429 with the rate-limit headers. */
+function afterClientLimit(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerRequest, limiter: RateLimiter, r: LimitResult): Decision | Promise<Decision> {
+  if (r.ok) return route(ctx, rt, req);
+  ctx.events.emit('flow_control', { kind: 'client_spike', api: rt.api.id, ip: req.ip });
+  return respond('rate_limited', rt.api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
+}
