@@ -9,7 +9,7 @@ import { ASE_CONF_DEFAULTS } from './config/defaults';
 import { fromObjects, loadConfFile } from './config/load';
 import { normaliseAseConf } from './config/ase-conf';
 import type { ApiJsonInput, AseConf, FlowControlJson, ServerJson } from './config/types';
-import { type EnforcerOptions, consoleLogger } from './enforcer-options';
+import { type EnforcerOptions, consoleLogger } from './setup/enforcer-options';
 import type { EnforcerEvents } from './events';
 import { AccessLog } from './logs/access-log';
 import { ClientList, ListBudget } from './lists/client-list';
@@ -21,8 +21,8 @@ import { ManagementService } from './management/management-service';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
-import { StoreSet } from './stores/store-set';
-import { loadStores } from './stores/store-loading';
+import { StoreSet } from './setup/store-set';
+import { loadStores } from './setup/store-loading';
 import type { Decision, Logger, RawRequest } from './types';
 import { BackendAgents } from './upstream/agents';
 import { forwardDecision } from './upstream/forward';
@@ -30,7 +30,7 @@ import type { ServerPool } from './upstream/server-pool';
 import { type TunnelContext, endTunnels, handleUpgrade } from './upstream/tunnel';
 
 export type { AttackEvent, BlockedEvent, EnforcerEvents, FlowControlEvent } from './events';
-export type { EnforcerOptions } from './enforcer-options';
+export type { EnforcerOptions } from './setup/enforcer-options';
 
 /**
  * The engine: holds the configuration, the lists and the backend pools, and decides what happens

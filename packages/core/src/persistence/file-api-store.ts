@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { loadApiDir } from '../config/load';
 import type { ApiJson } from '../config/types';
-import { readRuntimeState, removeFileDurable, serializeRuntimeState } from '../management/runtime-state';
+import { readRuntimeState, removeFileDurable, serializeRuntimeState } from './runtime-state';
 import type { ApiStore, LoadedApis, RuntimeSwitches } from '../stores/types';
 import type { Logger } from '../types';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic-file';

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AseError, ERRORS, type AseErrorCode } from '../../src/errors';
 import { AdminCredentials } from '../../src/management/credentials';
-import { readRuntimeState } from '../../src/management/runtime-state';
+import { readRuntimeState } from '../../src/persistence/runtime-state';
 import { TrustedProxies } from '../../src/request/client-ip';
 
 describe('error codes: one meaning per code', () => {

@@ -1,5 +1,5 @@
-import type { CompiledApi } from './api/compiled-api';
-import type { ListBudget } from './lists/client-list';
+import type { CompiledApi } from '../api/compiled-api';
+import type { ListBudget } from '../lists/client-list';
 
 /*
  * Warnings about a configuration that loaded but does not do what it seems to: reported once, at

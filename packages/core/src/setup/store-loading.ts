@@ -1,10 +1,10 @@
 import type { LiveApis } from '../api/live-apis';
 import type { ClientList, ListBudget } from '../lists/client-list';
-import { idleDecoysWarning, manualShareWarning } from '../load-checks';
+import { idleDecoysWarning, manualShareWarning } from './load-checks';
 import type { ListOperations } from '../management/list-operations';
 import type { ManagementService } from '../management/management-service';
 import type { StoreSet } from './store-set';
-import type { LoadedApis } from './types';
+import type { LoadedApis } from '../stores/types';
 
 /** The parts of an enforcer its stores fill at start. */
 export interface LoadTargets {

@@ -1,6 +1,6 @@
-import type { ApiJson, ApiJsonInput, AseConf } from './config/types';
-import type { EnforcerStores } from './stores/types';
-import type { Logger } from './types';
+import type { ApiJson, ApiJsonInput, AseConf } from '../config/types';
+import type { EnforcerStores } from '../stores/types';
+import type { Logger } from '../types';
 
 export interface EnforcerOptions {
   /**

@@ -3,12 +3,12 @@ import { FileApiStore } from '../persistence/file-api-store';
 import { FileListStore } from '../persistence/file-list-store';
 import type { Logger } from '../types';
 import type { RuntimeStores } from '../api/api-runtime';
-import { MemoryApiStore } from './memory-api-store';
-import { MemoryCounterStore } from './memory-counter-store';
-import { MemoryListStore } from './memory-list-store';
-import { MemoryQuotaStore } from './memory-quota-store';
-import { MemoryStickyStore } from './memory-sticky-store';
-import type { ApiChange, ApiStore, EnforcerStores, ListChange, ListReplica, ListStore, LoadedApis } from './types';
+import { MemoryApiStore } from '../stores/memory-api-store';
+import { MemoryCounterStore } from '../stores/memory-counter-store';
+import { MemoryListStore } from '../stores/memory-list-store';
+import { MemoryQuotaStore } from '../stores/memory-quota-store';
+import { MemoryStickyStore } from '../stores/memory-sticky-store';
+import type { ApiChange, ApiStore, EnforcerStores, ListChange, ListReplica, ListStore, LoadedApis } from '../stores/types';
 
 /**
  * The stores of one enforcer: those given in code, else the files of its config directory (lists,
