@@ -1,7 +1,7 @@
 import { persistFailed } from '../errors';
 import type { ClientList } from '../lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from '../lists/entries';
-import type { ListChange, ListStore } from '../stores/types';
+import type { ListChange, ListName, ListStore } from '../stores/types';
 import type { Logger } from '../types';
 
 /**
@@ -19,19 +19,12 @@ export class ListOperations {
   ) {}
 
   /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
-  async addDeny(input: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
-    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
-    const added = this.denyList.add(entry, tag);
-    if (added) await this.persistOrUndo({ list: 'blacklist', op: 'add', entry: this.denyList.entry(entry)! }, () => this.denyList.remove(entry));
-    return added;
+  addDeny(input: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
+    return this.add('blacklist', input, tag);
   }
 
-  async removeDeny(input: ListEntry): Promise<boolean> {
-    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
-    const was = this.denyList.entry(entry);
-    const removed = this.denyList.remove(entry);
-    if (removed && was) await this.persistOrUndo({ list: 'blacklist', op: 'remove', entry: was }, () => this.denyList.add(entry, was.tag));
-    return removed;
+  removeDeny(input: ListEntry): Promise<boolean> {
+    return this.remove('blacklist', input);
   }
 
   /** Clears the deny list, or only entries with the given tag. */
@@ -41,18 +34,32 @@ export class ListOperations {
     return n;
   }
 
-  async addAllow(input: ListEntry): Promise<boolean> {
+  addAllow(input: ListEntry): Promise<boolean> {
+    return this.add('whitelist', input, 'manual');
+  }
+
+  removeAllow(input: ListEntry): Promise<boolean> {
+    return this.remove('whitelist', input);
+  }
+
+  private listOf(name: ListName): ClientList {
+    return name === 'blacklist' ? this.denyList : this.allowList;
+  }
+
+  private async add(name: ListName, input: ListEntry, tag: DenyTag): Promise<boolean> {
+    const list = this.listOf(name);
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
-    const added = this.allowList.add(entry, 'manual');
-    if (added) await this.persistOrUndo({ list: 'whitelist', op: 'add', entry: this.allowList.entry(entry)! }, () => this.allowList.remove(entry));
+    const added = list.add(entry, tag);
+    if (added) await this.persistOrUndo({ list: name, op: 'add', entry: list.entry(entry)! }, () => list.remove(entry));
     return added;
   }
 
-  async removeAllow(input: ListEntry): Promise<boolean> {
-    const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
-    const was = this.allowList.entry(entry);
-    const removed = this.allowList.remove(entry);
-    if (removed && was) await this.persistOrUndo({ list: 'whitelist', op: 'remove', entry: was }, () => this.allowList.add(entry, 'manual'));
+  private async remove(name: ListName, input: ListEntry): Promise<boolean> {
+    const list = this.listOf(name);
+    const entry = canonicalEntry(input);
+    const was = list.entry(entry);
+    const removed = list.remove(entry);
+    if (removed && was) await this.persistOrUndo({ list: name, op: 'remove', entry: was }, () => list.add(entry, was.tag));
     return removed;
   }
 
@@ -74,7 +81,7 @@ export class ListOperations {
 
   /** A change another writer of a shared store made: applied to the replica, not stored again. */
   applyRemote(change: ListChange): void {
-    const list = change.list === 'blacklist' ? this.denyList : this.allowList;
+    const list = this.listOf(change.list);
     try {
       if (change.op === 'add') list.add(canonicalEntry(change.entry), change.entry.tag, { restore: true });
       else if (change.op === 'remove') list.remove(canonicalEntry(change.entry));

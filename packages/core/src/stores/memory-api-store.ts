@@ -1,30 +1,20 @@
+import { MemoryBacking, MemoryHandle } from './memory-handle';
 import type { ApiJson } from '../config/types';
 import type { ApiChange, ApiStore, LoadedApis, RuntimeSwitches } from './types';
 
-type Listener = (change: ApiChange) => void;
-
 /** The API definitions and switches shared by several {@link MemoryApiStore} handles in one process. */
-export class MemoryApiBacking {
+export class MemoryApiBacking extends MemoryBacking<ApiChange> {
   readonly apis = new Map<string, ApiJson>();
   switches: RuntimeSwitches = {};
-  private readonly handles = new Set<MemoryApiStore>();
 
-  /** @internal */
-  attach(h: MemoryApiStore): void {
-    this.handles.add(h);
-  }
-
-  /** @internal */
-  detach(h: MemoryApiStore): void {
-    this.handles.delete(h);
-  }
-
-  /** @internal Records the change, then tells every handle but its writer. */
-  apply(change: ApiChange, from: MemoryApiStore): void {
+  protected record(change: ApiChange): void {
     if (change.op === 'put') this.apis.set(change.id, structuredClone(change.json));
     else if (change.op === 'delete') this.apis.delete(change.id);
     else this.switches = { ...this.switches, ...change.switches };
-    for (const h of this.handles) if (h !== from) h.deliver(structuredClone(change));
+  }
+
+  protected override copy(change: ApiChange): ApiChange {
+    return structuredClone(change);
   }
 }
 
@@ -35,13 +25,9 @@ export class MemoryApiBacking {
  * told to the other handles, never to its writer. `putSwitches` sets the switches it names and
  * keeps the others.
  */
-export class MemoryApiStore implements ApiStore {
-  readonly shared = false;
-  private readonly listeners = new Set<Listener>();
-  private closed = false;
-
-  constructor(private readonly backing?: MemoryApiBacking) {
-    backing?.attach(this);
+export class MemoryApiStore extends MemoryHandle<ApiChange> implements ApiStore {
+  constructor(protected override readonly backing?: MemoryApiBacking) {
+    super(backing);
   }
 
   loadSync(): LoadedApis {
@@ -64,31 +50,5 @@ export class MemoryApiStore implements ApiStore {
 
   async putSwitches(switches: RuntimeSwitches): Promise<void> {
     this.write({ op: 'switches', switches: { ...switches } });
-  }
-
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** @internal A change another handle made. */
-  deliver(change: ApiChange): void {
-    for (const l of this.listeners) {
-      try {
-        l(change);
-      } catch {
-        // one listener's failure must neither reach the writer nor stop the other listeners
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.listeners.clear();
-    this.backing?.detach(this);
-  }
-
-  private write(change: ApiChange): void {
-    if (!this.closed) this.backing?.apply(change, this);
   }
 }

@@ -1,8 +1,7 @@
 import { canonicalEntry } from '../lists/entries';
+import { MemoryBacking, MemoryHandle } from './memory-handle';
 import type { StoredEntry } from '../lists/client-list';
 import type { ListChange, ListName, ListReplica, ListStore } from './types';
-
-type Listener = (change: ListChange) => void;
 
 /** Identity of an entry in a list: type, name and value, as the replica tells entries apart. */
 function entryKey(e: StoredEntry): string {
@@ -13,27 +12,15 @@ function entryKey(e: StoredEntry): string {
  * The lists shared by several {@link MemoryListStore} handles in one process (e.g. two enforcers):
  * every acknowledged entry, and the handles to tell of a change.
  */
-export class MemoryListBacking {
+export class MemoryListBacking extends MemoryBacking<ListChange> {
   private readonly lists: Record<ListName, Map<string, StoredEntry>> = { blacklist: new Map(), whitelist: new Map() };
-  private readonly handles = new Set<MemoryListStore>();
-
-  /** @internal */
-  attach(h: MemoryListStore): void {
-    this.handles.add(h);
-  }
-
-  /** @internal */
-  detach(h: MemoryListStore): void {
-    this.handles.delete(h);
-  }
 
   /** @internal */
   entries(list: ListName): IterableIterator<StoredEntry> {
     return this.lists[list].values();
   }
 
-  /** @internal Records the change, then tells every handle but its writer. */
-  apply(change: ListChange, from: MemoryListStore): void {
+  protected record(change: ListChange): void {
     const list = this.lists[change.list];
     if (change.op === 'add') list.set(entryKey(change.entry), { ...change.entry });
     else if (change.op === 'remove') list.delete(entryKey(change.entry));
@@ -42,7 +29,6 @@ export class MemoryListBacking {
       const tags = new Set(change.tags);
       for (const [k, e] of list) if (tags.has(e.tag)) list.delete(k);
     }
-    for (const h of this.handles) if (h !== from) h.deliver(change);
   }
 }
 
@@ -54,13 +40,9 @@ export class MemoryListBacking {
  * (a later `load` sees them) and each change is told to the other handles, synchronously and in
  * the order they were applied; never to the handle that made it.
  */
-export class MemoryListStore implements ListStore {
-  readonly shared = false;
-  private readonly listeners = new Set<Listener>();
-  private closed = false;
-
-  constructor(private readonly backing?: MemoryListBacking) {
-    backing?.attach(this);
+export class MemoryListStore extends MemoryHandle<ListChange> implements ListStore {
+  constructor(protected override readonly backing?: MemoryListBacking) {
+    super(backing);
   }
 
   loadSync(replica: ListReplica): string[] {
@@ -83,29 +65,6 @@ export class MemoryListStore implements ListStore {
   }
 
   async apply(change: ListChange): Promise<void> {
-    if (this.closed) return;
-    this.backing?.apply(change, this);
-  }
-
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** @internal A change another handle applied. */
-  deliver(change: ListChange): void {
-    for (const l of this.listeners) {
-      try {
-        l(change);
-      } catch {
-        // one listener's failure must neither reach the writer nor stop the other listeners
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.listeners.clear();
-    this.backing?.detach(this);
+    this.write(change);
   }
 }

@@ -33,7 +33,7 @@ export interface ListReplica {
  * Changes other writers made arrive through `subscribe`, and are applied to the replica.
  */
 export interface ListStore {
-  /** True when other processes share this store (their changes arrive through `subscribe`). */
+  /** True when other writers share this store (other processes, or other handles over one in-process backing): their changes arrive through `subscribe`. */
   readonly shared: boolean;
   /**
    * Fills `replica` with the stored entries. The store may keep `replica` and read it later (a
@@ -68,6 +68,7 @@ export interface LoadedApis {
  * before it goes live; definitions other writers changed arrive through `subscribe`.
  */
 export interface ApiStore {
+  /** As {@link ListStore.shared}. */
   readonly shared: boolean;
   load(): Promise<LoadedApis>;
   loadSync?(): LoadedApis;
