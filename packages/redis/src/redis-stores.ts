@@ -86,7 +86,8 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
       closing ??= (async () => {
         await Promise.all([lists.close(), apis.close()]);
         await Promise.allSettled([quotas.close(), membership.leave()]);
-        if (owned) await client.quit().catch(() => client.disconnect());
+        // QUIT lets replies in flight arrive; a connection that is not up has none and would queue it.
+        if (owned) await (client.status === 'ready' ? client.quit().then(() => undefined, () => client.disconnect()) : client.disconnect());
       })();
       return closing;
     },
