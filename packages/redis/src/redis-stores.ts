@@ -60,7 +60,9 @@ const DEFAULT_URL = 'redis://127.0.0.1:6379';
 export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const keys = new KeySpace(options.clusterId ?? 'ase', options.keyPrefix ?? 'ase:');
   const owned = options.client === undefined;
-  const client: RedisClient = options.client ?? new Redis(options.url ?? DEFAULT_URL, { maxRetriesPerRequest: 2, connectTimeout: 5000, ...options.redis });
+  // disconnectTimeout: ioredis waits this long for a socket that already died to close before it
+  // lets go (its timer holds the process), so a close while Redis is away would linger 2 s.
+  const client: RedisClient = options.client ?? new Redis(options.url ?? DEFAULT_URL, { maxRetriesPerRequest: 2, connectTimeout: 5000, disconnectTimeout: 200, ...options.redis });
   // Without a listener an 'error' event would throw; failed commands reject for their callers.
   const quiet = (): void => {};
   if (owned) client.on('error', quiet);
