@@ -27,13 +27,13 @@ describe('@ase/redis lists and API definitions (real Redis)', () => {
     admin = await adminConnection();
   });
   afterAll(async () => {
-    await admin.quit();
+    await admin?.quit();
   });
   beforeEach(() => {
     cluster = new TestCluster(admin);
   });
   afterEach(async () => {
-    await cluster.cleanup();
+    await cluster?.cleanup();
   });
 
   test('a list change on one handle reaches the other handle\'s subscriber within a second, never its own', async () => {

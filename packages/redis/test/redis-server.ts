@@ -9,7 +9,7 @@ export const REDIS_URL = process.env['ASE_TEST_REDIS_URL'] ?? 'redis://127.0.0.1
  * when no Redis answers: these tests need a real server and never skip.
  */
 export async function adminConnection(): Promise<Redis> {
-  const admin = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+  const admin = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000, disconnectTimeout: 100 });
   admin.on('error', () => {});
   try {
     await admin.connect();

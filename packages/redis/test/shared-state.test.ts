@@ -17,13 +17,13 @@ describe('@ase/redis counters, slots, sticky pins and membership (real Redis)', 
     admin = await adminConnection();
   });
   afterAll(async () => {
-    await admin.quit();
+    await admin?.quit();
   });
   beforeEach(() => {
     cluster = new TestCluster(admin);
   });
   afterEach(async () => {
-    await cluster.cleanup();
+    await cluster?.cleanup();
     // A second disconnect of an ended connection would leave ioredis's 2 s close timer running.
     for (const c of own.splice(0)) if (c.status !== 'end') c.disconnect();
   });
