@@ -4,7 +4,7 @@ import * as path from 'node:path';
 // The Node.js version the packages declare must be one every locked dependency declares support for,
 // or installing on it prints engine warnings (and may not run).
 const ROOT = path.resolve(__dirname, '..', '..');
-const PUBLISHED = ['core', 'express', 'koa', 'fastify', 'admin', 'cli'];
+const PUBLISHED = ['core', 'express', 'koa', 'fastify', 'admin', 'redis', 'cli'];
 
 const readJson = (file: string): { engines?: { node?: string } } => JSON.parse(fs.readFileSync(file, 'utf8'));
 const version = (v: string): number[] => v.split('.').map((n) => Number(n));

@@ -1,0 +1,145 @@
+import type { ApiJson } from '@ase/core';
+import { ChangeStream, newestId, type StreamPosition } from './change-stream';
+import type { KeySpace } from './keys';
+import { script, type RedisClient, type Script } from './scripts';
+import type { ApiChange, ApiStore, LoadedApis, RuntimeSwitches } from './store-types';
+
+// The definition (or switches) and its stream entry in one script, as for the lists.
+const APPLY = `
+local op = ARGV[1]
+if op == 'put' then
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+elseif op == 'delete' then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[2], ARGV[3])
+end
+local n = redis.call('INCR', KEYS[4])
+return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'o', ARGV[5], 'n', n, 'c', ARGV[6])
+`;
+
+function parseChange(json: string): ApiChange {
+  const c = JSON.parse(json) as ApiChange;
+  if (!c || !['put', 'delete', 'switches'].includes(c.op)) throw new TypeError(`not an API change: ${json.slice(0, 80)}`);
+  return c;
+}
+
+/** API definitions in one hash (field: the API id), the run-time switches in one key, changes in a stream. */
+export class RedisApiStore implements ApiStore {
+  readonly shared = true;
+  private readonly applyScript: Script;
+  private readonly stream: ChangeStream<ApiChange>;
+  /** Ids the listeners know of, so that a resync can tell them which ones are gone. */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: KeySpace,
+    private readonly opts: { origin: string; readerName: string; streamMaxLen: number; onResync(): void; onError(err: unknown): void },
+  ) {
+    this.applyScript = script(client, 'aseApiApply1', 4, APPLY);
+    this.stream = new ChangeStream<ApiChange>({
+      client,
+      key: this.streamKey,
+      seqKey: this.seqKey,
+      origin: opts.origin,
+      name: opts.readerName,
+      parse: parseChange,
+      resync: (emit) => this.resync(emit),
+      onResync: opts.onResync,
+      onError: opts.onError,
+    });
+  }
+
+  get streamKey(): string {
+    return this.keys.key('apis', 'changes');
+  }
+
+  private get hashKey(): string {
+    return this.keys.key('apis');
+  }
+
+  private get seqKey(): string {
+    return this.keys.key('apis', 'seq');
+  }
+
+  private get switchesKey(): string {
+    return this.keys.key('switches');
+  }
+
+  private async read(): Promise<LoadedApis & { position: StreamPosition }> {
+    const res = await this.client.multi().xrevrange(this.streamKey, '+', '-', 'COUNT', 1).hgetall(this.hashKey).get(this.switchesKey).get(this.seqKey).exec();
+    if (!res) throw new Error('the Redis transaction reading the API definitions was aborted');
+    for (const [err] of res) if (err) throw err;
+    const warnings: string[] = [];
+    const apis = new Map<string, ApiJson>();
+    for (const [id, json] of Object.entries(res[1]![1] as Record<string, string>)) {
+      try {
+        apis.set(id, JSON.parse(json) as ApiJson);
+      } catch {
+        warnings.push(`api ${id}: skipped a definition that is not JSON`);
+      }
+    }
+    let switches: RuntimeSwitches = {};
+    const raw = res[2]![1] as string | null;
+    if (raw !== null) {
+      try {
+        switches = JSON.parse(raw) as RuntimeSwitches;
+      } catch {
+        warnings.push('switches: ignored a value that is not JSON');
+      }
+    }
+    return { position: { id: newestId(res[0]![1]), seq: Number(res[3]![1] ?? 0) }, apis, switches, warnings };
+  }
+
+  async load(): Promise<LoadedApis> {
+    const { position, apis, switches, warnings } = await this.read();
+    this.stream.position = position;
+    this.known.clear();
+    for (const k of apis.keys()) this.known.add(k);
+    return { apis, switches, warnings };
+  }
+
+  private async resync(emit: (change: ApiChange) => void): Promise<StreamPosition> {
+    const { position, apis, switches, warnings } = await this.read();
+    for (const gone of [...this.known].filter((k) => !apis.has(k))) emit({ op: 'delete', id: gone });
+    for (const [apiId, json] of apis) emit({ op: 'put', id: apiId, json });
+    emit({ op: 'switches', switches });
+    this.known.clear();
+    for (const k of apis.keys()) this.known.add(k);
+    for (const w of warnings) this.opts.onError(new Error(w));
+    return position;
+  }
+
+  private async apply(change: ApiChange): Promise<void> {
+    const id = change.op === 'switches' ? '' : change.id;
+    const value = change.op === 'put' ? JSON.stringify(change.json) : change.op === 'switches' ? JSON.stringify(change.switches) : '';
+    await this.applyScript([this.hashKey, this.switchesKey, this.streamKey, this.seqKey], [change.op, id, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change)]);
+    if (change.op === 'put') this.known.add(change.id);
+    else if (change.op === 'delete') this.known.delete(change.id);
+  }
+
+  put(id: string, json: ApiJson): Promise<void> {
+    return this.apply({ op: 'put', id, json });
+  }
+
+  delete(id: string): Promise<void> {
+    return this.apply({ op: 'delete', id });
+  }
+
+  putSwitches(switches: RuntimeSwitches): Promise<void> {
+    return this.apply({ op: 'switches', switches });
+  }
+
+  subscribe(listener: (change: ApiChange) => void): () => void {
+    return this.stream.subscribe((change) => {
+      if (change.op === 'put') this.known.add(change.id);
+      else if (change.op === 'delete') this.known.delete(change.id);
+      listener(change);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.stream.stop();
+  }
+}

@@ -1,0 +1,164 @@
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './scripts';
+
+/** Where a reader stands: the last stream id it saw and that change's sequence number. */
+export interface StreamPosition {
+  id: string;
+  seq: number;
+}
+
+export interface ChangeStreamOptions<C> {
+  client: RedisClient;
+  key: string;
+  /** The counter the writing script increments for every change; each entry carries its number. */
+  seqKey: string;
+  /** This handle's origin: changes it wrote itself are not handed to its listeners. */
+  origin: string;
+  /** The reader connection's name (CLIENT LIST), so an operator can tell what a blocked client is. */
+  name: string;
+  parse(json: string): C;
+  /**
+   * Reads the whole state again and hands it to the listeners as changes, when the stream no longer
+   * holds every change since the last one seen (trimmed past it, or Redis lost its data). Returns
+   * the position the state is as of.
+   */
+  resync(emit: (change: C) => void): Promise<StreamPosition>;
+  onResync(): void;
+  onError(err: unknown): void;
+  /** How long one XREAD waits before it is sent again. */
+  blockMs?: number;
+}
+
+/**
+ * The reader side of a store's change stream: XREAD BLOCK on its own connection (a blocked
+ * connection can carry nothing else), from the last id seen. ioredis sends a read that was in
+ * flight again after a reconnect, so changes made meanwhile are replayed from that id. Every
+ * change carries a sequence number: a jump means changes were trimmed before this reader saw them,
+ * and a counter below the last one seen means Redis lost its data; either way the reader resyncs.
+ */
+export class ChangeStream<C> {
+  position: StreamPosition = { id: '0-0', seq: 0 };
+  private readonly listeners = new Set<(change: C) => void>();
+  private reader: RedisClient | undefined;
+  private loop: Promise<void> | undefined;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ChangeStreamOptions<C>) {}
+
+  subscribe(listener: (change: C) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.running) this.start();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) void this.stop();
+    };
+  }
+
+  private start(): void {
+    this.running = true;
+    const readerOptions = { maxRetriesPerRequest: 1, connectionName: this.opts.name };
+    const client = this.opts.client;
+    this.reader = client instanceof Cluster ? client.duplicate(undefined, { redisOptions: readerOptions }) : client.duplicate(readerOptions);
+    this.reader.on('error', () => {
+      // Connection errors surface as rejected reads in the loop; the event only needs a listener.
+    });
+    this.loop = this.run(this.reader);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return this.loop;
+    this.running = false;
+    if (this.retry) clearTimeout(this.retry);
+    this.wake?.();
+    // Rejects the blocked read at once ("Connection is closed"), which ends the loop.
+    this.reader?.disconnect();
+    await this.loop;
+    this.reader = undefined;
+    this.loop = undefined;
+  }
+
+  private emit(change: C): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(change);
+      } catch (err) {
+        this.opts.onError(err);
+      }
+    }
+  }
+
+  private async resync(): Promise<void> {
+    this.position = await this.opts.resync((c) => this.emit(c));
+    this.opts.onResync();
+  }
+
+  /**
+   * True when the changes after this reader's position are not all in the stream: the counter is
+   * behind it (Redis lost its data), or the next change was trimmed. Asked when the reader starts
+   * and after errors, when no new change may come along to reveal the gap.
+   */
+  private async missedChanges(reader: RedisClient): Promise<boolean> {
+    const seq = Number((await reader.get(this.opts.seqKey)) ?? 0);
+    if (seq <= this.position.seq) return seq < this.position.seq;
+    const next = (await reader.xrange(this.opts.key, `(${this.position.id}`, '+', 'COUNT', 1)) as [string, string[]][];
+    return next[0] === undefined || Number(field(next[0][1], 'n')) !== this.position.seq + 1;
+  }
+
+  private async run(reader: RedisClient): Promise<void> {
+    let check = true;
+    let backoff = 50;
+    while (this.running) {
+      try {
+        if (check) {
+          if (await this.missedChanges(reader)) await this.resync();
+          check = false;
+        }
+        const res = (await reader.xread('COUNT', 500, 'BLOCK', this.opts.blockMs ?? 5000, 'STREAMS', this.opts.key, this.position.id)) as [string, [string, string[]][]][] | null;
+        backoff = 50;
+        if (!res || !this.running) continue;
+        for (const [id, fields] of res[0]?.[1] ?? []) {
+          const seq = Number(field(fields, 'n'));
+          if (seq !== this.position.seq + 1) {
+            await this.resync();
+            break;
+          }
+          this.position = { id, seq };
+          const json = field(fields, 'c');
+          if (field(fields, 'o') === this.opts.origin || json === undefined) continue;
+          let change: C;
+          try {
+            change = this.opts.parse(json);
+          } catch (err) {
+            this.opts.onError(err);
+            continue;
+          }
+          this.emit(change);
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.opts.onError(err);
+        check = true;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.retry = setTimeout(resolve, backoff);
+          this.retry.unref();
+        });
+        this.wake = undefined;
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+}
+
+function field(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** The newest id of a stream from an XREVRANGE … COUNT 1 reply ('0-0' when it is empty). */
+export function newestId(reply: unknown): string {
+  const first = Array.isArray(reply) ? (reply[0] as unknown[] | undefined) : undefined;
+  return typeof first?.[0] === 'string' ? first[0] : '0-0';
+}

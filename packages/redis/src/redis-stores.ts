@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { RedisApiStore } from './api-store';
+import { RedisCounterStore } from './counter-store';
+import { KeySpace } from './keys';
+import { RedisListStore } from './list-store';
+import { ClusterMembership } from './membership';
+import { RedisQuotaStore } from './quota-store';
+import type { RedisClient } from './scripts';
+import { RedisStickyStore } from './sticky-store';
+import type { EnforcerStores } from './store-types';
+
+export interface RedisStoresOptions {
+  /** `redis://[:password@]host:port[/db]` (or `rediss://`); a connection is opened and closed by `close()`. */
+  url?: string;
+  /**
+   * ioredis options for the connection opened from `url`. By default a command waits through two
+   * reconnection attempts and then fails, so that a Redis outage surfaces as rejected operations
+   * within about a second instead of piling up.
+   */
+  redis?: RedisOptions;
+  /** A connection (or Cluster) you own: used as is, never closed here. Wins over `url`. */
+  client?: Redis | Cluster;
+  /** Separates clusters sharing one Redis (default `ase`). Letters, digits, `_`, `.`, `-`. */
+  clusterId?: string;
+  /** What every key starts with, before `{<clusterId>}:` (default `ase:`). */
+  keyPrefix?: string;
+  /** About how many changes each change stream keeps for handles that were away (default 10000). */
+  streamMaxLen?: number;
+  /** A sticky pin not used for this long is forgotten (default 200 minutes, as `cookie_idle_timeout`). */
+  stickyIdleMs?: number;
+  /** How often a joined node renews its heartbeat (default 5 s); it turns inactive after three missed. */
+  heartbeatMs?: number;
+  /**
+   * The lists or the API definitions were read again in full, because the changes missed while
+   * away were no longer all in Redis (trimmed from the stream, or Redis lost its data). The
+   * subscribers received the whole state as changes.
+   */
+  onResync?(store: 'lists' | 'apis'): void;
+  /** Errors no caller waits for: a lost reader connection, a failed heartbeat or lease renewal. */
+  onError?(err: unknown): void;
+}
+
+export type RedisStores = Required<EnforcerStores> & {
+  lists: RedisListStore;
+  apis: RedisApiStore;
+  counters: RedisCounterStore;
+  quotas: RedisQuotaStore;
+  sticky: RedisStickyStore;
+  membership: ClusterMembership;
+  /** The connection the stores use (yours when given as `client`). */
+  client: RedisClient;
+  /** Stops the readers, heartbeat and lease renewals, releases held leases, closes the connections opened here. */
+  close(): Promise<void>;
+};
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+/** Every store of an enforcer over one Redis, plus the cluster's membership. */
+export function redisStores(options: RedisStoresOptions = {}): RedisStores {
+  const keys = new KeySpace(options.clusterId ?? 'ase', options.keyPrefix ?? 'ase:');
+  const owned = options.client === undefined;
+  // disconnectTimeout: ioredis waits this long for a socket that already died to close before it
+  // lets go (its timer holds the process), so a close while Redis is away would linger 2 s.
+  const client: RedisClient = options.client ?? new Redis(options.url ?? DEFAULT_URL, { maxRetriesPerRequest: 2, connectTimeout: 5000, disconnectTimeout: 200, ...options.redis });
+  // Without a listener an 'error' event would throw; failed commands reject for their callers.
+  const quiet = (): void => {};
+  if (owned) client.on('error', quiet);
+  const onError = options.onError ?? quiet;
+  const origin = randomUUID();
+  const streamMaxLen = options.streamMaxLen ?? 10_000;
+  const heartbeatMs = options.heartbeatMs ?? 5000;
+  const readerName = (store: string): string => `${keys.base}${store}:reader:${origin.slice(0, 8)}`;
+  const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, onResync: () => options.onResync?.('lists') });
+  const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, onResync: () => options.onResync?.('apis') });
+  const quotas = new RedisQuotaStore(client, keys, onError);
+  const membership = new ClusterMembership(client, keys, { heartbeatMs, expiryMs: heartbeatMs * 3, onError });
+  let closing: Promise<void> | undefined;
+  return {
+    lists,
+    apis,
+    counters: new RedisCounterStore(client, keys),
+    quotas,
+    sticky: new RedisStickyStore(client, keys, options.stickyIdleMs ?? 200 * 60_000, onError),
+    membership,
+    client,
+    close() {
+      closing ??= (async () => {
+        await Promise.all([lists.close(), apis.close()]);
+        await Promise.allSettled([quotas.close(), membership.leave()]);
+        // QUIT lets replies in flight arrive; a connection that is not up has none and would queue it.
+        if (owned) await (client.status === 'ready' ? client.quit().then(() => undefined, () => client.disconnect()) : client.disconnect());
+      })();
+      return closing;
+    },
+  };
+}
