@@ -2,7 +2,7 @@ import type { ApiJson } from '@ase/core';
 import { ChangeStream, newestId, type StreamPosition } from './change-stream';
 import type { KeySpace } from './keys';
 import { script, type RedisClient, type Script } from './scripts';
-import type { ApiChange, ApiStore, LoadedApis, RuntimeSwitches } from './store-types';
+import type { ApiChange, ApiStore, LoadedApis, RuntimeSwitches } from '@ase/core';
 
 // The definition (or switches) and its stream entry in one script, as for the lists.
 const APPLY = `

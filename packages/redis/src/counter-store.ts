@@ -1,6 +1,6 @@
 import { digest, type KeySpace } from './keys';
 import { script, type RedisClient, type Script } from './scripts';
-import type { CounterStore, WindowCount } from './store-types';
+import type { CounterStore, WindowCount } from '@ase/core';
 
 // A window starts with its key's first point: the expiry is set only on a key that had none.
 const CONSUME = `

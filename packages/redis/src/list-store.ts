@@ -2,7 +2,7 @@ import type { StoredEntry } from '@ase/core';
 import { ChangeStream, newestId, type StreamPosition } from './change-stream';
 import type { KeySpace } from './keys';
 import { script, type RedisClient, type Script } from './scripts';
-import type { ListChange, ListName, ListReplica, ListStore } from './store-types';
+import type { ListChange, ListName, ListReplica, ListStore } from '@ase/core';
 
 const LISTS: readonly ListName[] = ['blacklist', 'whitelist'];
 

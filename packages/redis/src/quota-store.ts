@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { digest, type KeySpace } from './keys';
 import { SERVER_NOW, script, type RedisClient, type Script } from './scripts';
-import type { QuotaStore, SlotLease } from './store-types';
+import type { QuotaStore, SlotLease } from '@ase/core';
 
 // Leases are members of a sorted set scored by their expiry on the server's clock; a lease whose
 // holder stopped renewing it falls out at the next acquire or count.

@@ -8,7 +8,7 @@ import { ClusterMembership } from './membership';
 import { RedisQuotaStore } from './quota-store';
 import type { RedisClient } from './scripts';
 import { RedisStickyStore } from './sticky-store';
-import type { EnforcerStores } from './store-types';
+import type { EnforcerStores } from '@ase/core';
 
 export interface RedisStoresOptions {
   /** `redis://[:password@]host:port[/db]` (or `rediss://`); a connection is opened and closed by `close()`. */

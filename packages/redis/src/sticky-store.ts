@@ -1,6 +1,6 @@
 import { digest, type KeySpace } from './keys';
 import { script, type RedisClient, type Script } from './scripts';
-import type { StickyStore } from './store-types';
+import type { StickyStore } from '@ase/core';
 
 // The pin and its place in the server's index together; the index loses members whose pins idled out.
 const SET = `
