@@ -135,7 +135,26 @@ describe('lists journal', () => {
     }
   });
 
-  test('a journal grown past its snapshot (and 1 MiB) is folded into lists.json at the next change', async () => {
+  /** Waits (bounded) for the background snapshot to be put in place. */
+  async function until(done: () => boolean, ms = 10_000): Promise<void> {
+    for (const t0 = Date.now(); !done(); await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() - t0 > ms) throw new Error('the journal was not folded in time');
+    }
+  }
+
+  /** lists.json holding `seq` and nothing else, and a journal past 1 MiB of lines it already holds (replay skips them). */
+  function coveredJournal(seq: number): number {
+    fs.mkdirSync(data(dir), { recursive: true });
+    fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, seq, blacklist: [], whitelist: [] }));
+    const lines: string[] = [];
+    for (let i = 1, bytes = 0; bytes <= 1 << 20; i++) {
+      bytes += lines[lines.push(journalLine({ seq: i, list: 'blacklist', op: 'add', entry: { type: 'ip', value: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, tag: 'manual' } })) - 1]!.length;
+    }
+    fs.writeFileSync(data(dir, 'lists.journal'), lines.join(''));
+    return lines.join('').length;
+  }
+
+  test('a journal grown past its snapshot (and 1 MiB) is folded into lists.json in the background after the next change', async () => {
     fs.mkdirSync(data(dir), { recursive: true });
     fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, blacklist: [], whitelist: [] }));
     const lines: string[] = [];
@@ -147,11 +166,49 @@ describe('lists journal', () => {
     try {
       expect(e.denyList.size).toBe(lines.length);
       await e.addDeny({ type: 'ip', value: '172.16.0.1' });
-      expect(fs.statSync(data(dir, 'lists.journal')).size).toBe(0);
+      // Acknowledged by its journal line, before the snapshot is written.
+      expect(fs.readFileSync(data(dir, 'lists.journal'), 'utf8')).toContain('"172.16.0.1"');
+      await until(() => fs.statSync(data(dir, 'lists.journal')).size === 0);
       const snap = JSON.parse(fs.readFileSync(data(dir, 'lists.json'), 'utf8')) as { seq: number; blacklist: unknown[] };
       expect([snap.seq, snap.blacklist.length]).toEqual([lines.length + 1, lines.length + 1]);
+      expect(fs.readdirSync(data(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     } finally {
       await e.close();
+    }
+  });
+
+  test('changes acknowledged while the snapshot is written in the background stay in the journal after it', async () => {
+    const journalBytes = coveredJournal(1_000_000);
+    const e = createEnforcer({ configDir: dir, logger });
+    try {
+      await e.addDeny({ type: 'ip', value: '172.16.0.1' }); // crosses the threshold: the fold starts
+      const during = Array.from({ length: 30 }, (_, i) => `172.16.1.${i}`);
+      for (const value of during) await e.addDeny({ type: 'ip', value });
+      await until(() => fs.statSync(data(dir, 'lists.journal')).size < journalBytes);
+      const snapSeq = (JSON.parse(fs.readFileSync(data(dir, 'lists.json'), 'utf8')) as { seq: number }).seq;
+      const left = fs.readFileSync(data(dir, 'lists.journal'), 'utf8').split('\n').filter(Boolean);
+      // Only lines the snapshot lacks are left, every one whole, each change exactly once.
+      expect(left.map((l) => (JSON.parse(l.slice(17)) as { seq: number }).seq).filter((s) => s <= snapSeq)).toEqual([]);
+      expect(left.length).toBeGreaterThan(0);
+      expect(left.length + (snapSeq - 1_000_000)).toBe(31);
+      crash();
+      for (const value of ['172.16.2.1', '172.16.2.2']) await e.addDeny({ type: 'ip', value });
+    } finally {
+      await e.close();
+    }
+    const again = createEnforcer({ configDir: crashed, logger });
+    try {
+      expect(['172.16.0.1', ...Array.from({ length: 30 }, (_, i) => `172.16.1.${i}`)].filter((ip) => !again.denyList.has('ip', ip))).toEqual([]);
+      expect(again.denyList.size).toBe(31);
+      expect(warnings).toEqual([]);
+    } finally {
+      await again.close();
+    }
+    const closed = createEnforcer({ configDir: dir, logger });
+    try {
+      expect(closed.denyList.size).toBe(33);
+    } finally {
+      await closed.close();
     }
   });
 
@@ -159,10 +216,14 @@ describe('lists journal', () => {
     const e = createEnforcer({ configDir: dir, logger });
     try {
       await e.addDeny({ type: 'ip', value: '10.1.0.1' });
-      const appends = jest.spyOn(fs.promises, 'open');
+      const probe = await fs.promises.open(data(dir, 'lists.json'), 'r');
+      const fileHandle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+      await probe.close();
+      const appends = jest.spyOn(fileHandle, 'write');
       await Promise.all(Array.from({ length: 20 }, (_, i) => e.addDeny({ type: 'ip', value: `10.1.1.${i}` })));
-      expect(appends.mock.calls.filter((c) => String(c[0]).endsWith('lists.journal'))).toHaveLength(2); // the first change alone, then the 19 that queued behind it
+      expect(appends).toHaveBeenCalledTimes(2); // the first change alone, then the 19 that queued behind it
       appends.mockRestore();
+      expect(fs.readFileSync(data(dir, 'lists.journal'), 'utf8').split('\n')).toHaveLength(21); // the first change wrote lists.json
     } finally {
       await e.close();
     }
