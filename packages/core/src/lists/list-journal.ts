@@ -1,4 +1,4 @@
-import { promises as fsp, constants as fsc, existsSync, readFileSync, openSync, closeSync, ftruncateSync, fsyncSync, statSync } from 'node:fs';
+import { promises as fsp, constants as fsc, existsSync, readFileSync, openSync, closeSync, ftruncateSync, fsyncSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -67,9 +67,19 @@ const SNAPSHOT_CHUNK = 2000;
 /**
  * O_DSYNC: each write returns once its bytes (and the size needed to read them) are on disk, one
  * call where write + fdatasync took two trips through libuv's thread pool. Where the platform has
- * no O_DSYNC the append is followed by an fdatasync.
+ * no O_DSYNC each write is followed by an fdatasync. Not O_APPEND: lines are written at their
+ * offset inside the zeros written ahead (Linux ignores the offset of an O_APPEND file).
  */
-const APPEND_FLAGS = fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | (fsc.O_DSYNC ?? 0);
+const JOURNAL_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | (fsc.O_DSYNC ?? 0);
+
+/**
+ * The journal file runs this far ahead of its last line in zeros, written and made durable before
+ * any line goes there: a line then changes neither the file's size nor its block map, so making it
+ * durable costs no filesystem-journal commit, which on ext4 waits for every other file's pending
+ * data (a snapshot being written, other processes' writes). A zero tail is no line: load stops at it.
+ */
+const WRITE_AHEAD = 256 * 1024;
+const ZEROS = Buffer.alloc(WRITE_AHEAD);
 
 /** A snapshot written in the background, waiting for the drain to put it in place. */
 interface Folded {
@@ -104,7 +114,11 @@ export class ListJournal {
   /** The sequence number the snapshot on disk holds. */
   private snapshotSeq = 0;
   private snapshotBytes = 0;
+  /** The end of the last line in the journal file. */
   private journalBytes = 0;
+  /** The journal file's size: its lines, then zeros written ahead. */
+  private allocated = 0;
+  private extending: Promise<void> | undefined;
   private pending: Pending[] = [];
   private draining: Promise<void> | undefined;
   private mustCompact = false;
@@ -174,8 +188,14 @@ export class ListJournal {
       this.seq = Math.max(this.seq, line.seq);
     }
     this.journalBytes = bad ? bad.start : buf.length;
+    this.allocated = buf.length;
+    let dirty = buf.length;
+    while (dirty > this.journalBytes && buf[dirty - 1] === 0) dirty--;
+    // Only zeros after the last line: the space written ahead, not a torn write.
+    if (bad && dirty === bad.start) bad = undefined;
     if (bad) {
-      warnings.push(`${this.journalFile}: dropped ${buf.length - bad.start} bytes from line ${bad.no} on, an unfinished write cut short by a crash`);
+      this.allocated = bad.start;
+      warnings.push(`${this.journalFile}: dropped ${dirty - bad.start} bytes from line ${bad.no} on, an unfinished write cut short by a crash`);
       // New lines must not follow the torn ones, or the next start would see damage in the middle.
       const fd = openSync(this.journalFile, 'r+');
       try {
@@ -261,9 +281,9 @@ export class ListJournal {
 
   private async append(batch: Pending[]): Promise<void> {
     const data = Buffer.from(batch.length === 1 ? batch[0]!.line : batch.map((p) => p.line).join(''), 'utf8');
-    this.fh ??= await fsp.open(this.journalFile, APPEND_FLAGS, 0o600);
-    for (let off = 0; off < data.length; ) off += (await this.fh.write(data, off, data.length - off)).bytesWritten;
-    if (fsc.O_DSYNC === undefined) await this.fh.datasync();
+    while (this.journalBytes + data.length > this.allocated) await this.writeAhead(data.length);
+    const fh = await this.openJournal();
+    await writeAt(fh, data, this.journalBytes);
     const folding = this.folding;
     if (folding) {
       // Lines up to the snapshot's sequence number may still arrive after it was taken (they were
@@ -275,9 +295,28 @@ export class ListJournal {
       }
     }
     this.journalBytes += data.length;
+    // Ahead of time, so that the appends after this one find their room ready.
+    if (this.allocated - this.journalBytes < WRITE_AHEAD / 2) this.writeAhead(0).catch(() => undefined); // the next append that needs the room retries and reports
+  }
+
+  private async openJournal(): Promise<FileHandle> {
+    this.fh ??= await fsp.open(this.journalFile, JOURNAL_FLAGS, 0o600);
+    return this.fh;
+  }
+
+  /** Extends the file by zeros (at least `need` bytes), durable before any line is written there. */
+  private writeAhead(need: number): Promise<void> {
+    this.extending ??= (async () => {
+      const fh = await this.openJournal();
+      const zeros = need <= WRITE_AHEAD ? ZEROS : Buffer.alloc(need);
+      await writeAt(fh, zeros, this.allocated);
+      this.allocated += zeros.length;
+    })().finally(() => (this.extending = undefined));
+    return this.extending;
   }
 
   private async closeJournal(): Promise<void> {
+    await this.extending?.catch(() => undefined);
     const fh = this.fh;
     this.fh = undefined;
     await fh?.close().catch(() => undefined);
@@ -346,12 +385,14 @@ export class ListJournal {
     } finally {
       await fh.close();
     }
+    await this.closeJournal(); // its file is replaced
     await writeFileAtomic(this.journalFile, tail.toString('utf8'));
-    await this.closeJournal(); // its file was replaced
     this.journalBytes = keep;
+    this.allocated = keep;
   }
 
   private async truncateJournal(): Promise<void> {
+    await this.extending?.catch(() => undefined);
     if (this.journalBytes > 0 || existsSync(this.journalFile)) {
       const fh = await fsp.open(this.journalFile, 'r+').catch(() => undefined);
       if (fh) {
@@ -364,6 +405,7 @@ export class ListJournal {
       }
     }
     this.journalBytes = 0;
+    this.allocated = 0;
   }
 
   /**
@@ -397,10 +439,15 @@ export class ListJournal {
     }
   }
 
-  /** Bytes in the journal now (for tests and the bench). */
+  /** Bytes of lines in the journal now, without the zeros written ahead (for tests and the bench). */
   get size(): number {
-    return existsSync(this.journalFile) ? statSync(this.journalFile).size : 0;
+    return this.journalBytes;
   }
+}
+
+async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off, position + off)).bytesWritten;
+  if (fsc.O_DSYNC === undefined) await fh.datasync();
 }
 
 /**
