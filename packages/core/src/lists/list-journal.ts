@@ -61,8 +61,11 @@ interface Pending {
   done?: { resolve: () => void; reject: (err: unknown) => void };
 }
 
-/** Entries per chunk of a background snapshot: each chunk's JSON is built in about a millisecond, so writes queued meanwhile wait no longer. */
-const SNAPSHOT_CHUNK = 2000;
+/** Entries per chunk of a background snapshot: each chunk's JSON is built in under a millisecond, so a change queued meanwhile waits no longer. */
+const SNAPSHOT_CHUNK = 1000;
+
+/** A background snapshot is flushed every this many bytes: one flush of 60 MB would hold up the journal's own writes on the disk. */
+const SNAPSHOT_FLUSH_BYTES = 4 << 20;
 
 /**
  * O_DSYNC: each write returns once its bytes (and the size needed to read them) are on disk, one
@@ -335,7 +338,8 @@ export class ListJournal {
     folding.done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => {
         folding.seq = this.seq;
-        return writeSnapshotInChunks(tmp, folding.seq, this.deny.list(), this.allow.list());
+        // Between chunks the snapshot waits for an append under way: the changes go first.
+        return writeSnapshotInChunks(tmp, folding.seq, this.deny.list(), this.allow.list(), () => this.draining?.catch(() => undefined));
       })
       .then(
         (bytes) => {
@@ -454,13 +458,25 @@ async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<
  * Writes `lists.json`'s content to `tmp` and fsyncs it, a chunk of entries at a time: the event
  * loop (and the journal's appends) runs between chunks. Returns the bytes written.
  */
-async function writeSnapshotInChunks(tmp: string, seq: number, blacklist: StoredEntry[], whitelist: StoredEntry[]): Promise<number> {
+async function writeSnapshotInChunks(
+  tmp: string,
+  seq: number,
+  blacklist: StoredEntry[],
+  whitelist: StoredEntry[],
+  between: () => Promise<unknown> | undefined,
+): Promise<number> {
   const fh = await fsp.open(tmp, 'w', 0o600);
   let bytes = 0;
+  let flushed = 0;
   const put = async (text: string): Promise<void> => {
+    await between();
     const data = Buffer.from(text, 'utf8');
     for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
     bytes += data.length;
+    if (bytes - flushed >= SNAPSHOT_FLUSH_BYTES) {
+      await fh.datasync();
+      flushed = bytes;
+    }
   };
   const putList = async (entries: StoredEntry[]): Promise<void> => {
     for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
