@@ -440,6 +440,8 @@ export class ListJournal {
       // A failed fold is no loss: the journal still holds every change the snapshot lacks.
       this.draining = this.compactNow().finally(() => (this.draining = undefined));
       await this.draining.catch(() => undefined);
+    } else if (this.allocated > 0) {
+      await this.truncateJournal().catch(() => undefined); // only zeros written ahead: a clean stop leaves an empty journal
     }
   }
 

@@ -127,6 +127,20 @@ describe('lists journal', () => {
     }
   });
 
+  test('a journal of nothing but zeros written ahead (a crash before the first line) loads silently and is emptied at close', async () => {
+    fs.mkdirSync(data(dir), { recursive: true });
+    fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, seq: 4, blacklist: [{ type: 'ip', value: '192.0.2.1', tag: 'manual' }], whitelist: [] }));
+    fs.writeFileSync(data(dir, 'lists.journal'), Buffer.alloc(4096));
+    const e = createEnforcer({ configDir: dir, logger });
+    try {
+      expect(e.denyList.has('ip', '192.0.2.1')).toBe(true);
+      expect(warnings).toEqual([]);
+    } finally {
+      await e.close();
+    }
+    expect(fs.statSync(data(dir, 'lists.journal')).size).toBe(0);
+  });
+
   test('a damaged line with good lines after it refuses the start', async () => {
     await fill();
     const lines = journal(crashed).split('\n');
