@@ -379,15 +379,17 @@ export class ListJournal {
       return;
     }
     const tail = Buffer.alloc(keep);
+    let read = 0;
     const fh = await fsp.open(this.journalFile, 'r');
     try {
-      for (let off = 0; off < keep; ) {
-        const { bytesRead } = await fh.read(tail, off, keep - off, folding.coveredEnd + off);
-        if (bytesRead === 0) throw new Error(`${this.journalFile} is shorter than what was appended to it`);
-        off += bytesRead;
-      }
+      for (let n = -1; read < keep && n !== 0; read += n) n = (await fh.read(tail, read, keep - read, folding.coveredEnd + read)).bytesRead;
     } finally {
       await fh.close();
+    }
+    if (read < keep) {
+      // Something else cut the file: only a snapshot of what is in memory still holds every change.
+      this.mustCompact = true;
+      return;
     }
     await this.closeJournal(); // its file is replaced
     await writeFileAtomic(this.journalFile, tail.toString('utf8'));
