@@ -26,6 +26,8 @@ describe('lists journal', () => {
   });
   const data = (d: string, name = ''): string => path.join(d, 'data', name);
   const crash = (): void => fs.cpSync(dir, crashed, { recursive: true });
+  /** The journal's lines, without the zeros written ahead of them. */
+  const journal = (d: string): string => fs.readFileSync(data(d, 'lists.journal'), 'utf8').replace(/\0+$/, '');
 
   async function fill(): Promise<void> {
     const e = createEnforcer({ configDir: dir, logger });
@@ -41,7 +43,7 @@ describe('lists journal', () => {
     await e.clearDeny('invalid_method');
     // Each acknowledged change was appended; the snapshot was not rewritten.
     expect(fs.readFileSync(data(dir, 'lists.json'), 'utf8')).toBe(snapshot);
-    expect(fs.readFileSync(data(dir, 'lists.journal'), 'utf8').split('\n')).toHaveLength(9); // 8 lines and the final newline
+    expect(journal(dir).split('\n')).toHaveLength(9); // 8 lines and the final newline
     crash();
     await e.close();
   }
@@ -78,7 +80,10 @@ describe('lists journal', () => {
   test('a torn last line is dropped with a warning, and later changes append after the good lines', async () => {
     await fill();
     const line = journalLine({ seq: 99, list: 'blacklist', op: 'add', entry: { type: 'ip', value: '10.0.0.77', tag: 'manual' } });
-    fs.appendFileSync(data(crashed, 'lists.journal'), line.slice(0, 30));
+    // Where the next line would have gone: over the first of the zeros written ahead.
+    const fd = fs.openSync(data(crashed, 'lists.journal'), 'r+');
+    fs.writeSync(fd, line.slice(0, 30), Buffer.byteLength(journal(crashed)));
+    fs.closeSync(fd);
     const e = createEnforcer({ configDir: crashed, logger });
     expectFilled(e);
     expect(warnings.filter((w) => /lists\.journal: dropped 30 bytes from line 9/.test(w))).toHaveLength(1);
@@ -95,9 +100,50 @@ describe('lists journal', () => {
     }
   });
 
+  test('the zeros written ahead of the lines are no change: loaded silently, and the next lines go over them', async () => {
+    await fill();
+    const lines = journal(crashed);
+    const file = fs.readFileSync(data(crashed, 'lists.journal'));
+    expect(file.length).toBeGreaterThan(Buffer.byteLength(lines)); // a line lands in zeros already on disk
+    expect(file.subarray(Buffer.byteLength(lines)).every((b) => b === 0)).toBe(true);
+    const e = createEnforcer({ configDir: crashed, logger });
+    try {
+      expectFilled(e);
+      expect(warnings).toEqual([]);
+      await e.addDeny({ type: 'ip', value: '10.0.0.5' });
+      expect(journal(crashed).startsWith(lines)).toBe(true);
+      expect(journal(crashed).slice(lines.length).split('\n')).toHaveLength(2); // one line, right after the others
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.cpSync(crashed, dir, { recursive: true }); // crash again
+    } finally {
+      await e.close();
+    }
+    const again = createEnforcer({ configDir: dir, logger });
+    try {
+      expect(again.denyList.has('ip', '10.0.0.5')).toBe(true);
+      expect(warnings).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('a journal of nothing but zeros written ahead (a crash before the first line) loads silently and is emptied at close', async () => {
+    fs.mkdirSync(data(dir), { recursive: true });
+    fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, seq: 4, blacklist: [{ type: 'ip', value: '192.0.2.1', tag: 'manual' }], whitelist: [] }));
+    fs.writeFileSync(data(dir, 'lists.journal'), Buffer.alloc(4096));
+    const e = createEnforcer({ configDir: dir, logger });
+    try {
+      expect(e.denyList.has('ip', '192.0.2.1')).toBe(true);
+      expect(warnings).toEqual([]);
+    } finally {
+      await e.close();
+    }
+    expect(fs.statSync(data(dir, 'lists.journal')).size).toBe(0);
+  });
+
   test('a damaged line with good lines after it refuses the start', async () => {
     await fill();
-    const lines = fs.readFileSync(data(crashed, 'lists.journal'), 'utf8').split('\n');
+    const lines = journal(crashed).split('\n');
     lines[3] = lines[3]!.replace('10.0.0.', '10.0.1.'); // the checksum no longer matches
     fs.writeFileSync(data(crashed, 'lists.journal'), lines.join('\n'));
     expect(() => createEnforcer({ configDir: crashed, logger })).toThrow(/cannot be read.*lists\.journal: line 4 is damaged/);
@@ -135,7 +181,26 @@ describe('lists journal', () => {
     }
   });
 
-  test('a journal grown past its snapshot (and 1 MiB) is folded into lists.json at the next change', async () => {
+  /** Waits (bounded) for the background snapshot to be put in place. */
+  async function until(done: () => boolean, ms = 10_000): Promise<void> {
+    for (const t0 = Date.now(); !done(); await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() - t0 > ms) throw new Error('the journal was not folded in time');
+    }
+  }
+
+  /** lists.json holding `seq` and nothing else, and a journal past 1 MiB of lines it already holds (replay skips them). */
+  function coveredJournal(seq: number): number {
+    fs.mkdirSync(data(dir), { recursive: true });
+    fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, seq, blacklist: [], whitelist: [] }));
+    const lines: string[] = [];
+    for (let i = 1, bytes = 0; bytes <= 1 << 20; i++) {
+      bytes += lines[lines.push(journalLine({ seq: i, list: 'blacklist', op: 'add', entry: { type: 'ip', value: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, tag: 'manual' } })) - 1]!.length;
+    }
+    fs.writeFileSync(data(dir, 'lists.journal'), lines.join(''));
+    return lines.join('').length;
+  }
+
+  test('a journal grown past its snapshot (and 1 MiB) is folded into lists.json in the background after the next change', async () => {
     fs.mkdirSync(data(dir), { recursive: true });
     fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, blacklist: [], whitelist: [] }));
     const lines: string[] = [];
@@ -147,11 +212,49 @@ describe('lists journal', () => {
     try {
       expect(e.denyList.size).toBe(lines.length);
       await e.addDeny({ type: 'ip', value: '172.16.0.1' });
-      expect(fs.statSync(data(dir, 'lists.journal')).size).toBe(0);
+      // Acknowledged by its journal line, before the snapshot is written.
+      expect(journal(dir)).toContain('"172.16.0.1"');
+      await until(() => journal(dir) === '');
       const snap = JSON.parse(fs.readFileSync(data(dir, 'lists.json'), 'utf8')) as { seq: number; blacklist: unknown[] };
       expect([snap.seq, snap.blacklist.length]).toEqual([lines.length + 1, lines.length + 1]);
+      expect(fs.readdirSync(data(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     } finally {
       await e.close();
+    }
+  });
+
+  test('changes acknowledged while the snapshot is written in the background stay in the journal after it', async () => {
+    const journalBytes = coveredJournal(1_000_000);
+    const e = createEnforcer({ configDir: dir, logger });
+    try {
+      await e.addDeny({ type: 'ip', value: '172.16.0.1' }); // crosses the threshold: the fold starts
+      const during = Array.from({ length: 30 }, (_, i) => `172.16.1.${i}`);
+      for (const value of during) await e.addDeny({ type: 'ip', value });
+      await until(() => journal(dir).length < journalBytes);
+      const snapSeq = (JSON.parse(fs.readFileSync(data(dir, 'lists.json'), 'utf8')) as { seq: number }).seq;
+      const left = journal(dir).split('\n').filter(Boolean);
+      // Only lines the snapshot lacks are left, every one whole, each change exactly once.
+      expect(left.map((l) => (JSON.parse(l.slice(17)) as { seq: number }).seq).filter((s) => s <= snapSeq)).toEqual([]);
+      expect(left.length).toBeGreaterThan(0);
+      expect(left.length + (snapSeq - 1_000_000)).toBe(31);
+      crash();
+      for (const value of ['172.16.2.1', '172.16.2.2']) await e.addDeny({ type: 'ip', value });
+    } finally {
+      await e.close();
+    }
+    const again = createEnforcer({ configDir: crashed, logger });
+    try {
+      expect(['172.16.0.1', ...Array.from({ length: 30 }, (_, i) => `172.16.1.${i}`)].filter((ip) => !again.denyList.has('ip', ip))).toEqual([]);
+      expect(again.denyList.size).toBe(31);
+      expect(warnings).toEqual([]);
+    } finally {
+      await again.close();
+    }
+    const closed = createEnforcer({ configDir: dir, logger });
+    try {
+      expect(closed.denyList.size).toBe(33);
+    } finally {
+      await closed.close();
     }
   });
 
@@ -159,10 +262,15 @@ describe('lists journal', () => {
     const e = createEnforcer({ configDir: dir, logger });
     try {
       await e.addDeny({ type: 'ip', value: '10.1.0.1' });
-      const appends = jest.spyOn(fs.promises, 'open');
+      const probe = await fs.promises.open(data(dir, 'lists.json'), 'r');
+      const fileHandle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+      await probe.close();
+      const appends = jest.spyOn(fileHandle, 'write');
       await Promise.all(Array.from({ length: 20 }, (_, i) => e.addDeny({ type: 'ip', value: `10.1.1.${i}` })));
-      expect(appends.mock.calls.filter((c) => String(c[0]).endsWith('lists.journal'))).toHaveLength(2); // the first change alone, then the 19 that queued behind it
+      // The first change alone, then the 19 that queued behind it; the zeros written ahead are written once.
+      expect(appends.mock.calls.filter((c) => (c[0] as Buffer).some((b) => b !== 0))).toHaveLength(2);
       appends.mockRestore();
+      expect(journal(dir).split('\n')).toHaveLength(21); // the first change wrote lists.json
     } finally {
       await e.close();
     }
