@@ -242,7 +242,12 @@ export class ListJournal {
   }
 
   private kick(): Promise<void> {
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      // A change queued after the drain found the queue empty, and before this ran, was handed
+      // the finished drain: without a new one it would never be written nor acknowledged.
+      if (this.pending.length > 0) this.kick().catch(() => undefined); // its writer hears of a failure through its own reject
+    });
     return this.draining;
   }
 
