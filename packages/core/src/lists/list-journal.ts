@@ -1,71 +1,23 @@
 import { promises as fsp, constants as fsc, existsSync, readFileSync, openSync, closeSync, ftruncateSync, fsyncSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { type DenyTag, DENY_TAGS, canonicalEntry } from './entries';
 import type { ClientList, StoredEntry } from './client-list';
+import { canonicalEntry } from './entries';
+import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
+import { syncDir, writeAt, writeSnapshotInChunks } from './journal-files';
 import { writeFileAtomic } from '../persistence/atomic-file';
-
-/**
- * One list change as the journal records it. Entries are stored as `list()` shows them (secrets
- * digested), so the journal holds nothing `lists.json` would not.
- */
-export type ListOp =
-  | { list: 'blacklist' | 'whitelist'; op: 'add'; entry: StoredEntry }
-  | { list: 'blacklist' | 'whitelist'; op: 'remove'; entry: StoredEntry }
-  | { list: 'blacklist' | 'whitelist'; op: 'clear'; tags?: DenyTag[] };
-
-type JournalLine = ListOp & { seq: number };
-
-/** On-disk shape of `data/lists.json`; `seq` is the last journal line it already contains. */
-interface ListsFile {
-  version: 1;
-  seq?: number;
-  blacklist: StoredEntry[];
-  whitelist: StoredEntry[];
-}
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */
 const MIN_COMPACT_BYTES = 1 << 20;
 
-const checksum = (json: string): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
-
-/** `<16 hex sha-256 of the JSON> <JSON>\n`: a line a crash cut short, or filled with zeros, fails the check. */
-export function journalLine(line: JournalLine): string {
-  const json = JSON.stringify(line);
-  return `${checksum(json)} ${json}\n`;
-}
-
-function parseLine(text: string): JournalLine | undefined {
-  const sp = text.indexOf(' ');
-  if (sp !== 16) return undefined;
-  const json = text.slice(17);
-  if (checksum(json) !== text.slice(0, 16)) return undefined;
-  try {
-    const v = JSON.parse(json) as JournalLine;
-    return typeof v.seq === 'number' && (v.list === 'blacklist' || v.list === 'whitelist') ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function putEntry(list: ClientList, raw: unknown): void {
-  const r = raw as Record<string, unknown>;
-  const tag = (DENY_TAGS as readonly string[]).includes(String(r['tag'])) ? (r['tag'] as DenyTag) : 'manual';
-  list.add(canonicalEntry(raw), tag, { restore: true });
-}
+export { journalLine, type ListOp } from './journal-format';
 
 interface Pending {
   seq: number;
   line: string;
   done?: { resolve: () => void; reject: (err: unknown) => void };
 }
-
-/** Entries per chunk of a background snapshot: each chunk's JSON is built in under a millisecond, so a change queued meanwhile waits no longer. */
-const SNAPSHOT_CHUNK = 1000;
-
-/** A background snapshot is flushed every this many bytes: one flush of 60 MB would hold up the journal's own writes on the disk. */
-const SNAPSHOT_FLUSH_BYTES = 4 << 20;
 
 /**
  * O_DSYNC: each write returns once its bytes (and the size needed to read them) are on disk, one
@@ -455,66 +407,5 @@ export class ListJournal {
   /** Bytes of lines in the journal now, without the zeros written ahead (for tests and the bench). */
   get size(): number {
     return this.journalBytes;
-  }
-}
-
-async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off, position + off)).bytesWritten;
-  if (fsc.O_DSYNC === undefined) await fh.datasync();
-}
-
-/**
- * Writes `lists.json`'s content to `tmp` and fsyncs it, a chunk of entries at a time: the event
- * loop (and the journal's appends) runs between chunks. Returns the bytes written.
- */
-async function writeSnapshotInChunks(
-  tmp: string,
-  seq: number,
-  blacklist: StoredEntry[],
-  whitelist: StoredEntry[],
-  between: () => Promise<unknown> | undefined,
-): Promise<number> {
-  const fh = await fsp.open(tmp, 'w', 0o600);
-  let bytes = 0;
-  let flushed = 0;
-  const put = async (text: string): Promise<void> => {
-    await between();
-    const data = Buffer.from(text, 'utf8');
-    for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-    bytes += data.length;
-    if (bytes - flushed >= SNAPSHOT_FLUSH_BYTES) {
-      await fh.datasync();
-      flushed = bytes;
-    }
-  };
-  const putList = async (entries: StoredEntry[]): Promise<void> => {
-    for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
-      const chunk = entries.slice(i, i + SNAPSHOT_CHUNK).map((e) => JSON.stringify(e));
-      await put((i > 0 ? ',\n' : '\n') + chunk.join(',\n'));
-    }
-  };
-  try {
-    await put(`{"version":1,"seq":${seq},"blacklist":[`);
-    await putList(blacklist);
-    await put('\n],"whitelist":[');
-    await putList(whitelist);
-    await put('\n]}\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return bytes;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const dh = await fsp.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
   }
 }

@@ -1,0 +1,72 @@
+import { promises as fsp, constants as fsc } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { StoredEntry } from './client-list';
+
+// The list journal's file writes: a line at its offset, a snapshot in chunks, a directory's entries.
+
+/** Entries per chunk of a background snapshot: each chunk's JSON is built in under a millisecond, so a change queued meanwhile waits no longer. */
+const SNAPSHOT_CHUNK = 1000;
+
+/** A background snapshot is flushed every this many bytes: one flush of 60 MB would hold up the journal's own writes on the disk. */
+const SNAPSHOT_FLUSH_BYTES = 4 << 20;
+
+export async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off, position + off)).bytesWritten;
+  if (fsc.O_DSYNC === undefined) await fh.datasync();
+}
+
+/**
+ * Writes `lists.json`'s content to `tmp` and fsyncs it, a chunk of entries at a time: the event
+ * loop (and the journal's appends) runs between chunks. Returns the bytes written.
+ */
+export async function writeSnapshotInChunks(
+  tmp: string,
+  seq: number,
+  blacklist: StoredEntry[],
+  whitelist: StoredEntry[],
+  between: () => Promise<unknown> | undefined,
+): Promise<number> {
+  const fh = await fsp.open(tmp, 'w', 0o600);
+  let bytes = 0;
+  let flushed = 0;
+  const put = async (text: string): Promise<void> => {
+    await between();
+    const data = Buffer.from(text, 'utf8');
+    for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+    bytes += data.length;
+    if (bytes - flushed >= SNAPSHOT_FLUSH_BYTES) {
+      await fh.datasync();
+      flushed = bytes;
+    }
+  };
+  const putList = async (entries: StoredEntry[]): Promise<void> => {
+    for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
+      const chunk = entries.slice(i, i + SNAPSHOT_CHUNK).map((e) => JSON.stringify(e));
+      await put((i > 0 ? ',\n' : '\n') + chunk.join(',\n'));
+    }
+  };
+  try {
+    await put(`{"version":1,"seq":${seq},"blacklist":[`);
+    await putList(blacklist);
+    await put('\n],"whitelist":[');
+    await putList(whitelist);
+    await put('\n]}\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return bytes;
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const dh = await fsp.open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+  }
+}
