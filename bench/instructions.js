@@ -1,0 +1,78 @@
+'use strict';
+// Instructions per decision, counted by valgrind's callgrind: unlike req/s or ns, the count does not
+// move with the machine's load, so two builds can be compared to the percent on a busy machine.
+//
+//   node bench/instructions.js                     this build
+//   node bench/instructions.js --against=DIR       this build and another checkout (set up and built)
+//
+// Each build runs the realistic policy of bench/core.js (50 APIs, 100 000 deny entries, client rate
+// limit on) twice under callgrind: 100 000 warm-up decisions alone, then the same plus 200 000; the
+// difference divided by 200 000 is the steady-state cost of one decision (JIT and GC included, start-up
+// and warm-up excluded). `--single-threaded` keeps V8's compiler and collector on the main thread,
+// so that the count does not depend on how threads were scheduled. Needs valgrind (`apt-get install valgrind`); takes a few minutes.
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const WARMUP = 100_000;
+const MEASURED = 200_000;
+
+/** The child: `n` decisions after the warm-up, in the checkout `dir`. */
+function child(dir, n) {
+  const core = require(require.resolve('@ase/core', { paths: [path.join(dir, 'bench')] }));
+  const { CONF, realisticPolicy, fillDenyList, requests } = require(path.join(dir, 'bench', 'lib', 'policy'));
+  const enforcer = core.createEnforcer({ logger: core.silentLogger, conf: CONF, apis: realisticPolicy() });
+  fillDenyList(enforcer, 100_000);
+  const reqs = requests(4096);
+  for (let i = 0; i < WARMUP + n; i++) {
+    const d = enforcer.decide(reqs[i & 4095]);
+    if (typeof d.then === 'function' || d.action !== 'proxy') throw new Error(`unexpected decision ${d.action}`);
+  }
+  return enforcer.close();
+}
+
+/** Instructions callgrind counted for one child run. */
+function count(dir, n) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bench-cg-')), 'callgrind.out');
+  return new Promise((resolve, reject) => {
+    execFile(
+      'valgrind',
+      ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', __filename, '--child', dir, String(n)],
+      { maxBuffer: 1 << 24 },
+      (err, _stdout, stderr) => {
+        fs.rmSync(path.dirname(out), { recursive: true, force: true });
+        const m = /Collected : (\d+)/.exec(stderr);
+        if (err || !m) reject(new Error(`callgrind failed for ${dir} (${err ? err.message : 'no count'}): ${stderr.slice(-500)}`));
+        else resolve(Number(m[1]));
+      },
+    );
+  });
+}
+
+async function perDecision(dir) {
+  const [base, more] = await Promise.all([count(dir, 0), count(dir, MEASURED)]);
+  return (more - base) / MEASURED;
+}
+
+async function main() {
+  const against = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
+  const [ours, theirs] = await Promise.all([perDecision(path.resolve(__dirname, '..')), against ? perDecision(path.resolve(against)) : undefined]);
+  console.log(`instructions per decision, this build: ${Math.round(ours)}`);
+  if (theirs !== undefined) {
+    console.log(`instructions per decision, ${against}: ${Math.round(theirs)}`);
+    console.log(`this build / ${against}: ${(ours / theirs).toFixed(3)}× the instructions`);
+  }
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3], Number(process.argv[4])).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
