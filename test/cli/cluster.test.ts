@@ -4,10 +4,12 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import type { Redis } from 'ioredis';
 import { api, configDir, servers } from '../helpers/config';
 import { type RunningCli, runCli } from '../helpers/cli';
 import { type Backend, freePort, request, startBackend } from '../helpers/http';
+import { advertisedHost, safeRedisUrl } from '../../packages/cli/src/cluster-node';
 import { REDIS_URL, adminConnection, dropClusterKeys, eventually, uniqueClusterId } from '../../packages/redis/test/redis-server';
 
 interface Node {
@@ -161,4 +163,14 @@ test('enable_cluster=true without redis_url, or with a cluster_id Redis cannot n
   const slash = runCli(['start', '--config-dir', newDir(clusterConf('eu/prod')), '--port', '0', '--admin-port', '0']);
   expect(await slash.exited).toBe(1);
   expect(slash.stderr()).toContain('cluster_id must be 1 to 64 letters');
+});
+
+test('a node announces its bound address, or this machine\'s first external IPv4 when bound to every interface; URLs in messages hide the password', () => {
+  const external = Object.values(os.networkInterfaces())
+    .flat()
+    .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+  expect(advertisedHost('10.1.2.3')).toBe('10.1.2.3');
+  for (const all of ['*', '0.0.0.0', '::']) expect(advertisedHost(all)).toBe(external ?? '127.0.0.1');
+  expect(safeRedisUrl('rediss://ops:pw@redis.example:6380/2')).toBe('rediss://ops:***@redis.example:6380/2');
+  expect(safeRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
 });
