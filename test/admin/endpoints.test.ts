@@ -216,6 +216,15 @@ describe.each(MOUNTS)('management API on the $name', (mount) => {
     });
   });
 
+  test('Read cluster: an asynchronous provider, and the store status beside the reference fields', async () => {
+    const node = [{ host: '10.0.0.7', port: 8000, uuid: '3e359368-22b6-4713-a5be-15e5cbbddf7a', status: 'active' as const }];
+    const cluster = async (): Promise<{ cluster_id: string; node: typeof node; redis: 'unreachable' }> => ({ cluster_id: 'shop', node, redis: 'unreachable' });
+    await on(mount, { admin: { cluster } }, async (s) => {
+      const r = await call(s.port, 'GET', '/v4/ase/cluster');
+      expect([r.status, r.json]).toEqual([200, { cluster_id: 'shop', node_count: 1, node, redis: 'unreachable' }]);
+    });
+  });
+
   test('Read persistent connections: ws and wss counts of the API; 404 api_not_found', async () => {
     await on(mount, { apis: { sample: api('/sample', { protocol: 'ws' }) } }, async (s) => {
       const r = await call(s.port, 'GET', '/v4/ase/persistentconnection?api_id=sample');

@@ -413,9 +413,10 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
 
       [`${P}/cluster`]: {
         GET: async () => {
-          const cluster = this.options.cluster?.();
+          const cluster = await this.options.cluster?.();
           if (!cluster) return envelope(404, 'no_cluster_mode', 'ase is not in cluster mode');
-          return json(200, { cluster_id: cluster.cluster_id, node_count: cluster.node.length, node: cluster.node });
+          const redis = cluster.redis === undefined ? {} : { redis: cluster.redis };
+          return json(200, { cluster_id: cluster.cluster_id, node_count: cluster.node.length, node: cluster.node, ...redis });
         },
       },
 

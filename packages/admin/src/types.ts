@@ -58,6 +58,8 @@ export interface ClusterNode {
 export interface ClusterInfo {
   cluster_id: string;
   node: ClusterNode[];
+  /** Whether this node reaches the shared state store now; left out when the store cannot tell. */
+  redis?: 'connected' | 'unreachable';
 }
 
 export interface AdminOptions {
@@ -80,7 +82,7 @@ export interface AdminOptions {
   /** Live values for `/v4/ase/status`. */
   info?: () => ServiceInfo;
   /** Cluster membership for `/v4/ase/cluster`; without it the endpoint answers 404 `no_cluster_mode`. */
-  cluster?: () => ClusterInfo;
+  cluster?: () => ClusterInfo | Promise<ClusterInfo>;
   /** Defaults to the enforcer's logger. */
   logger?: Logger;
   /**

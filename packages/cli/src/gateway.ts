@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Enforcer, type Logger, type ResponseSpec, closeServer, createEnforcer, listenOn, writeNodeResponse } from '@ase/core';
+import { AseConfigError, type Enforcer, type Logger, type ResponseSpec, closeServer, createEnforcer, listenOn, loadConfFile, startEnforcer, writeNodeResponse } from '@ase/core';
+import type { ClusterNode } from './cluster-node';
 
 export const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -23,6 +24,8 @@ export interface Gateway {
   port: number;
   /** The address the data port listens on, as the listener reports it (`0.0.0.0`, `::`, `127.0.0.1`). */
   address: string;
+  /** With `enable_cluster=true`: this process as a node of the cluster (joined once listening). */
+  cluster: ClusterNode | undefined;
   close(): Promise<void>;
 }
 
@@ -114,15 +117,41 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
   },
 };
 
+/**
+ * With `enable_cluster=true` in ase.conf, the cluster's Redis stores (lists, APIs, counters, slots,
+ * pins, membership); else undefined and the gateway keeps its state in the config directory.
+ */
+async function openClusterOf(opts: GatewayOptions): Promise<ClusterNode | undefined> {
+  const { conf } = loadConfFile(opts.configDir);
+  if (!conf.enable_cluster) return undefined;
+  // Loaded only for a cluster: a single gateway never opens a Redis connection or loads ioredis.
+  const { openCluster } = require('./cluster-node') as typeof import('./cluster-node');
+  return openCluster(opts.configDir, conf, { skipInvalidApis: opts.skipInvalidApis === true, logger: opts.logger });
+}
+
 /** The standalone product: an app of the chosen framework with the enforcer in gateway mode. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const framework = opts.framework ?? 'express';
-  const enforcer = createEnforcer({ configDir: opts.configDir, mode: 'gateway', logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true });
+  const base = { configDir: opts.configDir, mode: 'gateway' as const, logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true };
+  const cluster = await openClusterOf(opts);
+  let enforcer: Enforcer;
+  try {
+    enforcer = cluster ? await startEnforcer({ ...base, stores: cluster.stores }) : createEnforcer(base);
+  } catch (err) {
+    if (!cluster) throw err;
+    await cluster.close().catch(() => undefined);
+    if (err instanceof AseConfigError) throw err;
+    throw cluster.unreachable(err);
+  }
+  const leave = async (): Promise<void> => {
+    await cluster?.close();
+  };
   let served: Served;
   try {
     served = await BUILDERS[framework](enforcer, opts.logger);
   } catch (err) {
     await enforcer.close();
+    await leave();
     throw err;
   }
   const { server } = served;
@@ -135,9 +164,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     await served.stop();
     await enforcer.close();
+    await leave();
     throw err;
   }
   const { port: bound, address } = server.address() as AddressInfo;
+  if (cluster) {
+    try {
+      await cluster.join(bind, bound);
+    } catch (err) {
+      await closeServer(server, 0, () => enforcer.endWebSockets());
+      await served.stop();
+      await enforcer.close();
+      await leave();
+      throw err;
+    }
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -146,7 +187,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await closeServer(server, 5000, () => enforcer.endWebSockets());
       await served.stop();
       await enforcer.close();
+      await leave();
     })());
 
-  return { enforcer, server, port: bound, address, close };
+  return { enforcer, server, port: bound, address, cluster, close };
 }

@@ -158,7 +158,11 @@ async function start(args: CliArgs): Promise<number> {
   }
   let adminSrv: AdminServer;
   try {
-    const admin = createAdmin(gw.enforcer, { info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, framework }) });
+    const cluster = gw.cluster;
+    const admin = createAdmin(gw.enforcer, {
+      info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, framework }),
+      ...(cluster ? { cluster: () => cluster.info() } : {}),
+    });
     adminSrv = await startAdminServer(admin, { port: adminPort, host: adminBind });
   } catch (err) {
     await gw.close().catch(() => undefined);
@@ -188,10 +192,11 @@ async function start(args: CliArgs): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  if (gw.cluster) logger.info(`cluster ${conf.cluster_id}: joined as node ${gw.cluster.uuid}; lists and APIs are shared through Redis`);
   const apis = gw.enforcer.listApis().length;
   const at = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info(
-    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${configDir}; ` +
+    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${gw.cluster ? `cluster ${conf.cluster_id}` : configDir}; ` +
       `listening on ${at(gw.address, gw.port)}; management API on ${at(adminSrv.host, adminSrv.port)}`,
   );
   return stopped;

@@ -21,7 +21,7 @@ export type { CompiledApi } from './api/compiled-api';
 export type { Upstream } from './upstream/server-pool';
 export type { ApiJson, ApiJsonInput, ApiMetadata, AseConf, ServerJson } from './config/types';
 export { ASE_CONF_DEFAULTS, API_DEFAULTS } from './config/defaults';
-export { loadConfigDir, loadApiFile, apiIdFromFile } from './config/load';
+export { loadConfigDir, loadConfFile, loadApiFile, apiIdFromFile } from './config/load';
 export { bindProblem, parseAseConf } from './config/ase-conf';
 export { closest } from './config/suggest';
 export { validateApiJson } from './config/api-schema';

@@ -113,6 +113,15 @@ function duration(minMs: number, accepts: string): KeySpec<number> {
  * A list key: a comma-separated string in the file, or an array from code. Each entry is trimmed
  * and checked (`entry` gives its stored form, undefined when it is not one); every bad entry is named.
  */
+function oneOf<T extends string>(values: readonly T[]): KeySpec<T> {
+  const words = values.map((v) => `"${v}"`).join(' or ');
+  return {
+    schema: { type: 'string', pattern: `^(?:${values.map(caseInsensitive).join('|')})$` },
+    accepts: words,
+    convert: (v) => ({ value: String(v).toLowerCase() as T }),
+  };
+}
+
 function commaList(o: {
   maxItems: number;
   maxEntryLength: number;
@@ -273,6 +282,10 @@ export const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
       return ok ? { value: s } : { error: 'must be "" or a Redis URL like "redis://localhost:6379" or "rediss://user:password@host:6380/0"' };
     },
   },
+  // The heartbeat's key expires after three of these; much below 100 ms a busy event loop alone would drop nodes.
+  cluster_heartbeat: duration(100, 'a duration like "5s" or "1m", or a whole number of milliseconds (like 500), from 100 ms to 24 days'),
+  cluster_counters_on_failure: oneOf(['open', 'closed'] as const),
+  cluster_quotas_on_failure: oneOf(['open', 'closed'] as const),
   queue_max_size: integer(0, 1_000_000, 'a whole number from 0 to 1000000'),
   queue_max_wait: duration(0, 'a duration like "10s" or "2m", or a whole number of milliseconds, at most 24 days'),
   backend_timeout: duration(1, 'a duration like "60s" or "2m", or a whole number of milliseconds, from 1 ms to 24 days'),

@@ -175,6 +175,12 @@ export interface AseConf {
   enable_cluster: boolean;
   cluster_id: string;
   redis_url: string;
+  /** Our own: how often a cluster node renews its heartbeat, in ms; it shows `inactive` after three missed. */
+  cluster_heartbeat: number;
+  /** Our own: spike counters while Redis is unreachable: `open` counts per node, `closed` refuses with 503. */
+  cluster_counters_on_failure: 'open' | 'closed';
+  /** Our own: connection quotas while Redis is unreachable: `open` holds them per node, `closed` refuses with 503. */
+  cluster_quotas_on_failure: 'open' | 'closed';
   /** Our own: most requests waiting for a server slot per API (`server_connection_queueing`). */
   queue_max_size: number;
   /** Our own: longest a queued request waits before 503, in ms. */

@@ -35,6 +35,12 @@ describe('ase.conf format', () => {
     expect(conf.redis_url).toBe('redis://h:6379/0?x=1');
   });
 
+  it('the cluster keys: heartbeat as a duration, the failure modes in any case', () => {
+    const { conf } = parse('cluster_heartbeat=2s\ncluster_counters_on_failure=Closed\ncluster_quotas_on_failure=open');
+    expect([conf.cluster_heartbeat, conf.cluster_counters_on_failure, conf.cluster_quotas_on_failure]).toEqual([2000, 'closed', 'open']);
+    expect([ASE_CONF_DEFAULTS.cluster_heartbeat, ASE_CONF_DEFAULTS.cluster_counters_on_failure, ASE_CONF_DEFAULTS.cluster_quotas_on_failure]).toEqual([5000, 'open', 'open']);
+  });
+
   it('keys left out keep their defaults', () => {
     const { conf } = parse('http_ws_port=9000');
     expect(conf).toEqual({ ...ASE_CONF_DEFAULTS, http_ws_port: 9000 });
@@ -75,6 +81,9 @@ describe('every key we read is converted to its type', () => {
       'enable_cluster=true',
       'cluster_id=prod.eu-1/a_b',
       'redis_url=rediss://user:pw@redis.example:6380/2',
+      'cluster_heartbeat=1s',
+      'cluster_counters_on_failure=closed',
+      'cluster_quotas_on_failure=closed',
       'queue_max_size=0',
       'queue_max_wait=30s',
       'backend_timeout=2m',
@@ -107,6 +116,9 @@ describe('every key we read is converted to its type', () => {
       enable_cluster: true,
       cluster_id: 'prod.eu-1/a_b',
       redis_url: 'rediss://user:pw@redis.example:6380/2',
+      cluster_heartbeat: 1000,
+      cluster_counters_on_failure: 'closed',
+      cluster_quotas_on_failure: 'closed',
       queue_max_size: 0,
       queue_max_wait: 30_000,
       backend_timeout: 120_000,
@@ -164,6 +176,10 @@ describe('a bad value names the file, the line and key, the value and the accept
     ['cluster_id=', 'cluster_id', '', '1 to 128 characters'],
     ['redis_url=http://localhost:6379', 'redis_url', 'http://localhost:6379', 'a Redis URL'],
     ['redis_url=redis://', 'redis_url', 'redis://', 'a Redis URL'],
+    ['cluster_heartbeat=50', 'cluster_heartbeat', '50', 'from 100 ms'],
+    ['cluster_heartbeat=often', 'cluster_heartbeat', 'often', 'a duration like'],
+    ['cluster_counters_on_failure=deny', 'cluster_counters_on_failure', 'deny', '"open" or "closed"'],
+    ['cluster_quotas_on_failure=', 'cluster_quotas_on_failure', '', '"open" or "closed"'],
     ['queue_max_size=-1', 'queue_max_size', '-1', 'a whole number'],
     ['queue_max_wait=10 s', 'queue_max_wait', '10 s', 'a duration like'],
     ['backend_timeout=0', 'backend_timeout', '0', 'from 1 ms'],
