@@ -24,6 +24,10 @@ const HTTP_ONLY = process.argv.includes('--http-only');
 const PASS_ONLY = process.argv.includes('--pass-only');
 // `--jwt-only` runs only the JWT verification rows (bench/jwt.js).
 const JWT_ONLY = process.argv.includes('--jwt-only');
+// `--cluster-only` runs only the memory store vs Redis store comparison, on the first framework of
+// `--only=` (Express by default), against the Redis at BENCH_REDIS_URL (redis://127.0.0.1:6379).
+const CLUSTER_ONLY = process.argv.includes('--cluster-only');
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // `--against=DIR`: DIR is another checkout of this repository (say, the last release, set up and
 // built); its ASE servers run beside this one's in the same rounds, and rows compare the two builds.
 const AGAINST = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
@@ -139,7 +143,7 @@ function checkRound(label, r, status) {
 async function compare({ framework, variants, requests, loader, backend, checkBackend }) {
   const servers = [];
   try {
-    for (const v of variants) servers.push({ ...v, proc: await start(v.file ?? 'lib/servers.js', [framework, v.kind, String(backend.port)], SERVER_CORE) });
+    for (const v of variants) servers.push({ ...v, proc: await start(v.file ?? 'lib/servers.js', [framework, v.kind, String(backend.port), ...(v.args ?? [])], SERVER_CORE) });
     for (const s of servers) checkRound(`${framework} ${s.kind} warm-up`, await load(loader, s.proc.port, requests, WARMUP), s.status);
     const rounds = servers.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
@@ -196,6 +200,16 @@ async function main() {
   }
   const backend = await start('lib/backend.js', [], LOAD_CORE);
   const loader = await start('lib/load.js', [], LOAD_CORE);
+  if (CLUSTER_ONLY) {
+    try {
+      await clusterRows(rows, details, loader, backend);
+    } finally {
+      stop(loader);
+      stop(backend);
+    }
+    report(rows, details, t0);
+    return;
+  }
   const passReqs = passingHttpRequests();
   const blockReqs = blockedHttpRequests();
   const frameworks = [
@@ -258,6 +272,7 @@ async function main() {
       });
       for (const r of rows.filter((x) => x.framework === fw.label)) log(`  ${r.scenario}: ${r.ratio} (${r.verdict})`);
     }
+    if (!AGAINST) await clusterRows(rows, details, loader, backend);
   } finally {
     stop(loader);
     stop(backend);
@@ -343,15 +358,72 @@ async function coreAndScale(rows, details) {
     target: `≤ ${TARGET.scaleRatio.toFixed(2)}× (as fast)`,
     verdict: verdictAtMost(scale.decisionRatio, TARGET.scaleRatio),
   });
-  rows.push({
-    scenario: 'cluster: realistic policy with the Redis store vs in-memory',
-    framework: '—',
-    baseline: '—',
-    ours: '—',
-    ratio: '—',
-    target: `≥ ${TARGET.redis.toFixed(2)}×`,
-    verdict: 'not applicable yet (no Redis store)',
-  });
+}
+
+/**
+ * Passing traffic through one framework's ASE gateway, with the default memory stores and with
+ * `redisStores` on the local Redis (a cluster of its own, its keys deleted afterwards), in the same
+ * rounds. The client rate limit is on (never tripped), so every request counts in the shared store.
+ */
+async function clusterRows(rows, details, loader, backend) {
+  const fw = ONLY[0] ?? 'express';
+  const label = { express: 'Express', koa: 'Koa', fastify: 'Fastify' }[fw] ?? fw;
+  const scenario = `cluster: passing traffic, client rate limit on, Redis stores vs memory stores (p99 Redis − memory)`;
+  const clusterId = `ase-bench-${process.pid}-${Date.now()}`;
+  const Redis = require('ioredis');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (err) {
+      throw new Error(`no Redis at ${REDIS_URL} (${err.message}): start one (redis-server --save "" --appendonly no) or set BENCH_REDIS_URL`);
+    }
+    log(`${label}: passing traffic, ASE with memory stores vs Redis stores (${REDIS_URL}, clusterId ${clusterId})`);
+    const [memory, onRedis] = await compare({
+      framework: fw,
+      variants: [
+        { kind: 'ase', status: 200 },
+        { kind: 'ase-redis', status: 200, args: [REDIS_URL, clusterId] },
+      ],
+      requests: passingHttpRequests(),
+      loader,
+      backend,
+      checkBackend: true,
+    });
+    details.cluster = { framework: fw, clusterId, variants: [memory, onRedis] };
+    const m = summarise(memory);
+    const r = summarise(onRedis, memory);
+    rows.push({
+      scenario,
+      framework: label,
+      baseline: `${fmtInt(m.rps)} req/s, p99 ${m.p99} ms`,
+      ours: `${fmtInt(r.rps)} req/s, p99 ${r.p99} ms (${r.p99 - m.p99 >= 0 ? '+' : '−'}${Math.abs(r.p99 - m.p99)} ms)`,
+      ratio: fmtRatio(r.ratio),
+      target: `≥ ${TARGET.redis.toFixed(2)}×`,
+      verdict: verdictAtLeast(r.ratio, TARGET.redis),
+      value: r.ratio,
+    });
+    log(`  ${scenario}: ${fmtRatio(r.ratio)} (${verdictAtLeast(r.ratio, TARGET.redis)})`);
+  } catch (err) {
+    log(`cluster benchmark failed: ${err.stack ?? err}`);
+    rows.push({ scenario, framework: label, baseline: '—', ours: '—', ratio: '—', target: `≥ ${TARGET.redis.toFixed(2)}×`, verdict: `FAILED: ${err.message}` });
+  } finally {
+    if (redis.status === 'ready') {
+      await deleteKeys(redis, `*{${clusterId}}:*`).catch((err) => log(`could not delete the keys of ${clusterId}: ${err.message}`));
+      await redis.quit().catch(() => redis.disconnect());
+    } else redis.disconnect();
+  }
+}
+
+async function deleteKeys(redis, pattern) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 /** JWT verification ON against OFF, same requests, same run (bench/jwt.js); measured, no target. */
