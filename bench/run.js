@@ -101,7 +101,7 @@ function runJson(file, core, execArgv = []) {
 }
 
 let jobId = 0;
-function load(loader, port, requests, duration) {
+function load(loader, port, requests, duration, { rate, connections = CONNECTIONS } = {}) {
   const id = ++jobId;
   return new Promise((resolve, reject) => {
     const onMessage = (m) => {
@@ -111,7 +111,7 @@ function load(loader, port, requests, duration) {
       else resolve(m.result);
     };
     loader.child.on('message', onMessage);
-    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration, requests });
+    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections, duration, requests, rate });
   });
 }
 
@@ -140,7 +140,7 @@ function checkRound(label, r, status) {
  * One comparison: the servers of `variants` ({kind, status}: the baselines first, ASE last) are all
  * started and warmed, then loaded in turn, round after round; every answer must have its status.
  */
-async function compare({ framework, variants, requests, loader, backend, checkBackend }) {
+async function compare({ framework, variants, requests, loader, backend, checkBackend, then }) {
   const servers = [];
   try {
     for (const v of variants) servers.push({ ...v, proc: await start(v.file ?? 'lib/servers.js', [framework, v.kind, String(backend.port), ...(v.args ?? [])], SERVER_CORE) });
@@ -161,7 +161,10 @@ async function compare({ framework, variants, requests, loader, backend, checkBa
         rounds[i].push(res);
       }
     }
-    return servers.map((s, i) => ({ kind: s.kind, against: s.against === true, rounds: rounds[i] }));
+    const results = servers.map((s, i) => ({ kind: s.kind, against: s.against === true, rounds: rounds[i] }));
+    // More measurements while the servers are still up (`then(servers, results)`).
+    if (then) await then(servers, results);
+    return results;
   } finally {
     for (const s of servers) stop(s.proc);
   }
@@ -368,7 +371,7 @@ async function coreAndScale(rows, details) {
 async function clusterRows(rows, details, loader, backend) {
   const fw = ONLY[0] ?? 'express';
   const label = { express: 'Express', koa: 'Koa', fastify: 'Fastify' }[fw] ?? fw;
-  const scenario = `cluster: passing traffic, client rate limit on, Redis stores vs memory stores (p99 Redis − memory)`;
+  const scenario = 'cluster: passing traffic, client rate limit on, Redis stores vs memory stores';
   const clusterId = `ase-bench-${process.pid}-${Date.now()}`;
   const Redis = require('ioredis');
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
@@ -381,29 +384,44 @@ async function clusterRows(rows, details, loader, backend) {
       throw new Error(`no Redis at ${REDIS_URL} (${err.message}): start one (redis-server --save "" --appendonly no) or set BENCH_REDIS_URL`);
     }
     log(`${label}: passing traffic, ASE with memory stores vs Redis stores (${REDIS_URL}, clusterId ${clusterId})`);
+    const requests = passingHttpRequests();
+    let latency;
     const [memory, onRedis] = await compare({
       framework: fw,
       variants: [
         { kind: 'ase', status: 200 },
         { kind: 'ase-redis', status: 200, args: [REDIS_URL, clusterId] },
       ],
-      requests: passingHttpRequests(),
+      requests,
       loader,
       backend,
       checkBackend: true,
+      then: async (servers, results) => {
+        latency = await addedLatency(servers, results, requests, loader, backend);
+      },
     });
-    details.cluster = { framework: fw, clusterId, variants: [memory, onRedis] };
+    details.cluster = { framework: fw, clusterId, variants: [memory, onRedis], latency };
     const m = summarise(memory);
     const r = summarise(onRedis, memory);
+    const us = (n) => `${Math.round(n)} µs`;
     rows.push({
       scenario,
       framework: label,
       baseline: `${fmtInt(m.rps)} req/s, p99 ${m.p99} ms`,
-      ours: `${fmtInt(r.rps)} req/s, p99 ${r.p99} ms (${r.p99 - m.p99 >= 0 ? '+' : '−'}${Math.abs(r.p99 - m.p99)} ms)`,
+      ours: `${fmtInt(r.rps)} req/s, p99 ${r.p99} ms`,
       ratio: fmtRatio(r.ratio),
       target: `≥ ${TARGET.redis.toFixed(2)}×`,
       verdict: verdictAtLeast(r.ratio, TARGET.redis),
       value: r.ratio,
+    });
+    rows.push({
+      scenario: `cluster: p99 latency the gateway adds to a request at ${fmtInt(latency.rate)} req/s (backend alone: p99 ${us(latency.backendP99us)}), Redis stores vs memory stores`,
+      framework: label,
+      baseline: `+${us(latency.memoryAddedUs)}`,
+      ours: `+${us(latency.redisAddedUs)}`,
+      ratio: `${latency.redisAddedUs - latency.memoryAddedUs >= 0 ? '+' : '−'}${us(Math.abs(latency.redisAddedUs - latency.memoryAddedUs))}`,
+      target: '—',
+      verdict: 'measured',
     });
     log(`  ${scenario}: ${fmtRatio(r.ratio)} (${verdictAtLeast(r.ratio, TARGET.redis)})`);
   } catch (err) {
@@ -415,6 +433,28 @@ async function clusterRows(rows, details, loader, backend) {
       await redis.quit().catch(() => redis.disconnect());
     } else redis.disconnect();
   }
+}
+
+/**
+ * Latency without queueing: the same requests at a fixed rate, half what the slower variant
+ * served at full load, to the backend alone and through each gateway, in alternating rounds.
+ * What a gateway adds is its p99 (median of the rounds) minus the backend's.
+ */
+async function addedLatency(servers, results, requests, loader, backend) {
+  const rate = Math.max(100, Math.round(0.5 * Math.min(...results.map((v) => median(v.rounds.map((r) => r.rps))))));
+  log(`  p99 latency at ${rate} req/s: backend alone and through each gateway`);
+  const targets = [{ kind: 'backend', port: backend.port }, ...servers.map((s) => ({ kind: s.kind, port: s.proc.port }))];
+  const p99 = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let j = 0; j < targets.length; j++) {
+      const i = r % 2 === 0 ? j : targets.length - 1 - j;
+      const res = await load(loader, targets[i].port, requests, DURATION, { rate, connections: 10 });
+      checkRound(`latency ${targets[i].kind} round ${r + 1}`, res, 200);
+      p99[i].push(res.p99us);
+    }
+  }
+  const [backendP99us, memoryP99us, redisP99us] = p99.map(median);
+  return { rate, backendP99us, memoryP99us, redisP99us, memoryAddedUs: memoryP99us - backendP99us, redisAddedUs: redisP99us - backendP99us, rounds: p99 };
 }
 
 async function deleteKeys(redis, pattern) {
