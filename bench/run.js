@@ -24,6 +24,10 @@ const HTTP_ONLY = process.argv.includes('--http-only');
 const PASS_ONLY = process.argv.includes('--pass-only');
 // `--jwt-only` runs only the JWT verification rows (bench/jwt.js).
 const JWT_ONLY = process.argv.includes('--jwt-only');
+// `--cluster-only` runs only the memory store vs Redis store comparison, on the first framework of
+// `--only=` (Express by default), against the Redis at BENCH_REDIS_URL (redis://127.0.0.1:6379).
+const CLUSTER_ONLY = process.argv.includes('--cluster-only');
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // `--against=DIR`: DIR is another checkout of this repository (say, the last release, set up and
 // built); its ASE servers run beside this one's in the same rounds, and rows compare the two builds.
 const AGAINST = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
@@ -97,7 +101,7 @@ function runJson(file, core, execArgv = []) {
 }
 
 let jobId = 0;
-function load(loader, port, requests, duration) {
+function load(loader, port, requests, duration, { rate, connections = CONNECTIONS } = {}) {
   const id = ++jobId;
   return new Promise((resolve, reject) => {
     const onMessage = (m) => {
@@ -107,7 +111,7 @@ function load(loader, port, requests, duration) {
       else resolve(m.result);
     };
     loader.child.on('message', onMessage);
-    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration, requests });
+    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections, duration, requests, rate });
   });
 }
 
@@ -136,10 +140,10 @@ function checkRound(label, r, status) {
  * One comparison: the servers of `variants` ({kind, status}: the baselines first, ASE last) are all
  * started and warmed, then loaded in turn, round after round; every answer must have its status.
  */
-async function compare({ framework, variants, requests, loader, backend, checkBackend }) {
+async function compare({ framework, variants, requests, loader, backend, checkBackend, then }) {
   const servers = [];
   try {
-    for (const v of variants) servers.push({ ...v, proc: await start(v.file ?? 'lib/servers.js', [framework, v.kind, String(backend.port)], SERVER_CORE) });
+    for (const v of variants) servers.push({ ...v, proc: await start(v.file ?? 'lib/servers.js', [framework, v.kind, String(backend.port), ...(v.args ?? [])], SERVER_CORE) });
     for (const s of servers) checkRound(`${framework} ${s.kind} warm-up`, await load(loader, s.proc.port, requests, WARMUP), s.status);
     const rounds = servers.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
@@ -157,7 +161,10 @@ async function compare({ framework, variants, requests, loader, backend, checkBa
         rounds[i].push(res);
       }
     }
-    return servers.map((s, i) => ({ kind: s.kind, against: s.against === true, rounds: rounds[i] }));
+    const results = servers.map((s, i) => ({ kind: s.kind, against: s.against === true, rounds: rounds[i] }));
+    // More measurements while the servers are still up (`then(servers, results)`).
+    if (then) await then(servers, results);
+    return results;
   } finally {
     for (const s of servers) stop(s.proc);
   }
@@ -196,6 +203,16 @@ async function main() {
   }
   const backend = await start('lib/backend.js', [], LOAD_CORE);
   const loader = await start('lib/load.js', [], LOAD_CORE);
+  if (CLUSTER_ONLY) {
+    try {
+      await clusterRows(rows, details, loader, backend);
+    } finally {
+      stop(loader);
+      stop(backend);
+    }
+    report(rows, details, t0);
+    return;
+  }
   const passReqs = passingHttpRequests();
   const blockReqs = blockedHttpRequests();
   const frameworks = [
@@ -258,6 +275,7 @@ async function main() {
       });
       for (const r of rows.filter((x) => x.framework === fw.label)) log(`  ${r.scenario}: ${r.ratio} (${r.verdict})`);
     }
+    if (!AGAINST) await clusterRows(rows, details, loader, backend);
   } finally {
     stop(loader);
     stop(backend);
@@ -343,15 +361,109 @@ async function coreAndScale(rows, details) {
     target: `≤ ${TARGET.scaleRatio.toFixed(2)}× (as fast)`,
     verdict: verdictAtMost(scale.decisionRatio, TARGET.scaleRatio),
   });
-  rows.push({
-    scenario: 'cluster: realistic policy with the Redis store vs in-memory',
-    framework: '—',
-    baseline: '—',
-    ours: '—',
-    ratio: '—',
-    target: `≥ ${TARGET.redis.toFixed(2)}×`,
-    verdict: 'not applicable yet (no Redis store)',
-  });
+}
+
+/**
+ * Passing traffic through one framework's ASE gateway, with the default memory stores and with
+ * `redisStores` on the local Redis (a cluster of its own, its keys deleted afterwards), in the same
+ * rounds. The client rate limit is on (never tripped), so every request counts in the shared store.
+ */
+async function clusterRows(rows, details, loader, backend) {
+  const fw = ONLY[0] ?? 'express';
+  const label = { express: 'Express', koa: 'Koa', fastify: 'Fastify' }[fw] ?? fw;
+  const scenario = 'cluster: passing traffic, client rate limit on, Redis stores vs memory stores';
+  const clusterId = `ase-bench-${process.pid}-${Date.now()}`;
+  const Redis = require('ioredis');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (err) {
+      throw new Error(`no Redis at ${REDIS_URL} (${err.message}): start one (redis-server --save "" --appendonly no) or set BENCH_REDIS_URL`);
+    }
+    log(`${label}: passing traffic, ASE with memory stores vs Redis stores (${REDIS_URL}, clusterId ${clusterId})`);
+    const requests = passingHttpRequests();
+    let latency;
+    const [memory, onRedis] = await compare({
+      framework: fw,
+      variants: [
+        { kind: 'ase', status: 200 },
+        { kind: 'ase-redis', status: 200, args: [REDIS_URL, clusterId] },
+      ],
+      requests,
+      loader,
+      backend,
+      checkBackend: true,
+      then: async (servers, results) => {
+        latency = await addedLatency(servers, results, requests, loader, backend);
+      },
+    });
+    details.cluster = { framework: fw, clusterId, variants: [memory, onRedis], latency };
+    const m = summarise(memory);
+    const r = summarise(onRedis, memory);
+    const us = (n) => `${Math.round(n)} µs`;
+    rows.push({
+      scenario,
+      framework: label,
+      baseline: `${fmtInt(m.rps)} req/s, p99 ${m.p99} ms`,
+      ours: `${fmtInt(r.rps)} req/s, p99 ${r.p99} ms`,
+      ratio: fmtRatio(r.ratio),
+      target: `≥ ${TARGET.redis.toFixed(2)}×`,
+      verdict: verdictAtLeast(r.ratio, TARGET.redis),
+      value: r.ratio,
+    });
+    rows.push({
+      scenario: `cluster: p99 latency the gateway adds to a request at ${fmtInt(latency.rate)} req/s (backend alone: p99 ${us(latency.backendP99us)}), Redis stores vs memory stores`,
+      framework: label,
+      baseline: `+${us(latency.memoryAddedUs)}`,
+      ours: `+${us(latency.redisAddedUs)}`,
+      ratio: `${latency.redisAddedUs - latency.memoryAddedUs >= 0 ? '+' : '−'}${us(Math.abs(latency.redisAddedUs - latency.memoryAddedUs))}`,
+      target: '—',
+      verdict: 'measured',
+    });
+    log(`  ${scenario}: ${fmtRatio(r.ratio)} (${verdictAtLeast(r.ratio, TARGET.redis)})`);
+  } catch (err) {
+    log(`cluster benchmark failed: ${err.stack ?? err}`);
+    rows.push({ scenario, framework: label, baseline: '—', ours: '—', ratio: '—', target: `≥ ${TARGET.redis.toFixed(2)}×`, verdict: `FAILED: ${err.message}` });
+  } finally {
+    if (redis.status === 'ready') {
+      await deleteKeys(redis, `*{${clusterId}}:*`).catch((err) => log(`could not delete the keys of ${clusterId}: ${err.message}`));
+      await redis.quit().catch(() => redis.disconnect());
+    } else redis.disconnect();
+  }
+}
+
+/**
+ * Latency without queueing: the same requests at a fixed rate, half what the slower variant
+ * served at full load, to the backend alone and through each gateway, in alternating rounds.
+ * What a gateway adds is its p99 (median of the rounds) minus the backend's.
+ */
+async function addedLatency(servers, results, requests, loader, backend) {
+  const rate = Math.max(100, Math.round(0.5 * Math.min(...results.map((v) => median(v.rounds.map((r) => r.rps))))));
+  log(`  p99 latency at ${rate} req/s: backend alone and through each gateway`);
+  const targets = [{ kind: 'backend', port: backend.port }, ...servers.map((s) => ({ kind: s.kind, port: s.proc.port }))];
+  const p99 = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let j = 0; j < targets.length; j++) {
+      const i = r % 2 === 0 ? j : targets.length - 1 - j;
+      const res = await load(loader, targets[i].port, requests, DURATION, { rate, connections: 10 });
+      checkRound(`latency ${targets[i].kind} round ${r + 1}`, res, 200);
+      p99[i].push(res.p99us);
+    }
+  }
+  const [backendP99us, memoryP99us, redisP99us] = p99.map(median);
+  return { rate, backendP99us, memoryP99us, redisP99us, memoryAddedUs: memoryP99us - backendP99us, redisAddedUs: redisP99us - backendP99us, rounds: p99 };
+}
+
+async function deleteKeys(redis, pattern) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 /** JWT verification ON against OFF, same requests, same run (bench/jwt.js); measured, no target. */

@@ -7,11 +7,13 @@
 //   ase            the framework with ASE, realistic policy (lib/policy.js), APIs proxied to the backend
 //   hello          the framework's own hello world
 //   ase-hello      the same hello world protected by ASE in-process (realistic policy, no servers)
+//   ase-redis      as `ase`, with every store on Redis (`redisStores`); two more arguments: the
+//                  Redis URL and the clusterId (run.js deletes the cluster's keys afterwards)
 const http = require('node:http');
-const { createEnforcer, silentLogger } = require('@ase/core');
+const { createEnforcer, startEnforcer, silentLogger } = require('@ase/core');
 const { CONF, realisticPolicy, fillDenyList } = require('./policy');
 
-const [framework, kind, backendPortText] = process.argv.slice(2);
+const [framework, kind, backendPortText, redisUrl, clusterId] = process.argv.slice(2);
 const backend = `http://127.0.0.1:${Number(backendPortText)}`;
 const HELLO = 'hello world';
 
@@ -29,14 +31,31 @@ function enforcer(withServers) {
   return e;
 }
 
+/** The same enforcer over Redis: counters (the client rate limit), lists, APIs, pins in Redis. */
+async function redisEnforcer() {
+  const { redisStores } = require('@ase/redis');
+  const stores = redisStores({ url: redisUrl, clusterId });
+  const servers = [{ host: '127.0.0.1', port: Number(backendPortText) }];
+  const e = await startEnforcer({ logger: silentLogger, conf: CONF, apis: realisticPolicy({ servers }), stores });
+  // Straight into the local replica, as for the memory variant: the lookups are the same, and
+  // 100 000 writes to Redis would only slow the start.
+  fillDenyList(e);
+  return e;
+}
+
+/** The enforcer of an ASE kind that forwards to the backend. */
+async function forwardingEnforcer() {
+  return kind === 'ase-redis' ? redisEnforcer() : enforcer(true);
+}
+
 async function expressApp() {
   const express = require('express');
   const { aseMiddleware } = require('@ase/express');
   const app = express();
   if (kind === 'proxy') app.use(hpm());
-  else if (kind === 'ase') app.use(aseMiddleware(enforcer(true)));
+  else if (kind === 'ase' || kind === 'ase-redis') app.use(aseMiddleware(await forwardingEnforcer()));
   else if (kind === 'ase-hello') app.use(aseMiddleware(enforcer(false)));
-  if (kind === 'proxy' || kind === 'ase') app.use((req, res) => res.status(599).end()); // never reached
+  if (kind === 'proxy' || kind === 'ase' || kind === 'ase-redis') app.use((req, res) => res.status(599).end()); // never reached
   else app.use((req, res) => res.send(HELLO));
   return http.createServer(app);
 }
@@ -52,10 +71,10 @@ async function koaApp() {
       return proxy(ctx.req, ctx.res, () => {});
     });
   } else {
-    if (kind === 'ase') app.use(aseMiddleware(enforcer(true)));
+    if (kind === 'ase' || kind === 'ase-redis') app.use(aseMiddleware(await forwardingEnforcer()));
     else if (kind === 'ase-hello') app.use(aseMiddleware(enforcer(false)));
     app.use((ctx) => {
-      if (kind === 'ase') ctx.status = 599; // never reached
+      if (kind === 'ase' || kind === 'ase-redis') ctx.status = 599; // never reached
       else ctx.body = HELLO;
     });
   }
@@ -75,9 +94,9 @@ async function fastifyApp() {
   } else if (kind === 'fastify-proxy') {
     await app.register(require('@fastify/http-proxy'), { upstream: backend });
   } else {
-    if (kind === 'ase') await app.register(asePlugin, { enforcer: enforcer(true) });
+    if (kind === 'ase' || kind === 'ase-redis') await app.register(asePlugin, { enforcer: await forwardingEnforcer() });
     else if (kind === 'ase-hello') await app.register(asePlugin, { enforcer: enforcer(false) });
-    app.all('/*', async (request, reply) => (kind === 'ase' ? reply.code(599).send() : HELLO));
+    app.all('/*', async (request, reply) => (kind === 'ase' || kind === 'ase-redis' ? reply.code(599).send() : HELLO));
   }
   await app.listen({ port: 0, host: '127.0.0.1' });
   app.server.keepAliveTimeout = 60_000;
