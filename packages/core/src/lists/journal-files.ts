@@ -2,7 +2,7 @@ import { promises as fsp, constants as fsc } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { StoredEntry } from './client-list';
 
-// The list journal's file writes: a line at its offset, a snapshot in chunks, a directory's entries.
+// The list journal's file writes: a line at its offset, a snapshot in chunks.
 
 /** Entries per chunk of a background snapshot: each chunk's JSON is built in under a millisecond, so a change queued meanwhile waits no longer. */
 const SNAPSHOT_CHUNK = 1000;
@@ -56,17 +56,4 @@ export async function writeSnapshotInChunks(
     await fh.close();
   }
   return bytes;
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  try {
-    const dh = await fsp.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-  }
 }

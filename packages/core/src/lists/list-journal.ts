@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
 import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
-import { syncDir, writeAt, writeSnapshotInChunks } from './journal-files';
+import { writeAt, writeSnapshotInChunks } from './journal-files';
+import { syncDir } from '../persistence/atomic-file';
 import { writeFileAtomic } from '../persistence/atomic-file';
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */

@@ -78,7 +78,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Makes a directory's entries (a rename, a new file) durable. */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const dh = await fsp.open(dir, 'r');
     try {
