@@ -6,8 +6,7 @@ import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
 import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
 import { writeAt, writeSnapshotInChunks } from './journal-files';
-import { syncDir } from '../persistence/atomic-file';
-import { writeFileAtomic } from '../persistence/atomic-file';
+import { syncDir, writeFileAtomic } from '../persistence/atomic-file';
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */
 const MIN_COMPACT_BYTES = 1 << 20;
