@@ -29,7 +29,8 @@ class Handles {
 
   async closeAll(): Promise<void> {
     await Promise.all(this.stores.splice(0).map((s) => s.close()));
-    await Promise.all(this.clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    // disconnect, not quit: QUIT leaves a Sentinel client's failover subscriptions open (ioredis #1362).
+    for (const c of this.clients.splice(0)) c.disconnect();
   }
 }
 
@@ -106,6 +107,22 @@ function sharedStateChecks(open: (h: Handles) => [RedisStores, RedisStores], han
   });
 }
 
+/** The ids and names of the normal clients of this server other than the sentinel's and the caller's. */
+async function appClients(port: number, password: string): Promise<string[]> {
+  const conn = plainConnection(port, password);
+  try {
+    await conn.connect();
+    const list = (await conn.client('LIST', 'TYPE', 'normal')) as string;
+    const self = String(await conn.client('ID'));
+    return list
+      .split('\n')
+      .filter((line) => line && !line.startsWith(`id=${self} `) && !/ name=sentinel-/.test(line))
+      .map((line) => line.split(' ').slice(0, 5).join(' '));
+  } finally {
+    conn.disconnect();
+  }
+}
+
 /** The `name=` of every client connected to this server. */
 async function clientNames(conn: Redis): Promise<string[]> {
   const list = (await conn.client('LIST')) as string;
@@ -179,6 +196,15 @@ describe('@ase/redis through Sentinel (one master, one sentinel, started by the 
     name: topo!.name,
     password: topo!.password,
   });
+  const sentinelSubscribers = async (): Promise<string[]> => {
+    const conn = plainConnection(topo!.sentinelPort);
+    try {
+      await conn.connect();
+      return ((await conn.client('LIST', 'TYPE', 'pubsub')) as string).split('\n').filter(Boolean);
+    } finally {
+      conn.disconnect();
+    }
+  };
   beforeAll(async () => {
     topo = await startSentinel();
   }, 30_000);
@@ -195,7 +221,7 @@ describe('@ase/redis through Sentinel (one master, one sentinel, started by the 
   // One handle opens its own connection from `redis` options, the other is given a client.
   sharedStateChecks(
     (h) => {
-      const client = new Redis(sentinelOptions());
+      const client = new Redis({ ...sentinelOptions(), disconnectTimeout: 100 });
       client.on('error', () => {});
       return [h.open({ redis: sentinelOptions() }), h.open({ client })];
     },
@@ -215,5 +241,53 @@ describe('@ase/redis through Sentinel (one master, one sentinel, started by the 
     } finally {
       master.disconnect();
     }
+  });
+
+  // Last in this block: it moves the master to the replica's port.
+  test('after a failover the stores follow the new master and the reader reads on from the last change it saw', async () => {
+    const resyncs: string[] = [];
+    const client = new Redis({ ...sentinelOptions(), failoverDetector: true, disconnectTimeout: 100 });
+    client.on('error', () => {});
+    // `a` opens its own connection: it listens for failovers without being told to.
+    const a = handles.open({ redis: sentinelOptions(), onResync: (s) => resyncs.push(s) });
+    const b = handles.open({ client, onResync: (s) => resyncs.push(s) });
+    await Promise.all([a.lists.load(replica()), b.lists.load(replica())]);
+    const seenByB: ListChange[] = [];
+    b.lists.subscribe((c) => seenByB.push(c));
+    await a.lists.apply({ list: 'blacklist', op: 'add', entry: ip('203.0.113.10') });
+    await eventually(() => expect(seenByB).toHaveLength(1), 3000);
+    expect((await a.counters.consume('client:y', 1, 60_000)).consumed).toBe(1);
+    const master = plainConnection(topo!.masterPort, topo!.password);
+    try {
+      await master.connect();
+      // The replica has every write before it is promoted, so nothing acknowledged is lost here.
+      expect(await master.wait(1, 5000)).toBe(1);
+    } finally {
+      master.disconnect();
+    }
+
+    // Both handles' connections and b's reader listen for the sentinel's +switch-master.
+    await eventually(async () => expect((await sentinelSubscribers()).length).toBe(3), 5000);
+
+    await topo!.failover();
+    // At once, not when the old master drops its clients (about 10 s later): a write in between
+    // would land on the old master and be lost when it becomes a replica.
+    await eventually(async () => expect(await appClients(topo!.masterPort, topo!.password)).toEqual([]), 4000);
+    // Writes in flight while the old master steps down may fail; a retried one goes to the new master.
+    await eventually(() => a.lists.apply({ list: 'blacklist', op: 'add', entry: ip('203.0.113.11') }), 10_000);
+    await eventually(() => expect(seenByB).toContainEqual({ list: 'blacklist', op: 'add', entry: ip('203.0.113.11') }), 10_000);
+    expect(seenByB[0]).toEqual({ list: 'blacklist', op: 'add', entry: ip('203.0.113.10') });
+    expect(resyncs).toEqual([]);
+    expect((await b.counters.consume('client:y', 1, 60_000)).consumed).toBe(2);
+    const promoted = plainConnection(topo!.replicaPort, topo!.password);
+    try {
+      await promoted.connect();
+      expect(await promoted.hlen(`ase:{${handles.clusterId}}:lists:blacklist`)).toBe(2);
+    } finally {
+      promoted.disconnect();
+    }
+    // Closing leaves no subscription behind on the sentinel (QUIT alone would).
+    await handles.closeAll();
+    await eventually(async () => expect(await sentinelSubscribers()).toEqual([]), 3000);
   });
 });

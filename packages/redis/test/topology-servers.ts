@@ -170,23 +170,28 @@ export interface SentinelTopology extends Topology {
   /** The master's name as the sentinel knows it. */
   name: string;
   masterPort: number;
+  replicaPort: number;
   sentinelPort: number;
   password: string;
+  /** Asks the sentinel to fail over to the replica; resolves once it names the replica as master. */
+  failover(): Promise<void>;
 }
 
 /**
- * One master with a password and one sentinel monitoring it (`redis-server <conf> --sentinel`; the
- * sentinel rewrites its config file, so it lives in the temp dir). Resolves once the sentinel names
- * the master.
+ * A master and its replica, both with a password, and one sentinel monitoring them (`redis-server
+ * <conf> --sentinel`; the sentinel rewrites its config file, so it lives in the temp dir). Resolves
+ * once the sentinel names the master and sees the replica in sync.
  */
 export async function startSentinel(): Promise<SentinelTopology> {
   const procs = new Processes();
   const name = 'ase-master';
   const password = 'sentinel-secret';
   try {
-    const [masterPort, sentinelPort] = (await freePorts(2)) as [number, number];
-    const master = procs.start('master', [...COMMON, '--port', String(masterPort), '--requirepass', password]);
-    await waitReady(procs, 'master', master, masterPort, password);
+    const [masterPort, replicaPort, sentinelPort] = (await freePorts(3)) as [number, number, number];
+    const auth = ['--requirepass', password, '--masterauth', password];
+    const master = procs.start('master', [...COMMON, '--port', String(masterPort), ...auth]);
+    const replica = procs.start('replica', [...COMMON, '--port', String(replicaPort), ...auth, '--replicaof', '127.0.0.1', String(masterPort)]);
+    await Promise.all([waitReady(procs, 'master', master, masterPort, password), waitReady(procs, 'replica', replica, replicaPort, password)]);
     const conf = path.join(procs.dir, 'sentinel.conf');
     fs.writeFileSync(
       conf,
@@ -198,22 +203,35 @@ export async function startSentinel(): Promise<SentinelTopology> {
         `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
         `sentinel auth-pass ${name} ${password}`,
         `sentinel down-after-milliseconds ${name} 60000`,
+        // Known from the start: otherwise the sentinel finds it in the master's INFO, up to 10 s later.
+        `sentinel known-replica ${name} 127.0.0.1 ${replicaPort}`,
         '',
       ].join('\n'),
     );
     const sentinel = procs.start('sentinel', [conf, '--sentinel']);
     await waitReady(procs, 'sentinel', sentinel, sentinelPort);
-    await until('the sentinel to name its master', async () => {
+    const ask = async <T>(...args: string[]): Promise<T> => {
       const c = plainConnection(sentinelPort);
       try {
         await c.connect();
-        const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
-        return addr?.[1] === String(masterPort);
+        return (await c.call('SENTINEL', ...args)) as T;
       } finally {
         c.disconnect();
       }
+    };
+    const masterIs = async (port: number): Promise<boolean> => (await ask<string[] | null>('get-master-addr-by-name', name))?.[1] === String(port);
+    await until('the sentinel to name its master', () => masterIs(masterPort));
+    await until('the sentinel to see the replica in sync', async () => {
+      const replicas = await ask<string[][]>('replicas', name);
+      const fields = replicas[0] ?? [];
+      const get = (f: string): string | undefined => fields[fields.indexOf(f) + 1];
+      return get('flags') === 'slave' && get('master-link-status') === 'ok';
     });
-    return { dir: procs.dir, name, masterPort, sentinelPort, password, stop: () => procs.stop() };
+    const failover = async (): Promise<void> => {
+      await ask('failover', name);
+      await until('the sentinel to promote the replica', () => masterIs(replicaPort), 15_000);
+    };
+    return { dir: procs.dir, name, masterPort, replicaPort, sentinelPort, password, failover, stop: () => procs.stop() };
   } catch (err) {
     await procs.stop();
     throw err;
