@@ -112,7 +112,7 @@ async function appClients(port: number, password: string): Promise<string[]> {
   const conn = plainConnection(port, password);
   try {
     await conn.connect();
-    const list = (await conn.client('LIST', 'TYPE', 'normal')) as string;
+    const list = (await conn.call('CLIENT', 'LIST', 'TYPE', 'normal')) as string;
     const self = String(await conn.client('ID'));
     return list
       .split('\n')
@@ -200,7 +200,7 @@ describe('@ase/redis through Sentinel (a master, its replica and a sentinel, sta
     const conn = plainConnection(topo!.sentinelPort);
     try {
       await conn.connect();
-      return ((await conn.client('LIST', 'TYPE', 'pubsub')) as string).split('\n').filter(Boolean);
+      return ((await conn.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).split('\n').filter(Boolean);
     } finally {
       conn.disconnect();
     }
