@@ -62,7 +62,9 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const owned = options.client === undefined;
   // disconnectTimeout: ioredis waits this long for a socket that already died to close before it
   // lets go (its timer holds the process), so a close while Redis is away would linger 2 s.
-  const client: RedisClient = options.client ?? new Redis(options.url ?? DEFAULT_URL, { maxRetriesPerRequest: 2, connectTimeout: 5000, disconnectTimeout: 200, ...options.redis });
+  // failoverDetector (Sentinel only): move to a new master when the sentinels announce it; else the
+  // connection stays on the old master, whose writes are lost, until that one drops its clients.
+  const client: RedisClient = options.client ?? new Redis(options.url ?? DEFAULT_URL, { maxRetriesPerRequest: 2, connectTimeout: 5000, disconnectTimeout: 200, failoverDetector: true, ...options.redis });
   // Without a listener an 'error' event would throw; failed commands reject for their callers.
   const quiet = (): void => {};
   if (owned) client.on('error', quiet);
@@ -90,6 +92,8 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
         await Promise.allSettled([quotas.close(), membership.leave()]);
         // QUIT lets replies in flight arrive; a connection that is not up has none and would queue it.
         if (owned) await (client.status === 'ready' ? client.quit().then(() => undefined, () => client.disconnect()) : client.disconnect());
+        // QUIT leaves the failover detector's sentinel subscriptions open (ioredis #1362); disconnect closes them.
+        if (owned && (client as Redis).options.sentinels) client.disconnect();
       })();
       return closing;
     },
