@@ -58,6 +58,9 @@ export class ChangeStream<C> {
   private wake: (() => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
   private reconnected = false;
+  /** Rejects when the reader stops: a read pending on a connection between reconnects is never failed by ioredis. */
+  private stopped: Promise<never> = new Promise<never>(() => {});
+  private stopReader: ((err: Error) => void) | undefined;
 
   constructor(private readonly opts: ChangeStreamOptions<C>) {}
 
@@ -84,7 +87,13 @@ export class ChangeStream<C> {
     this.reader.on('ready', () => {
       if (connects++ > 0) this.reconnected = true;
     });
+    this.stopped = new Promise<never>((_, reject) => (this.stopReader = reject));
+    this.stopped.catch(() => undefined);
     this.loop = this.run(this.reader);
+  }
+
+  private pending<T>(command: Promise<T>): Promise<T> {
+    return Promise.race([command, this.stopped]);
   }
 
   async stop(): Promise<void> {
@@ -92,6 +101,7 @@ export class ChangeStream<C> {
     this.running = false;
     if (this.retry) clearTimeout(this.retry);
     this.wake?.();
+    this.stopReader?.(new Error('reader stopped'));
     // Rejects the blocked read at once ("Connection is closed"), which ends the loop.
     this.reader?.disconnect();
     await this.loop;
@@ -120,11 +130,11 @@ export class ChangeStream<C> {
    * and after errors, when no new change may come along to reveal the gap.
    */
   private async missedChanges(reader: RedisClient): Promise<'none' | 'gap' | 'lost'> {
-    const [epoch, rawSeq] = await reader.mget(this.opts.epochKey, this.opts.seqKey);
+    const [epoch, rawSeq] = await this.pending(reader.mget(this.opts.epochKey, this.opts.seqKey));
     if (epoch !== this.position.epoch) return 'lost';
     const seq = Number(rawSeq ?? 0);
     if (seq <= this.position.seq) return seq < this.position.seq ? 'gap' : 'none';
-    const next = (await reader.xrange(this.opts.key, `(${this.position.id}`, '+', 'COUNT', 1)) as [string, string[]][];
+    const next = (await this.pending(reader.xrange(this.opts.key, `(${this.position.id}`, '+', 'COUNT', 1))) as [string, string[]][];
     return next[0] === undefined || Number(field(next[0][1], 'n')) !== this.position.seq + 1 ? 'gap' : 'none';
   }
 
@@ -136,11 +146,11 @@ export class ChangeStream<C> {
         if (check || this.reconnected) {
           this.reconnected = false;
           const missed = await this.missedChanges(reader);
-          if (missed === 'lost') await this.opts.reseed();
-          if (missed !== 'none') await this.resync();
+          if (missed === 'lost') await this.pending(this.opts.reseed());
+          if (missed !== 'none') await this.pending(this.resync());
           check = false;
         }
-        const res = (await reader.xread('COUNT', 500, 'BLOCK', this.opts.blockMs ?? 1000, 'STREAMS', this.opts.key, this.position.id)) as [string, [string, string[]][]][] | null;
+        const res = (await this.pending(reader.xread('COUNT', 500, 'BLOCK', this.opts.blockMs ?? 1000, 'STREAMS', this.opts.key, this.position.id))) as [string, [string, string[]][]][] | null;
         backoff = 50;
         if (!res || !this.running) continue;
         for (const [id, fields] of res[0]?.[1] ?? []) {
