@@ -130,4 +130,18 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
     await eventually(() => expect(a.stores.status).toBe('connected'), 5000);
     expect(await status(a, '/count/x')).toBe(200);
   }, 30_000);
+
+  test('a detection made while Redis is away applies at once, waits in the queue, and is written when Redis is back', async () => {
+    const a = await node();
+    const b = await node();
+    await redis.stop();
+    await eventually(() => expect(a.stores.status).toBe('unreachable'), 5000);
+    const detected = { type: 'api_key', name: 'api_key', value: 'probe' } as const;
+    // What the enforcer does for a detection: the replica first, then the store, in the background.
+    await a.stores.lists.apply({ list: 'blacklist', op: 'add', entry: { ...detected, tag: 'decoy' } });
+    expect(a.stores.lists.pending).toBe(1);
+    await redis.start();
+    await eventually(() => expect(a.stores.lists.pending).toBe(0), 5000);
+    await eventually(async () => expect(await status(b, '/shop/x?api_key=probe')).toBe(403), 5000);
+  }, 30_000);
 });
