@@ -30,6 +30,8 @@ export const ERRORS = {
   ERR_ASE_UNKNOWN_API: { status: 404, wire: { status: 404, label: 'api_not_found' } },
   ERR_ASE_DUPLICATE_API: { status: 409, wire: { status: 403, label: 'api_already_exists' } },
   ERR_ASE_PERSIST: { status: 500 },
+  /** The shared state store (Redis) cannot be reached: a change is refused rather than acknowledged and lost. */
+  ERR_ASE_STORE_UNAVAILABLE: { status: 503, wire: { status: 503, label: 'store_unavailable', message: 'shared state store unreachable' } },
   ERR_ASE_INTERNAL: { status: 500 },
   ERR_ASE_DUPLICATE_SERVER: { status: 409, wire: { status: 403, label: 'server_exists', message: 'server already exists' } },
   ERR_ASE_UNKNOWN_SERVER: { status: 404, wire: { status: 404, label: 'server_not_found', message: 'server does not exist' } },
@@ -103,8 +105,17 @@ export const unknownApi = (id: string): AseError =>
   new AseError('ERR_ASE_UNKNOWN_API', `api ${id} does not exist`);
 export const duplicateApi = (id: string): AseError =>
   new AseError('ERR_ASE_DUPLICATE_API', `api ${id} already exists`);
+/** A store's refusal passes through as it is when the store is unreachable: the caller may try again later. */
 export const persistFailed = (what: string, cause: unknown): AseError =>
-  new AseError('ERR_ASE_PERSIST', `could not persist ${what}`, { cause });
+  isStoreUnavailable(cause) ? cause : new AseError('ERR_ASE_PERSIST', `could not persist ${what}`, { cause });
+
+/** What a shared store answers while it cannot reach its server (`what`: the store's own words). */
+export const storeUnavailable = (what: string, cause?: unknown): AseError =>
+  new AseError('ERR_ASE_STORE_UNAVAILABLE', `shared state store unreachable: ${what}`, { cause });
+
+export function isStoreUnavailable(err: unknown): err is AseError {
+  return err instanceof AseError && err.code === 'ERR_ASE_STORE_UNAVAILABLE';
+}
 
 export const duplicateServer = (api: string, server: string): AseError =>
   new AseError('ERR_ASE_DUPLICATE_SERVER', `server ${server} already exists in api ${api}`);

@@ -33,7 +33,7 @@ export type { StoredEntry } from './lists/client-list';
 export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './management/credentials';
 export { ManagementMounts, type ManagementHandler } from './management/management-mounts';
 export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
-export { duplicateServer, unknownServer } from './errors';
+export { duplicateServer, unknownServer, storeUnavailable, isStoreUnavailable } from './errors';
 export type { FlowControlJson } from './config/types';
 export { RotatingFile, ROTATING_FILE_DEFAULTS } from './logs/rotating-file';
 export { maskIdentifier } from './logs/mask';

@@ -1,7 +1,9 @@
-import type { ApiJson } from '@ase/core';
+import { randomUUID } from 'node:crypto';
+import { storeUnavailable, type ApiJson } from '@ase/core';
 import { ChangeStream, newestId, type StreamPosition } from './change-stream';
+import type { RedisHealth } from './health';
 import type { KeySpace } from './keys';
-import { script, type RedisClient, type Script } from './scripts';
+import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
 import type { ApiChange, ApiStore, LoadedApis, RuntimeSwitches } from '@ase/core';
 
 // The definition (or switches) and its stream entry in one script, as for the lists.
@@ -24,23 +26,36 @@ function parseChange(json: string): ApiChange {
   return c;
 }
 
-/** API definitions in one hash (field: the API id), the run-time switches in one key, changes in a stream. */
+/**
+ * API definitions in one hash (field: the API id), the run-time switches in one key, changes in a
+ * stream. While Redis is unreachable every change is refused (ERR_ASE_STORE_UNAVAILABLE).
+ */
 export class RedisApiStore implements ApiStore {
   readonly shared = true;
   private readonly applyScript: Script;
+  private readonly reseedScript: Script;
+  private readonly reseedDoneScript: Script;
   private readonly stream: ChangeStream<ApiChange>;
-  /** Ids the listeners know of, so that a resync can tell them which ones are gone. */
-  private readonly known = new Set<string>();
+  /**
+   * The definitions the listeners know of, so that a resync can tell them which ones are gone, and
+   * a Redis that lost its data can be given them back.
+   */
+  private readonly known = new Map<string, ApiJson>();
+  private switches: RuntimeSwitches | undefined;
 
   constructor(
     private readonly client: RedisClient,
     private readonly keys: KeySpace,
-    private readonly opts: { origin: string; readerName: string; streamMaxLen: number; onResync(): void; onError(err: unknown): void },
+    private readonly opts: { origin: string; readerName: string; streamMaxLen: number; onResync(): void; onError(err: unknown): void; health?: RedisHealth },
   ) {
     this.applyScript = script(client, 'aseApiApply1', 4, APPLY);
+    this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
+    this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
     this.stream = new ChangeStream<ApiChange>({
       client,
       key: this.streamKey,
+      epochKey: this.epochKey,
+      reseed: () => this.reseed(),
       seqKey: this.seqKey,
       origin: opts.origin,
       name: opts.readerName,
@@ -67,8 +82,13 @@ export class RedisApiStore implements ApiStore {
     return this.keys.key('switches');
   }
 
-  private async read(): Promise<LoadedApis & { position: StreamPosition }> {
-    const res = await this.client.multi().xrevrange(this.streamKey, '+', '-', 'COUNT', 1).hgetall(this.hashKey).get(this.switchesKey).get(this.seqKey).exec();
+  private get epochKey(): string {
+    return this.keys.key('apis', 'epoch');
+  }
+
+  private async read(): Promise<Omit<LoadedApis, 'switches'> & { switches: RuntimeSwitches | undefined; position: StreamPosition }> {
+    await this.client.set(this.epochKey, randomUUID(), 'NX');
+    const res = await this.client.multi().xrevrange(this.streamKey, '+', '-', 'COUNT', 1).hgetall(this.hashKey).get(this.switchesKey).get(this.seqKey).get(this.epochKey).exec();
     if (!res) throw new Error('the Redis transaction reading the API definitions was aborted');
     for (const [err] of res) if (err) throw err;
     const warnings: string[] = [];
@@ -89,34 +109,65 @@ export class RedisApiStore implements ApiStore {
         warnings.push('switches: ignored a value that is not JSON');
       }
     }
-    return { position: { id: newestId(res[0]![1]), seq: Number(res[3]![1] ?? 0) }, apis, switches, warnings };
+    return { position: { id: newestId(res[0]![1]), seq: Number(res[3]![1] ?? 0), epoch: res[4]![1] as string | null }, apis, switches: raw === null ? undefined : switches, warnings };
+  }
+
+  private remember(apis: Map<string, ApiJson>, switches: RuntimeSwitches | undefined): void {
+    this.known.clear();
+    for (const [k, json] of apis) this.known.set(k, json);
+    this.switches = switches;
+  }
+
+  private track(change: ApiChange): void {
+    if (change.op === 'put') this.known.set(change.id, change.json);
+    else if (change.op === 'delete') this.known.delete(change.id);
+    else this.switches = change.switches;
   }
 
   async load(): Promise<LoadedApis> {
     const { position, apis, switches, warnings } = await this.read();
     this.stream.position = position;
-    this.known.clear();
-    for (const k of apis.keys()) this.known.add(k);
-    return { apis, switches, warnings };
+    this.remember(apis, switches);
+    return { apis, switches: switches ?? {}, warnings };
   }
 
   private async resync(emit: (change: ApiChange) => void): Promise<StreamPosition> {
     const { position, apis, switches, warnings } = await this.read();
-    for (const gone of [...this.known].filter((k) => !apis.has(k))) emit({ op: 'delete', id: gone });
+    for (const gone of [...this.known.keys()].filter((k) => !apis.has(k))) emit({ op: 'delete', id: gone });
     for (const [apiId, json] of apis) emit({ op: 'put', id: apiId, json });
-    emit({ op: 'switches', switches });
-    this.known.clear();
-    for (const k of apis.keys()) this.known.add(k);
+    emit({ op: 'switches', switches: switches ?? {} });
+    this.remember(apis, switches);
     for (const w of warnings) this.opts.onError(new Error(w));
     return position;
+  }
+
+  /** Writes the known definitions and switches back (Redis lost its data), then makes every reader resync. */
+  private async reseed(): Promise<void> {
+    const args: (string | number)[] = [];
+    const send = async (): Promise<void> => {
+      if (args.length > 0) await this.reseedScript([this.hashKey], args.splice(0));
+    };
+    for (const [id, json] of this.known) {
+      args.push(1, id, JSON.stringify(json));
+      if (args.length >= RESEED_BATCH * 3) await send();
+    }
+    await send();
+    if (this.switches) await this.client.set(this.switchesKey, JSON.stringify(this.switches), 'NX');
+    await this.reseedDoneScript([this.epochKey, this.seqKey, this.streamKey], [randomUUID(), this.opts.streamMaxLen, this.opts.origin]);
   }
 
   private async apply(change: ApiChange): Promise<void> {
     const id = change.op === 'switches' ? '' : change.id;
     const value = change.op === 'put' ? JSON.stringify(change.json) : change.op === 'switches' ? JSON.stringify(change.switches) : '';
-    await this.applyScript([this.hashKey, this.switchesKey, this.streamKey, this.seqKey], [change.op, id, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change)]);
-    if (change.op === 'put') this.known.add(change.id);
-    else if (change.op === 'delete') this.known.delete(change.id);
+    const health = this.opts.health;
+    const refused = (cause?: unknown): Error => storeUnavailable('API definitions and switches cannot be changed now', cause);
+    if (health?.status === 'unreachable') throw refused();
+    try {
+      await this.applyScript([this.hashKey, this.switchesKey, this.streamKey, this.seqKey], [change.op, id, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change)]);
+    } catch (err) {
+      throw health?.isOutage(err) ? refused(err) : err;
+    }
+    this.track(change);
   }
 
   put(id: string, json: ApiJson): Promise<void> {
@@ -133,8 +184,7 @@ export class RedisApiStore implements ApiStore {
 
   subscribe(listener: (change: ApiChange) => void): () => void {
     return this.stream.subscribe((change) => {
-      if (change.op === 'put') this.known.add(change.id);
-      else if (change.op === 'delete') this.known.delete(change.id);
+      this.track(change);
       listener(change);
     });
   }

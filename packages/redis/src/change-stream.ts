@@ -1,10 +1,14 @@
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './scripts';
 
-/** Where a reader stands: the last stream id it saw and that change's sequence number. */
+/**
+ * Where a reader stands: the last stream id it saw, that change's sequence number, and the epoch of
+ * the Redis data it read (a random id set once; a Redis that lost its data has none, or a new one).
+ */
 export interface StreamPosition {
   id: string;
   seq: number;
+  epoch: string | null;
 }
 
 export interface ChangeStreamOptions<C> {
@@ -12,6 +16,8 @@ export interface ChangeStreamOptions<C> {
   key: string;
   /** The counter the writing script increments for every change; each entry carries its number. */
   seqKey: string;
+  /** Holds the data's epoch (see {@link StreamPosition}). */
+  epochKey: string;
   /** This handle's origin: changes it wrote itself are not handed to its listeners. */
   origin: string;
   /** The reader connection's name (CLIENT LIST), so an operator can tell what a blocked client is. */
@@ -23,6 +29,11 @@ export interface ChangeStreamOptions<C> {
    * the position the state is as of.
    */
   resync(emit: (change: C) => void): Promise<StreamPosition>;
+  /**
+   * Redis lost its data (its epoch changed): writes this handle's state back, so that nothing
+   * acknowledged is lost, and makes the other readers read the state again.
+   */
+  reseed(): Promise<void>;
   onResync(): void;
   onError(err: unknown): void;
   /** How long one XREAD waits before it is sent again. */
@@ -33,17 +44,23 @@ export interface ChangeStreamOptions<C> {
  * The reader side of a store's change stream: XREAD BLOCK on its own connection (a blocked
  * connection can carry nothing else), from the last id seen. ioredis sends a read that was in
  * flight again after a reconnect, so changes made meanwhile are replayed from that id. Every
- * change carries a sequence number: a jump means changes were trimmed before this reader saw them,
- * and a counter below the last one seen means Redis lost its data; either way the reader resyncs.
+ * change carries a sequence number: a jump means changes were trimmed before this reader saw them
+ * (or another handle re-seeded Redis), and the reader resyncs. A changed epoch means Redis lost its
+ * data: the reader first writes its own state back (re-seeds), then resyncs, so several handles
+ * re-seeding one emptied Redis end with the union of what they held.
  */
 export class ChangeStream<C> {
-  position: StreamPosition = { id: '0-0', seq: 0 };
+  position: StreamPosition = { id: '0-0', seq: 0, epoch: null };
   private readonly listeners = new Set<(change: C) => void>();
   private reader: RedisClient | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
   private wake: (() => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private reconnected = false;
+  /** Rejects when the reader stops: a read pending on a connection between reconnects is never failed by ioredis. */
+  private stopped: Promise<never> = new Promise<never>(() => {});
+  private stopReader: ((err: Error) => void) | undefined;
 
   constructor(private readonly opts: ChangeStreamOptions<C>) {}
 
@@ -64,7 +81,19 @@ export class ChangeStream<C> {
     this.reader.on('error', () => {
       // Connection errors surface as rejected reads in the loop; the event only needs a listener.
     });
+    // ioredis sends a blocked read again after a reconnect without failing it, so a restarted
+    // (emptied) Redis would go unnoticed until a change arrives: look again after each reconnect.
+    let connects = 0;
+    this.reader.on('ready', () => {
+      if (connects++ > 0) this.reconnected = true;
+    });
+    this.stopped = new Promise<never>((_, reject) => (this.stopReader = reject));
+    this.stopped.catch(() => undefined);
     this.loop = this.run(this.reader);
+  }
+
+  private pending<T>(command: Promise<T>): Promise<T> {
+    return Promise.race([command, this.stopped]);
   }
 
   async stop(): Promise<void> {
@@ -72,6 +101,7 @@ export class ChangeStream<C> {
     this.running = false;
     if (this.retry) clearTimeout(this.retry);
     this.wake?.();
+    this.stopReader?.(new Error('reader stopped'));
     // Rejects the blocked read at once ("Connection is closed"), which ends the loop.
     this.reader?.disconnect();
     await this.loop;
@@ -99,11 +129,13 @@ export class ChangeStream<C> {
    * behind it (Redis lost its data), or the next change was trimmed. Asked when the reader starts
    * and after errors, when no new change may come along to reveal the gap.
    */
-  private async missedChanges(reader: RedisClient): Promise<boolean> {
-    const seq = Number((await reader.get(this.opts.seqKey)) ?? 0);
-    if (seq <= this.position.seq) return seq < this.position.seq;
-    const next = (await reader.xrange(this.opts.key, `(${this.position.id}`, '+', 'COUNT', 1)) as [string, string[]][];
-    return next[0] === undefined || Number(field(next[0][1], 'n')) !== this.position.seq + 1;
+  private async missedChanges(reader: RedisClient): Promise<'none' | 'gap' | 'lost'> {
+    const [epoch, rawSeq] = await this.pending(reader.mget(this.opts.epochKey, this.opts.seqKey));
+    if (epoch !== this.position.epoch) return 'lost';
+    const seq = Number(rawSeq ?? 0);
+    if (seq <= this.position.seq) return seq < this.position.seq ? 'gap' : 'none';
+    const next = (await this.pending(reader.xrange(this.opts.key, `(${this.position.id}`, '+', 'COUNT', 1))) as [string, string[]][];
+    return next[0] === undefined || Number(field(next[0][1], 'n')) !== this.position.seq + 1 ? 'gap' : 'none';
   }
 
   private async run(reader: RedisClient): Promise<void> {
@@ -111,20 +143,24 @@ export class ChangeStream<C> {
     let backoff = 50;
     while (this.running) {
       try {
-        if (check) {
-          if (await this.missedChanges(reader)) await this.resync();
+        if (check || this.reconnected) {
+          this.reconnected = false;
+          const missed = await this.missedChanges(reader);
+          if (missed === 'lost') await this.pending(this.opts.reseed());
+          if (missed !== 'none') await this.pending(this.resync());
           check = false;
         }
-        const res = (await reader.xread('COUNT', 500, 'BLOCK', this.opts.blockMs ?? 5000, 'STREAMS', this.opts.key, this.position.id)) as [string, [string, string[]][]][] | null;
+        const res = (await this.pending(reader.xread('COUNT', 500, 'BLOCK', this.opts.blockMs ?? 1000, 'STREAMS', this.opts.key, this.position.id))) as [string, [string, string[]][]][] | null;
         backoff = 50;
         if (!res || !this.running) continue;
         for (const [id, fields] of res[0]?.[1] ?? []) {
           const seq = Number(field(fields, 'n'));
           if (seq !== this.position.seq + 1) {
-            await this.resync();
+            // Trimmed, re-seeded, or Redis restarted empty: the epoch tells which.
+            check = true;
             break;
           }
-          this.position = { id, seq };
+          this.position = { id, seq, epoch: this.position.epoch };
           const json = field(fields, 'c');
           if (field(fields, 'o') === this.opts.origin || json === undefined) continue;
           let change: C;

@@ -12,3 +12,5 @@ export { RedisQuotaStore } from './quota-store';
 export { RedisStickyStore } from './sticky-store';
 export { ClusterMembership } from './membership';
 export type { ClusterNode, ClusterNodeStatus } from './membership';
+export { FailoverCounterStore, FailoverQuotaStore, FailoverStickyStore } from './failover-stores';
+export type { FailureMode, RedisStatus } from './health';

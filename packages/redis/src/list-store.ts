@@ -1,7 +1,9 @@
-import type { StoredEntry } from '@ase/core';
+import { randomUUID } from 'node:crypto';
+import { ASE_DETECTED_TAGS, canonicalEntry, storeUnavailable, type StoredEntry } from '@ase/core';
 import { ChangeStream, newestId, type StreamPosition } from './change-stream';
+import type { RedisHealth } from './health';
 import type { KeySpace } from './keys';
-import { script, type RedisClient, type Script } from './scripts';
+import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
 import type { ListChange, ListName, ListReplica, ListStore } from '@ase/core';
 
 const LISTS: readonly ListName[] = ['blacklist', 'whitelist'];
@@ -43,24 +45,59 @@ function parseChange(json: string): ListChange {
   return c;
 }
 
+/** How many detections wait for Redis at most; the oldest are dropped beyond. */
+export const DETECTION_QUEUE_MAX = 10_000;
+
+/** An automatic deny entry (or its expiry): applied locally at once, so it may wait for Redis. */
+function isDetection(change: ListChange): boolean {
+  return change.op !== 'clear' && ASE_DETECTED_TAGS.has(change.entry.tag);
+}
+
+export interface RedisListStoreOptions {
+  origin: string;
+  readerName: string;
+  streamMaxLen: number;
+  onResync(): void;
+  onError(err: unknown): void;
+  /** Whether Redis answers; without it every failure is the caller's. */
+  health?: RedisHealth;
+  log?(line: string): void;
+}
+
 /**
  * The deny and allow lists in two hashes (field: the entry's lookup key; value: the entry as JSON),
- * every change also appended to one stream that the other handles read.
+ * every change also appended to one stream that the other handles read. While Redis is
+ * unreachable, manual changes are refused (ERR_ASE_STORE_UNAVAILABLE) and detections are queued
+ * (at most {@link DETECTION_QUEUE_MAX}) and written once it is back.
  */
 export class RedisListStore implements ListStore {
   readonly shared = true;
   private readonly applyScript: Script;
+  private readonly reseedScript: Script;
+  private readonly reseedDoneScript: Script;
   private readonly stream: ChangeStream<ListChange>;
+  /** The replica given to `load`: written back when Redis lost its data. */
+  private replica: ListReplica | undefined;
+  private readonly queued: ListChange[] = [];
+  private flushing = false;
+  private droppedWarned = false;
 
   constructor(
     private readonly client: RedisClient,
     private readonly keys: KeySpace,
-    private readonly opts: { origin: string; readerName: string; streamMaxLen: number; onResync(): void; onError(err: unknown): void },
+    private readonly opts: RedisListStoreOptions,
   ) {
     this.applyScript = script(client, 'aseListApply1', 3, APPLY);
+    this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
+    this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
+    opts.health?.onChange((status) => {
+      if (status === 'connected') void this.flush();
+    });
     this.stream = new ChangeStream<ListChange>({
       client,
       key: this.streamKey,
+      epochKey: this.keys.key('lists', 'epoch'),
+      reseed: () => this.reseed(),
       seqKey: this.seqKey,
       origin: opts.origin,
       name: opts.readerName,
@@ -85,10 +122,12 @@ export class RedisListStore implements ListStore {
 
   /** Both hashes and the stream id they are as of, read in one transaction. */
   private async read(): Promise<{ position: StreamPosition; lists: Record<ListName, Record<string, string>> }> {
-    const res = await this.client.multi().xrevrange(this.streamKey, '+', '-', 'COUNT', 1).hgetall(this.hashKey('blacklist')).hgetall(this.hashKey('whitelist')).get(this.seqKey).exec();
+    const epochKey = this.keys.key('lists', 'epoch');
+    await this.client.set(epochKey, randomUUID(), 'NX');
+    const res = await this.client.multi().xrevrange(this.streamKey, '+', '-', 'COUNT', 1).hgetall(this.hashKey('blacklist')).hgetall(this.hashKey('whitelist')).get(this.seqKey).get(epochKey).exec();
     if (!res) throw new Error('the Redis transaction reading the lists was aborted');
     for (const [err] of res) if (err) throw err;
-    return { position: { id: newestId(res[0]![1]), seq: Number(res[3]![1] ?? 0) }, lists: { blacklist: res[1]![1] as Record<string, string>, whitelist: res[2]![1] as Record<string, string> } };
+    return { position: { id: newestId(res[0]![1]), seq: Number(res[3]![1] ?? 0), epoch: res[4]![1] as string | null }, lists: { blacklist: res[1]![1] as Record<string, string>, whitelist: res[2]![1] as Record<string, string> } };
   }
 
   private static entries(hash: Record<string, string>, warnings: string[], list: ListName): StoredEntry[] {
@@ -109,14 +148,32 @@ export class RedisListStore implements ListStore {
     for (const list of LISTS) {
       for (const e of RedisListStore.entries(lists[list], warnings, list)) {
         try {
-          replica[list].add(e, e.tag, { restore: true });
+          replica[list].add(canonicalEntry(e), e.tag, { restore: true });
         } catch (err) {
           warnings.push(`${list}: skipped ${e.type} entry: ${(err as Error).message}`);
         }
       }
     }
     this.stream.position = position;
+    this.replica = replica;
     return warnings;
+  }
+
+  /** Writes every entry of the replica back (Redis lost its data), then makes every reader resync. */
+  private async reseed(): Promise<void> {
+    const args: (string | number)[] = [];
+    const keys = LISTS.map((l) => this.hashKey(l));
+    const send = async (): Promise<void> => {
+      if (args.length > 0) await this.reseedScript(keys, args.splice(0));
+    };
+    for (const [i, list] of LISTS.entries()) {
+      for (const e of this.replica?.[list].list('all') ?? []) {
+        args.push(i + 1, entryField(e), JSON.stringify(storedEntry(e)));
+        if (args.length >= RESEED_BATCH * 3) await send();
+      }
+    }
+    await send();
+    await this.reseedDoneScript([this.keys.key('lists', 'epoch'), this.seqKey, this.streamKey], [randomUUID(), this.opts.streamMaxLen, this.opts.origin]);
   }
 
   /** The whole state as changes: each list cleared, then every entry added. */
@@ -133,6 +190,53 @@ export class RedisListStore implements ListStore {
   }
 
   async apply(change: ListChange): Promise<void> {
+    const health = this.opts.health;
+    if (health?.status === 'unreachable') return this.refuseOrQueue(change);
+    try {
+      await this.write(change);
+    } catch (err) {
+      if (!health?.isOutage(err)) throw err;
+      return this.refuseOrQueue(change, err);
+    }
+  }
+
+  private refuseOrQueue(change: ListChange, cause?: unknown): void {
+    if (!isDetection(change)) throw storeUnavailable('the deny and allow lists cannot be changed now', cause);
+    this.queued.push(change);
+    if (this.queued.length > DETECTION_QUEUE_MAX) {
+      this.queued.shift();
+      if (!this.droppedWarned) this.opts.log?.(`[ase] more than ${DETECTION_QUEUE_MAX} detections wait for redis: the oldest are dropped (they stay in this instance's lists)`);
+      this.droppedWarned = true;
+    }
+  }
+
+  /** Writes the detections queued while Redis was unreachable, oldest first. */
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queued.length > 0 && this.opts.health?.status !== 'unreachable') {
+        try {
+          await this.write(this.queued[0]!);
+          this.queued.shift();
+        } catch (err) {
+          if (this.opts.health?.isOutage(err)) break;
+          this.queued.shift();
+          this.opts.onError(err);
+        }
+      }
+      if (this.queued.length === 0) this.droppedWarned = false;
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** How many detections wait for Redis. */
+  get pending(): number {
+    return this.queued.length;
+  }
+
+  private async write(change: ListChange): Promise<void> {
     const field = change.op === 'clear' ? '' : entryField(change.entry);
     const value = change.op === 'add' ? JSON.stringify(storedEntry(change.entry)) : '';
     const tags = change.op === 'clear' ? (change.tags ?? []) : [];

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { RedisApiStore } from './api-store';
 import { RedisCounterStore } from './counter-store';
+import { FailoverCounterStore, FailoverQuotaStore, FailoverStickyStore } from './failover-stores';
+import { RedisHealth, type FailureMode, type RedisStatus } from './health';
 import { KeySpace } from './keys';
 import { RedisListStore } from './list-store';
 import { ClusterMembership } from './membership';
@@ -39,14 +41,26 @@ export interface RedisStoresOptions {
   onResync?(store: 'lists' | 'apis'): void;
   /** Errors no caller waits for: a lost reader connection, a failed heartbeat or lease renewal. */
   onError?(err: unknown): void;
+  /**
+   * While Redis is unreachable: `open` (default) counts (spike thresholds) and holds connection
+   * slots in this process's memory, so each instance enforces the limits alone; `closed` refuses
+   * (the enforcer answers 503).
+   */
+  failure?: { counters?: FailureMode; quotas?: FailureMode };
+  /** Where the line for each outage and recovery goes (default `console.warn`). */
+  logger?: { warn(line: string): void };
+  /** Called at each change of `status`. */
+  onStatus?(status: RedisStatus): void;
 }
 
 export type RedisStores = Required<EnforcerStores> & {
   lists: RedisListStore;
   apis: RedisApiStore;
-  counters: RedisCounterStore;
-  quotas: RedisQuotaStore;
-  sticky: RedisStickyStore;
+  counters: FailoverCounterStore;
+  quotas: FailoverQuotaStore;
+  sticky: FailoverStickyStore;
+  /** `connected`, or `unreachable` while Redis does not answer (see `onStatus`). */
+  readonly status: RedisStatus;
   membership: ClusterMembership;
   /** The connection the stores use (yours when given as `client`). */
   client: RedisClient;
@@ -69,25 +83,34 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const quiet = (): void => {};
   if (owned) client.on('error', quiet);
   const onError = options.onError ?? quiet;
+  const logger = options.logger ?? console;
+  const log = (line: string): void => logger.warn(line);
+  const counterMode = options.failure?.counters ?? 'open';
+  const health = new RedisHealth(client, { counters: counterMode, log, onError });
+  if (options.onStatus) health.onChange(options.onStatus);
   const origin = randomUUID();
   const streamMaxLen = options.streamMaxLen ?? 10_000;
   const heartbeatMs = options.heartbeatMs ?? 5000;
   const readerName = (store: string): string => `${keys.base}${store}:reader:${origin.slice(0, 8)}`;
-  const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, onResync: () => options.onResync?.('lists') });
-  const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, onResync: () => options.onResync?.('apis') });
-  const quotas = new RedisQuotaStore(client, keys, onError);
+  const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, health, log, onResync: () => options.onResync?.('lists') });
+  const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, health, onResync: () => options.onResync?.('apis') });
+  const quotas = new FailoverQuotaStore(new RedisQuotaStore(client, keys, onError), health, options.failure?.quotas ?? 'open');
   const membership = new ClusterMembership(client, keys, { heartbeatMs, expiryMs: heartbeatMs * 3, onError });
   let closing: Promise<void> | undefined;
   return {
     lists,
     apis,
-    counters: new RedisCounterStore(client, keys),
+    counters: new FailoverCounterStore(new RedisCounterStore(client, keys), health, counterMode),
     quotas,
-    sticky: new RedisStickyStore(client, keys, options.stickyIdleMs ?? 200 * 60_000, onError),
+    sticky: new FailoverStickyStore(new RedisStickyStore(client, keys, options.stickyIdleMs ?? 200 * 60_000, onError), health),
     membership,
     client,
+    get status() {
+      return health.status;
+    },
     close() {
       closing ??= (async () => {
+        health.close();
         await Promise.all([lists.close(), apis.close()]);
         await Promise.allSettled([quotas.close(), membership.leave()]);
         // QUIT lets replies in flight arrive; a connection that is not up has none and would queue it.

@@ -51,11 +51,13 @@ export class TestCluster {
   readonly clusterId = uniqueClusterId();
   private readonly handles: RedisStores[] = [];
   readonly errors: unknown[] = [];
+  /** What the handles logged (a connection a test cuts off is an outage). */
+  readonly lines: string[] = [];
 
   constructor(readonly admin: Redis) {}
 
   open(options: Omit<RedisStoresOptions, 'clusterId'> = {}): RedisStores {
-    const stores = redisStores({ url: REDIS_URL, clusterId: this.clusterId, onError: (err) => this.errors.push(err), ...options });
+    const stores = redisStores({ url: REDIS_URL, clusterId: this.clusterId, onError: (err) => this.errors.push(err), logger: { warn: (l) => this.lines.push(l) }, ...options });
     this.handles.push(stores);
     return stores;
   }

@@ -141,13 +141,18 @@ describe('@ase/redis counters, slots, sticky pins and membership (real Redis)', 
     expect(await b.nodes()).toEqual([{ host: '192.0.2.1', port: 8080, uuid: 'node-a', status: 'inactive' }]);
   });
 
-  test('with no Redis at the address, operations reject within seconds and close still ends cleanly', async () => {
+  test('with no Redis at the address, changes are refused within seconds, counters fall back to memory, and close still ends cleanly', async () => {
     const errors: unknown[] = [];
-    const stores = redisStores({ url: 'redis://127.0.0.1:1', clusterId: cluster.clusterId, onError: (e) => errors.push(e) });
+    const lines: string[] = [];
+    const stores = redisStores({ url: 'redis://127.0.0.1:1', clusterId: cluster.clusterId, onError: (e) => errors.push(e), logger: { warn: (l) => lines.push(l) } });
     const started = Date.now();
-    await expect(stores.counters.consume('k', 1, 1000)).rejects.toThrow();
-    await expect(stores.lists.apply({ list: 'blacklist', op: 'clear' })).rejects.toThrow();
+    expect(await stores.counters.consume('k', 1, 1000)).toMatchObject({ consumed: 1 });
+    await expect(stores.lists.apply({ list: 'blacklist', op: 'clear' })).rejects.toMatchObject({ code: 'ERR_ASE_STORE_UNAVAILABLE' });
+    await expect(stores.lists.load({} as never)).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5000);
+    expect(stores.status).toBe('unreachable');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[ase\] redis unreachable \(.+\): lists from the local replica, counters open$/);
     await stores.close();
   });
 

@@ -1,3 +1,4 @@
+import { isStoreUnavailable } from '../errors';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Rate } from '../config/types';
 import { MemoryCounterStore } from '../stores/memory-counter-store';
@@ -232,7 +233,8 @@ export class CounterLimiter implements RateLimiter {
     } catch {
       // a listener's failure must not turn into a rejected consume
     }
-    return this.opts.failClosed
+    // A shared store configured to fail closed says so by refusing as unavailable.
+    return this.opts.failClosed || isStoreUnavailable(err)
       ? { ok: false, remaining: 0, retryAfterMs: STORE_FAILURE_RETRY_MS, resetMs: STORE_FAILURE_RETRY_MS, degraded: true }
       : { ok: true, remaining: this.limit, resetMs: this.windowMs, degraded: true };
   }

@@ -1,6 +1,6 @@
 import type { ApiRuntime } from '../api/api-runtime';
 import { type LimitResult, type RateLimiter, rateLimitHeaders } from '../flow/rate-limit';
-import { textResponse } from '../policy/responses';
+import { RESPONSES, textResponse } from '../policy/responses';
 import type { Decision, EnforcerRequest } from '../types';
 import { type DecisionContext, clientKey, respond } from './context';
 import { route } from './route';
@@ -21,6 +21,8 @@ export function limitClient(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerR
 /** The limit's outcome: route, or 429 with the rate-limit headers. */
 function afterClientLimit(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerRequest, limiter: RateLimiter, r: LimitResult): Decision | Promise<Decision> {
   if (r.ok) return route(ctx, rt, req);
+  // The shared counters are unreachable and configured to fail closed: not the client's fault.
+  if (r.degraded) return respond('server_busy', rt.api, RESPONSES.busy(1));
   ctx.events.emit('flow_control', { kind: 'client_spike', api: rt.api.id, ip: req.ip });
   return respond('rate_limited', rt.api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
 }

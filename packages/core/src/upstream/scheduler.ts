@@ -23,7 +23,8 @@ import { isPromise } from '../stores/maybe-async';
  *    rates were the cause, else 1000.
  *
  * In-flight counts are held by the {@link QuotaStore} under `<apiId>|<host:port>`, not by the
- * scheduler: they are as shared as the store is, and outlive an edit of the API. Spike rates are as
+ * scheduler: they are as shared as the store is, and outlive an edit of the API. Over a shared
+ * store, waiters also try again every {@link SHARED_QUEUE_POLL_MS} (a slot freed elsewhere). Spike rates are as
  * shared as the limiter's store. A store that answers synchronously costs no extra Promise.
  */
 
@@ -73,6 +74,12 @@ export interface SchedulerOptions {
  */
 export const SLOT_LEASE_MS = 60_000;
 
+/**
+ * How often waiters look for a free slot again when the slots are shared: a slot another process
+ * frees wakes no one here, so the queue polls the store while it is not empty.
+ */
+export const SHARED_QUEUE_POLL_MS = 50;
+
 /** Retry-After given when no spike limiter tells better. */
 export const DEFAULT_RETRY_MS = 1000;
 
@@ -115,6 +122,7 @@ export class ServerScheduler {
   private opts: SchedulerOptions;
   private readonly slots: QuotaStore;
   private readonly slotPrefix: string;
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(servers: readonly SchedulerServer[], opts: SchedulerOptions) {
     this.opts = { ...opts };
@@ -178,6 +186,7 @@ export class ServerScheduler {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopPolling();
     for (const w of [...this.queue]) this.settle(w, failure('queue_timeout'));
     this.queue.length = 0;
   }
@@ -324,7 +333,16 @@ export class ServerScheduler {
       this.queue.push(w);
       // A slot may have been freed while this request was being turned away.
       this.schedulePump();
+      if (!this.slots.localKeys && !this.poll) {
+        this.poll = setInterval(() => (this.queue.length === 0 || this.closed ? this.stopPolling() : this.schedulePump()), SHARED_QUEUE_POLL_MS);
+        this.poll.unref();
+      }
     });
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
   }
 
   private settle(w: Waiter, a: Acquired): boolean {
