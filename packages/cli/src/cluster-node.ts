@@ -5,11 +5,6 @@ import { AseConfigError, type AseConf, type Logger, invalidConfig, loadConfigDir
 import type { ClusterInfo } from '@ase/admin';
 import { type RedisStores, type RedisStoresOptions, redisStores } from '@ase/redis';
 
-/** What @ase/redis accepts for a store it cannot reach; passed even to a version that ignores it. */
-interface FailureModes {
-  failure: { counters: AseConf['cluster_counters_on_failure']; quotas: AseConf['cluster_quotas_on_failure'] };
-}
-
 /** One `ase start` process as a member of a cluster sharing state through Redis. */
 export interface ClusterNode {
   readonly stores: RedisStores;
@@ -69,7 +64,11 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
   const where = safeRedisUrl(conf.redis_url);
   // A lost Redis repeats the same error on every retry; one line per distinct error a minute is enough.
   const reported = new Map<string, number>();
+  let stores: RedisStores | undefined;
+  let started = false;
   const onError = (err: unknown): void => {
+    // While Redis is lost, the one line of that transition has said so: its retries stay quiet.
+    if (stores?.status === 'unreachable') return;
     const text = describe(err);
     const last = reported.get(text);
     if (last !== undefined && Date.now() - last < 60_000) return;
@@ -77,14 +76,17 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
     reported.set(text, Date.now());
     opts.logger.warn(`redis at ${where}: ${text}`);
   };
-  const options: RedisStoresOptions & FailureModes = {
+  const options: RedisStoresOptions = {
     url: conf.redis_url,
     clusterId: conf.cluster_id,
     heartbeatMs: conf.cluster_heartbeat,
     failure: { counters: conf.cluster_counters_on_failure, quotas: conf.cluster_quotas_on_failure },
     onError,
+    // Redis lost or back while running: one line each. At start an unreachable Redis is the one
+    // line `ase: cannot start: ...`, so nothing is said before the node has started.
+    logger: { warn: (line: string) => void (started && opts.logger.warn(line.replace(/^\[ase\] /, ''))) },
   };
-  const stores = redisStores(options);
+  stores = redisStores(options);
   let lastConnectError: unknown;
   stores.client.on('error', (err: unknown) => (lastConnectError = err));
   try {
@@ -94,6 +96,7 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
     if (err instanceof AseConfigError) throw err;
     throw unreachable(where, lastConnectError ?? err);
   }
+  started = true;
   return clusterNode(stores, conf.cluster_id, where, () => lastConnectError);
 }
 

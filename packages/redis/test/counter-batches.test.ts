@@ -60,9 +60,15 @@ describe('@ase/redis counters sent together (real Redis)', () => {
     expect((await s.get('k:long'))?.consumed).toBe(5);
   });
 
-  test('when Redis cannot be reached every count of the batch rejects', async () => {
-    const s = cluster.open({ url: 'redis://127.0.0.1:1' }).counters;
+  test('when Redis cannot be reached every count of the batch rejects (counters failing closed)', async () => {
+    const s = cluster.open({ url: 'redis://127.0.0.1:1', failure: { counters: 'closed' } }).counters;
     const results = await Promise.allSettled([s.consume('a', 1, 1000), s.consume('b', 1, 1000), s.consume('c', 1, 1000)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
+  test('when Redis cannot be reached every count of the batch is counted in memory (counters failing open)', async () => {
+    const s = cluster.open({ url: 'redis://127.0.0.1:1' }).counters;
+    const results = await Promise.all([s.consume('a', 1, 1000), s.consume('a', 1, 1000), s.consume('c', 1, 1000)]);
+    expect(results.map((r) => r.consumed)).toEqual([1, 2, 1]);
   });
 });

@@ -278,6 +278,8 @@ describe('@ase/redis through Sentinel (a master, its replica and a sentinel, sta
     await eventually(() => expect(seenByB).toContainEqual({ list: 'blacklist', op: 'add', entry: ip('203.0.113.11') }), 10_000);
     expect(seenByB[0]).toEqual({ list: 'blacklist', op: 'add', entry: ip('203.0.113.10') });
     expect(resyncs).toEqual([]);
+    // While its connection moved, b counted alone (counters fail open); shared counts once it is back.
+    await eventually(() => expect(b.status).toBe('connected'), 10_000);
     expect((await b.counters.consume('client:y', 1, 60_000)).consumed).toBe(2);
     const promoted = plainConnection(topo!.replicaPort, topo!.password);
     try {
