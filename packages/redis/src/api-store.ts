@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { storeUnavailable, type ApiJson } from '@ase/core';
-import { ChangeStream, newestId, type StreamPosition } from './change-stream';
+import { ChangeStream, stateStream, newestId, type StreamPosition } from './change-stream';
 import type { RedisHealth } from './health';
 import type { KeySpace } from './keys';
 import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
@@ -51,19 +51,7 @@ export class RedisApiStore implements ApiStore {
     this.applyScript = script(client, 'aseApiApply1', 4, APPLY);
     this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
     this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
-    this.stream = new ChangeStream<ApiChange>({
-      client,
-      key: this.streamKey,
-      epochKey: this.epochKey,
-      reseed: () => this.reseed(),
-      seqKey: this.seqKey,
-      origin: opts.origin,
-      name: opts.readerName,
-      parse: parseChange,
-      resync: (emit) => this.resync(emit),
-      onResync: opts.onResync,
-      onError: opts.onError,
-    });
+    this.stream = stateStream<ApiChange>(client, keys, 'apis', opts, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed() });
   }
 
   get streamKey(): string {

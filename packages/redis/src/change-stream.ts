@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import type { KeySpace } from './keys';
 import type { RedisClient } from './scripts';
 
 /**
@@ -197,4 +198,25 @@ function field(fields: string[], name: string): string | undefined {
 export function newestId(reply: unknown): string {
   const first = Array.isArray(reply) ? (reply[0] as unknown[] | undefined) : undefined;
   return typeof first?.[0] === 'string' ? first[0] : '0-0';
+}
+
+/** The change stream of one kind of shared state, its keys under `<kind>:`, read with a store's handlers. */
+export function stateStream<C>(
+  client: RedisClient,
+  keys: KeySpace,
+  kind: 'lists' | 'apis',
+  opts: { origin: string; readerName: string; onResync(): void; onError(err: unknown): void },
+  handlers: Pick<ChangeStreamOptions<C>, 'parse' | 'resync' | 'reseed'>,
+): ChangeStream<C> {
+  return new ChangeStream<C>({
+    client,
+    key: keys.key(kind, 'changes'),
+    seqKey: keys.key(kind, 'seq'),
+    epochKey: keys.key(kind, 'epoch'),
+    origin: opts.origin,
+    name: opts.readerName,
+    onResync: opts.onResync,
+    onError: opts.onError,
+    ...handlers,
+  });
 }

@@ -21,16 +21,8 @@ export class FailoverCounterStore implements CounterStore {
     });
   }
 
-  private async either<T>(remote: () => T | Promise<T>, local: (m: MemoryCounterStore) => T): Promise<T> {
-    if (this.health.status === 'connected') {
-      try {
-        return await remote();
-      } catch (err) {
-        if (!this.health.isOutage(err)) throw err;
-      }
-    }
-    if (this.mode === 'closed') throw storeUnavailable('counters');
-    return local(this.memory);
+  private either<T>(remote: () => T | Promise<T>, local: (m: MemoryCounterStore) => T): Promise<T> {
+    return withFallback(this.health, this.mode, 'counters', remote, () => local(this.memory));
   }
 
   consume(key: string, points: number, windowMs: number): Promise<WindowCount> {
@@ -63,16 +55,8 @@ export class FailoverQuotaStore implements QuotaStore {
     private readonly mode: FailureMode,
   ) {}
 
-  private async either<T>(remote: () => T | Promise<T>, local: (m: MemoryQuotaStore) => T): Promise<T> {
-    if (this.health.status === 'connected') {
-      try {
-        return await remote();
-      } catch (err) {
-        if (!this.health.isOutage(err)) throw err;
-      }
-    }
-    if (this.mode === 'closed') throw storeUnavailable('connection slots');
-    return local(this.memory);
+  private either<T>(remote: () => T | Promise<T>, local: (m: MemoryQuotaStore) => T): Promise<T> {
+    return withFallback(this.health, this.mode, 'connection slots', remote, () => local(this.memory));
   }
 
   tryAcquire(key: string, quota: number, leaseMs: number): Promise<SlotLease | undefined> {
@@ -130,4 +114,17 @@ export class FailoverStickyStore implements StickyStore {
   async close(): Promise<void> {
     await this.shared.close?.();
   }
+}
+
+/** Redis's answer while it is reachable; on an outage, `local` (`open`) or a refusal (`closed`). */
+async function withFallback<T>(health: RedisHealth, mode: FailureMode, what: string, remote: () => T | Promise<T>, local: () => T): Promise<T> {
+  if (health.status === 'connected') {
+    try {
+      return await remote();
+    } catch (err) {
+      if (!health.isOutage(err)) throw err;
+    }
+  }
+  if (mode === 'closed') throw storeUnavailable(what);
+  return local();
 }

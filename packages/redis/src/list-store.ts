@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ASE_DETECTED_TAGS, canonicalEntry, storeUnavailable, type StoredEntry } from '@ase/core';
-import { ChangeStream, newestId, type StreamPosition } from './change-stream';
+import { ChangeStream, stateStream, newestId, type StreamPosition } from './change-stream';
 import type { RedisHealth } from './health';
 import type { KeySpace } from './keys';
 import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
@@ -93,19 +93,7 @@ export class RedisListStore implements ListStore {
     opts.health?.onChange((status) => {
       if (status === 'connected') void this.flush();
     });
-    this.stream = new ChangeStream<ListChange>({
-      client,
-      key: this.streamKey,
-      epochKey: this.keys.key('lists', 'epoch'),
-      reseed: () => this.reseed(),
-      seqKey: this.seqKey,
-      origin: opts.origin,
-      name: opts.readerName,
-      parse: parseChange,
-      resync: (emit) => this.resync(emit),
-      onResync: opts.onResync,
-      onError: opts.onError,
-    });
+    this.stream = stateStream<ListChange>(client, keys, 'lists', opts, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed() });
   }
 
   get streamKey(): string {
