@@ -59,8 +59,8 @@ export class ClusterProcesses {
     return id;
   }
 
-  async backend(name: string): Promise<Backend> {
-    const b = await startBackend(name);
+  async backend(name: string, handler?: Parameters<typeof startBackend>[1]): Promise<Backend> {
+    const b = await startBackend(name, handler);
     this.backends.push(b);
     return b;
   }
