@@ -121,7 +121,7 @@ describe('Redis stopped and started again (empty) under two ase start processes'
     // Answered from what the node knows, without waiting for Redis's retries.
     const asked = Date.now();
     expect(await redisSeen(a)).toBe('unreachable');
-    expect(Date.now() - asked).toBeLessThan(1500);
+    expect(Date.now() - asked).toBeLessThan(3000);
     // cluster_counters_on_failure=open (the default): each node counts alone, in memory.
     for (const n of [a, b]) expect([await status(n, '/count/1'), await status(n, '/count/2'), await status(n, '/count/3')]).toEqual([200, 200, 429]);
     // Traffic goes on from each node's replica.
