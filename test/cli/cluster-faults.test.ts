@@ -77,7 +77,8 @@ describe('limits over two ase start processes', () => {
     expect(await status(b, '/shop/other')).toBe(503);
     held.shift()!.end('done');
     expect((await first).status).toBe(200);
-    expect(await status(b, '/shop/other')).toBe(200);
+    // A frees the slot in Redis as its answer goes out, in a command of its own: the client may be first.
+    await eventually(async () => expect(await status(b, '/shop/other')).toBe(200), 2000);
     expect(backend.seen.map((s) => s.url)).toEqual(['/shop/hold', '/shop/other']);
   }, 40_000);
 });

@@ -60,7 +60,7 @@ test('two ase start nodes share APIs and lists through Redis and list each other
   expect(Date.now() - since).toBeLessThan(1000);
   const seenOnB = await manage(b.adminPort, 'GET', '/v4/ase/firewall/blacklist?tag=manual');
   expect(seenOnB.json).toEqual({ manual_blacklist: [{ type: 'ip', value: '127.0.0.1' }] });
-});
+}, 40_000);
 
 test('a node killed without leaving turns inactive; a node stopped with SIGTERM leaves the list', async () => {
   const clusterId = procs.clusterId();
@@ -82,7 +82,7 @@ test('a node killed without leaving turns inactive; a node stopped with SIGTERM 
   c.cli.child.kill('SIGTERM');
   expect(await c.cli.exited).toBe(0);
   expect(await statuses()).toEqual({ [a.uuid]: 'active', [b.uuid]: 'inactive' });
-});
+}, 40_000);
 
 test('an unreachable Redis stops ase start with one line naming it (the password masked), exit code 1', async () => {
   const port = await freePort();
