@@ -2,95 +2,33 @@
  * `ase start` with `enable_cluster=true`: real processes sharing the test Redis (127.0.0.1:6379,
  * `ASE_TEST_REDIS_URL` for another). Each test has its own cluster_id and deletes its keys.
  */
-import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import type { Redis } from 'ioredis';
-import { api, configDir, servers } from '../helpers/config';
-import { type RunningCli, runCli } from '../helpers/cli';
-import { type Backend, freePort, request, startBackend } from '../helpers/http';
+import { ClusterProcesses, clusterConf, manage } from '../helpers/cluster-nodes';
+import { api, servers } from '../helpers/config';
+import { runCli } from '../helpers/cli';
+import { freePort, request } from '../helpers/http';
 import { advertisedHost, safeRedisUrl } from '../../packages/cli/src/cluster-node';
-import { REDIS_URL, adminConnection, dropClusterKeys, eventually, uniqueClusterId } from '../../packages/redis/test/redis-server';
-
-interface Node {
-  cli: RunningCli;
-  dir: string;
-  dataPort: number;
-  adminPort: number;
-  uuid: string;
-}
-
-interface Answer {
-  status: number;
-  json: Record<string, unknown>;
-}
-
-function manage(port: number, method: string, urlPath: string, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { 'x-ase-access-key': 'admin', 'x-ase-secret-key': 'admin' };
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  if (text !== undefined) headers['content-type'] = 'application/json';
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end(text);
-  });
-}
-
-function clusterConf(clusterId: string, extra = ''): string {
-  return `enable_cluster=true\nredis_url=${REDIS_URL}\ncluster_id=${clusterId}\n${extra}`;
-}
+import { adminConnection, eventually } from '../../packages/redis/test/redis-server';
 
 let admin: Redis;
-const running: Node[] = [];
-const dirs: string[] = [];
-const backends: Backend[] = [];
-const clusters: string[] = [];
+const procs = new ClusterProcesses();
 
 beforeAll(async () => {
   admin = await adminConnection();
 });
 
-afterEach(async () => {
-  for (const n of running.splice(0)) {
-    if (n.cli.child.exitCode === null && n.cli.child.signalCode === null) n.cli.child.kill('SIGKILL');
-    await n.cli.exited;
-  }
-  for (const b of backends.splice(0)) await b.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  for (const c of clusters.splice(0)) await dropClusterKeys(admin, c);
-});
+afterEach(() => procs.cleanup(admin));
 
 afterAll(() => admin.disconnect());
 
-async function startNode(dir: string): Promise<Node> {
-  const adminPort = await freePort();
-  const cli = runCli(['start', '--config-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--admin-port', String(adminPort)]);
-  const node: Node = { cli, dir, dataPort: 0, adminPort, uuid: '' };
-  running.push(node);
-  node.uuid = (await cli.waitFor(/joined as node ([0-9a-f-]{36})/, 15_000))[1]!;
-  node.dataPort = Number((await cli.waitFor(/listening on 127\.0\.0\.1:(\d+)/, 15_000))[1]);
-  return node;
-}
-
-function newDir(conf: string, apis: Record<string, unknown> = {}, rawApis: Record<string, string> = {}): string {
-  const dir = configDir({ conf, apis, rawApis });
-  dirs.push(dir);
-  return dir;
-}
-
 test('two ase start nodes share APIs and lists through Redis and list each other in /v4/ase/cluster', async () => {
-  const clusterId = uniqueClusterId();
-  clusters.push(clusterId);
-  const backend = await startBackend('shop-backend');
-  backends.push(backend);
+  const clusterId = procs.clusterId();
+  const backend = await procs.backend('shop-backend');
   // A is the first node: Redis holds no APIs, so its api/*.json seed the cluster. B's own file is
   // not even read (it is not JSON): Redis already holds the cluster's APIs.
-  const a = await startNode(newDir(clusterConf(clusterId), { shop: api('/shop', { enable_blocking: true, servers: servers(backend.port) }) }));
-  const b = await startNode(newDir(clusterConf(clusterId), {}, { broken: '{ not json' }));
+  const a = await procs.start(procs.dir(clusterConf(clusterId), { shop: api('/shop', { enable_blocking: true, servers: servers(backend.port) }) }));
+  const b = await procs.start(procs.dir(clusterConf(clusterId), {}, { broken: '{ not json' }));
   expect(a.cli.stdout()).toContain('the cluster had no APIs yet: 1 API copied from');
   expect(b.cli.stdout()).not.toContain('copied from');
 
@@ -122,15 +60,14 @@ test('two ase start nodes share APIs and lists through Redis and list each other
   expect(Date.now() - since).toBeLessThan(1000);
   const seenOnB = await manage(b.adminPort, 'GET', '/v4/ase/firewall/blacklist?tag=manual');
   expect(seenOnB.json).toEqual({ manual_blacklist: [{ type: 'ip', value: '127.0.0.1' }] });
-});
+}, 40_000);
 
 test('a node killed without leaving turns inactive; a node stopped with SIGTERM leaves the list', async () => {
-  const clusterId = uniqueClusterId();
-  clusters.push(clusterId);
+  const clusterId = procs.clusterId();
   const conf = clusterConf(clusterId, 'cluster_heartbeat=200\n');
-  const a = await startNode(newDir(conf));
-  const b = await startNode(newDir(conf));
-  const c = await startNode(newDir(conf));
+  const a = await procs.start(procs.dir(conf));
+  const b = await procs.start(procs.dir(conf));
+  const c = await procs.start(procs.dir(conf));
   const statuses = async (): Promise<Record<string, string>> => {
     const r = await manage(a.adminPort, 'GET', '/v4/ase/cluster');
     return Object.fromEntries((r.json['node'] as { uuid: string; status: string }[]).map((n) => [n.uuid, n.status]));
@@ -145,11 +82,11 @@ test('a node killed without leaving turns inactive; a node stopped with SIGTERM 
   c.cli.child.kill('SIGTERM');
   expect(await c.cli.exited).toBe(0);
   expect(await statuses()).toEqual({ [a.uuid]: 'active', [b.uuid]: 'inactive' });
-});
+}, 40_000);
 
 test('an unreachable Redis stops ase start with one line naming it (the password masked), exit code 1', async () => {
   const port = await freePort();
-  const dir = newDir(`enable_cluster=true\nredis_url=redis://ops:s3cret-pw@127.0.0.1:${port}\ncluster_id=unreachable\n`);
+  const dir = procs.dir(`enable_cluster=true\nredis_url=redis://ops:s3cret-pw@127.0.0.1:${port}\ncluster_id=unreachable\n`);
   const cli = runCli(['start', '--config-dir', dir, '--port', '0', '--admin-port', '0']);
   expect(await cli.exited).toBe(1);
   expect(cli.stderr()).toMatch(new RegExp(`^ase: cannot start: redis unreachable at redis://ops:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\)\\n$`));
@@ -157,10 +94,10 @@ test('an unreachable Redis stops ase start with one line naming it (the password
 });
 
 test('enable_cluster=true without redis_url, or with a cluster_id Redis cannot name, is refused at start', async () => {
-  const noUrl = runCli(['start', '--config-dir', newDir('enable_cluster=true\n'), '--port', '0', '--admin-port', '0']);
+  const noUrl = runCli(['start', '--config-dir', procs.dir('enable_cluster=true\n'), '--port', '0', '--admin-port', '0']);
   expect(await noUrl.exited).toBe(1);
   expect(noUrl.stderr()).toContain('redis_url: enable_cluster=true needs redis_url');
-  const slash = runCli(['start', '--config-dir', newDir(clusterConf('eu/prod')), '--port', '0', '--admin-port', '0']);
+  const slash = runCli(['start', '--config-dir', procs.dir(clusterConf('eu/prod')), '--port', '0', '--admin-port', '0']);
   expect(await slash.exited).toBe(1);
   expect(slash.stderr()).toContain('cluster_id must be 1 to 64 letters');
 });

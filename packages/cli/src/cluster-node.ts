@@ -125,6 +125,8 @@ function clusterNode(stores: RedisStores, clusterId: string, where: string, last
       // The store's own flag when it has one; else whether this very read reached Redis.
       const status = (stores as { status?: unknown }).status;
       const flag = status === 'connected' || status === 'unreachable' ? status : undefined;
+      // Known lost: a read would wait out the client's retries (seconds) only to fail.
+      if (flag === 'unreachable') return { cluster_id: clusterId, node: known, redis: 'unreachable' };
       try {
         known = await stores.membership.nodes();
         return { cluster_id: clusterId, node: known, redis: flag ?? 'connected' };

@@ -88,6 +88,47 @@ describe('@ase/redis lists and API definitions (real Redis)', () => {
     await eventually(async () => expect(await clientIds(admin, `ase:{${cluster.clusterId}}:lists:reader:`)).not.toEqual(readers));
   });
 
+  test('readers killed while blocked in XREAD (lists and APIs, once and twice in a row) hear the next change within a second', async () => {
+    const a = cluster.open();
+    const b = cluster.open();
+    await b.lists.load(replica());
+    await b.apis.load();
+    const lists: ListChange[] = [];
+    const apis: ApiChange[] = [];
+    b.lists.subscribe((c) => lists.push(c));
+    b.apis.subscribe((c) => apis.push(c));
+    const prefix = `ase:{${cluster.clusterId}}:`;
+    /** Kills b's two readers once both are blocked in XREAD (flag b in CLIENT LIST). */
+    const killBlockedReaders = async (): Promise<void> => {
+      const blocked = await eventually(async () => {
+        const list = ((await admin.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${prefix}`));
+        expect(list.map((l) => [/ name=\S+:(lists|apis):reader:/.exec(l)?.[1], /flags=(\S+)/.exec(l)?.[1], /cmd=(\S+)/.exec(l)?.[1]]).sort()).toEqual([
+          ['apis', 'b', 'xread'],
+          ['lists', 'b', 'xread'],
+        ]);
+        return list.map((l) => /^id=(\d+)/.exec(l)![1]!);
+      }, 3000);
+      for (const id of blocked) await admin.client('KILL', 'ID', id);
+    };
+    const changeArrives = async (n: number): Promise<void> => {
+      const since = Date.now();
+      await a.lists.apply({ list: 'blacklist', op: 'add', entry: ip(`203.0.113.${n}`) });
+      await a.apis.put(`api${n}`, api(`/api${n}`));
+      await eventually(() => expect(lists.at(-1)).toEqual({ list: 'blacklist', op: 'add', entry: ip(`203.0.113.${n}`) }), 1000);
+      await eventually(() => expect(apis.at(-1)).toEqual({ op: 'put', id: `api${n}`, json: api(`/api${n}`) }), 1000);
+      expect(Date.now() - since).toBeLessThan(1000);
+    };
+
+    await killBlockedReaders();
+    await changeArrives(1);
+    // Twice in a row: the second kill hits the connection that replaced the first.
+    await killBlockedReaders();
+    await killBlockedReaders();
+    await changeArrives(2);
+    expect(lists).toHaveLength(2);
+    expect(apis).toHaveLength(2);
+  });
+
   test('when the changes missed are no longer in the stream, the subscriber gets the whole state and a resync is reported', async () => {
     const resyncs: string[] = [];
     const a = cluster.open();
