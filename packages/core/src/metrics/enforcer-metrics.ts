@@ -32,7 +32,7 @@ export class EnforcerMetrics {
     const taken = [...before].filter((n) => n.startsWith('ase_'));
     if (taken.length > 0) {
       throw new TypeError(
-        `metrics.registry already holds ${taken[0]}: give each enforcer its own registry (the default) and serve them together with Registry.merge`,
+        `metrics.registry already holds ${taken[0]}: give each enforcer its own registry (the default)`,
       );
     }
     buildInfo(registry);
