@@ -3,7 +3,9 @@
  * Prometheus's text format, behind the admin keys unless `metrics_auth=false`; each enforcer has a
  * registry of its own, or registers in the host app's.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import express from 'express';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -146,6 +148,20 @@ describe('registries', () => {
     const next = createEnforcer({ logger: silentLogger, metrics: { registry: appRegistry } });
     expect(await appRegistry.metrics()).toContain('ase_info{');
     await next.close();
+  });
+
+  test('an enforcer whose metrics are never read never loads prom-client (the built package, in a process of its own)', () => {
+    const core = path.resolve(__dirname, '..', '..', 'packages', 'core', 'dist', 'index.js');
+    const script = `
+      const { createEnforcer, silentLogger } = require(${JSON.stringify(core)});
+      const loaded = () => Object.keys(require.cache).some((k) => k.includes('prom-client'));
+      const e = createEnforcer({ logger: silentLogger });
+      const before = loaded();
+      e.metrics.metrics().then(async (text) => {
+        console.log(JSON.stringify({ before, after: loaded(), info: text.includes('ase_info{') }));
+        await e.close();
+      });`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).toEqual({ before: false, after: true, info: true });
   });
 
   test("Registry.merge serves the enforcer's metrics with the app's from one registry", async () => {

@@ -57,11 +57,6 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * operator out of the API that removes it.
    */
   readonly managementMounts = new ManagementMounts();
-  /**
-   * The registry holding this enforcer's Prometheus metrics (docs/metrics.md): its own unless
-   * `createEnforcer({ metrics: { registry } })` gave the host app's. @ase/admin serves it at `/metrics`.
-   */
-  readonly metrics: Registry;
 
   private readonly ctx: DecisionContext;
   private readonly apis: LiveApis;
@@ -83,7 +78,6 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
     this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health });
-    this.metrics = this.metricSet.registry;
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     this.stores = new StoreSet(options.stores, configDir, { skipInvalidApis: options.skipInvalidApis === true, logger: this.logger });
@@ -123,6 +117,14 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const loading = loadStores({ stores: this.stores, apis, lists, management: this.management, denyList, allowList, budget, switches: ctx, warn }, storedApis);
     this.ready = loading ? loading.then(() => this.started()) : Promise.resolve(this.started());
     this.ready.catch(() => undefined); // a failed start is reported to whoever awaits ready
+  }
+
+  /**
+   * The registry holding this enforcer's Prometheus metrics (docs/metrics.md): its own unless
+   * `createEnforcer({ metrics: { registry } })` gave the host app's. @ase/admin serves it at `/metrics`.
+   */
+  get metrics(): Registry {
+    return this.metricSet.registry;
   }
 
   /** The stores have loaded: decisions may go ahead. */

@@ -1,6 +1,7 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { StoreHealth } from '../stores/types';
 import { buildInfo } from './build-info';
+import { promClient } from './prom';
 import { storeMetrics } from './store-metrics';
 
 export interface MetricsOptions {
@@ -20,28 +21,41 @@ export interface MetricSources {
 
 /**
  * The metrics of one enforcer, registered in one registry. Every name starts with `ase_`; labels
- * take fixed words only (never a client's address, key or path), so the series stay few.
+ * take fixed words only (never a client's address, key or path), so the series stay few. The
+ * enforcer's own registry is made when first asked for (a scrape): until then prom-client is not
+ * even loaded. A registry given in options takes the metrics at once, so a clash fails the start.
  */
 export class EnforcerMetrics {
-  readonly registry: Registry;
-  private readonly names: string[];
+  private current: Registry | undefined;
+  private names: string[] = [];
+  private closed = false;
 
-  constructor(options: MetricsOptions | undefined, sources: MetricSources) {
-    const registry = (this.registry = options?.registry ?? new Registry());
+  constructor(
+    options: MetricsOptions | undefined,
+    private readonly sources: MetricSources,
+  ) {
+    if (options?.registry) this.fill(options.registry);
+  }
+
+  get registry(): Registry {
+    return this.current ?? this.fill(new (promClient().Registry)());
+  }
+
+  private fill(registry: Registry): Registry {
     const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
-    const taken = [...before].filter((n) => n.startsWith('ase_'));
-    if (taken.length > 0) {
-      throw new TypeError(
-        `metrics.registry already holds ${taken[0]}: give each enforcer its own registry (the default)`,
-      );
-    }
+    const taken = [...before].find((n) => n.startsWith('ase_'));
+    if (taken !== undefined) throw new TypeError(`metrics.registry already holds ${taken}: give each enforcer its own registry (the default)`);
+    this.current = registry;
+    if (this.closed) return registry;
     buildInfo(registry);
-    if (sources.storeHealth) storeMetrics(registry, sources.storeHealth);
+    if (this.sources.storeHealth) storeMetrics(registry, this.sources.storeHealth);
     this.names = registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n));
+    return registry;
   }
 
   /** Takes this enforcer's metrics out of the registry (a host app's registry outlives the enforcer). */
   close(): void {
-    for (const name of this.names.splice(0)) this.registry.removeSingleMetric(name);
+    this.closed = true;
+    for (const name of this.names.splice(0)) this.current?.removeSingleMetric(name);
   }
 }

@@ -1,11 +1,13 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { StoreHealth } from '../stores/types';
+import { promClient } from './prom';
 
 /**
  * `ase_store_up` and `ase_store_unreachable_total` for a store that reports its health: values are
  * read from the store when the registry is collected, so nothing runs between scrapes.
  */
 export function storeMetrics(registry: Registry, health: StoreHealth): void {
+  const { Counter, Gauge } = promClient();
   const store = health.name;
   new Gauge({
     name: 'ase_store_up',
