@@ -84,6 +84,25 @@ test('a node killed without leaving turns inactive; a node stopped with SIGTERM 
   expect(await statuses()).toEqual({ [a.uuid]: 'active', [b.uuid]: 'inactive' });
 }, 40_000);
 
+test('ase start in a cluster shows the Redis status flag in /metrics of its admin port, beside the REST field; metrics_auth=false needs no keys', async () => {
+  const clusterId = uniqueClusterId();
+  clusters.push(clusterId);
+  const node = await startNode(newDir(clusterConf(clusterId, 'metrics_auth=false\n')));
+  const scraped = await new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: node.adminPort, path: '/metrics', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  expect([scraped.status, scraped.type]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
+  expect(scraped.text).toMatch(/^ase_store_up\{store="redis"\} 1$/m);
+  expect(scraped.text).toMatch(/^ase_store_unreachable_total\{store="redis"\} 0$/m);
+  expect((await manage(node.adminPort, 'GET', '/v4/ase/cluster')).json['redis']).toBe('connected');
+});
+
 test('an unreachable Redis stops ase start with one line naming it (the password masked), exit code 1', async () => {
   const port = await freePort();
   const dir = procs.dir(`enable_cluster=true\nredis_url=redis://ops:s3cret-pw@127.0.0.1:${port}\ncluster_id=unreachable\n`);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry, maskIdentifier, wireAnswer } from '@ase/core';
 import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
 import { AuditFile, type AuditRecord, MASK, formatAudit } from './audit-log';
+import { basicCredentials, metricsPathOf, scrape } from './metrics-route';
 import { BodyTooLargeError, readNodeBody } from './node-body';
 import { renderApi, renderEntry, renderFlowControl, renderServer } from './render';
 import { FailureThrottle } from './throttle';
@@ -119,6 +120,10 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   readonly hostPolicy: HostPolicy | undefined;
   private readonly auditFile: AuditFile | undefined;
   private readonly routes: Readonly<Record<string, Partial<Record<Method, Handler>>>>;
+  /** Where the enforcer's metrics are served (relative to the mount), or false. */
+  readonly metricsPath: string | false;
+  /** Whether a scrape must carry the admin credentials (`metricsAuth`, else ase.conf's `metrics_auth`). */
+  private readonly metricsAuth: boolean;
 
   constructor(
     readonly enforcer: Enforcer,
@@ -130,6 +135,8 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     if (!Number.isInteger(this.bodyLimit) || this.bodyLimit < 1) throw new TypeError(`bodyLimit must be a positive whole number of bytes (got ${String(options.bodyLimit)})`);
     this.throttle = options.throttle === false ? undefined : new FailureThrottle(options.throttle);
     this.hostPolicy = hostPolicy(options.allowedHosts);
+    this.metricsPath = metricsPathOf(options.metricsPath);
+    this.metricsAuth = options.metricsAuth ?? enforcer.conf.metrics_auth;
     const file = options.auditFile ?? (enforcer.configDir ? path.join(enforcer.configDir, 'logs', 'audit.log') : false);
     this.auditFile = file && enforcer.conf.enable_audit ? new AuditFile(file, this.logger) : undefined;
     // Loads data/credentials.json now: a broken file stops the start instead of every later call.
@@ -185,13 +192,37 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     const { req } = call;
     // Before anything about the keys: a rebound page must learn nothing, not even whether a guess was right.
     if (hosts && !hosts.allows(hostValues(req))) return fail(421, HOST_NOT_ALLOWED);
+    const metrics = call.path === this.metricsPath;
+    if (!metrics || this.metricsAuth) {
+      const refused = await this.authenticate(call, metrics);
+      if (refused) return refused;
+    }
+
+    const methods = this.routes[call.path];
+    if (!methods) return fail(404, 'unknown endpoint');
+    const handler = methods[req.method as Method];
+    if (!handler) return fail(405, `method ${req.method} is not allowed here`, { allow: Object.keys(methods).join(', ') });
+    return handler(call);
+  }
+
+  /**
+   * The admin keys checked, under the failed-login throttle: undefined when they are right, else
+   * the answer. A scrape of the metrics path may carry them as `Authorization: Basic` instead.
+   */
+  private async authenticate(call: Call, metrics: boolean): Promise<AdminResponse | undefined> {
+    const { req } = call;
     const locked = (wait: number): AdminResponse =>
       fail(429, `too many failed attempts from ${req.ip}; try again in ${wait} seconds`, { 'retry-after': String(wait) });
     const wait = this.throttle?.retryAfter(req.ip) ?? 0;
     if (wait > 0) return locked(wait);
 
-    const access = header(req.headers, 'x-ase-access-key');
-    const secret = header(req.headers, 'x-ase-secret-key');
+    let access = header(req.headers, 'x-ase-access-key');
+    let secret = header(req.headers, 'x-ase-secret-key');
+    const basic = metrics && access === undefined && secret === undefined ? basicCredentials(req.headers) : undefined;
+    if (basic) {
+      ({ access, secret } = basic);
+      call.audit.push(['authorization', 'basic']);
+    }
     if (access === undefined) return fail(403, 'x-ase-access-key header missing');
     if (secret === undefined) return fail(403, 'x-ase-secret-key header missing');
     // The attempt is counted before the slow comparison, so parallel guesses spend the budget too.
@@ -202,12 +233,16 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       return fail(403, 'authorization failure');
     }
     this.throttle?.succeed(req.ip);
+    return undefined;
+  }
 
-    const methods = this.routes[call.path];
-    if (!methods) return fail(404, 'unknown endpoint');
-    const handler = methods[req.method as Method];
-    if (!handler) return fail(405, `method ${req.method} is not allowed here`, { allow: Object.keys(methods).join(', ') });
-    return handler(call);
+  /** True when a mount should hand this request target (path and query, relative to the mount) to the admin API. */
+  serves(url: string): boolean {
+    if (isAdminPath(url)) return true;
+    if (this.metricsPath === false) return false;
+    const q = url.indexOf('?');
+    const p = q < 0 ? url : url.slice(0, q);
+    return p === this.metricsPath || p === `${this.metricsPath}/`;
   }
 
   private errorAnswer(err: unknown): AdminResponse {
@@ -358,6 +393,9 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     const P = ADMIN_PREFIX;
     const SERVER_EXAMPLE = '{"server": {"host": "127.0.0.1", "port": 8080}}';
     return {
+      // Prometheus's text format (docs/metrics.md), beside the JSON endpoints.
+      ...(this.metricsPath === false ? {} : { [this.metricsPath]: { GET: () => scrape(e) } }),
+
       [`${P}/api`]: {
         GET: async (call) => {
           if (!call.params.has('api_id')) {

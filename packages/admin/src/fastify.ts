@@ -54,6 +54,7 @@ export function adminFastify(instance: FastifyInstanceLike, opts: AdminFastifyOp
   const config = { ase: false };
   instance.route({ method: METHODS, url: ADMIN_PREFIX, handler, config });
   instance.route({ method: METHODS, url: `${ADMIN_PREFIX}/*`, handler, config });
+  if (a.metricsPath !== false) instance.route({ method: METHODS, url: a.metricsPath, handler, config });
   done();
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Enforcer } from '@ase/core';
-import { type AdminApi, hostPolicy, isAdminPath, outsideDataPath, toAdmin } from './admin';
+import { type AdminApi, hostPolicy, outsideDataPath, toAdmin } from './admin';
 import { readNodeBody } from './node-body';
 import type { AdminOptions } from './types';
 
@@ -20,7 +20,7 @@ export interface KoaContextLike {
 }
 
 /**
- * Koa mount: `app.use(adminKoa(admin))` serves `/v4/ase/...` and passes everything else on.
+ * Koa mount: `app.use(adminKoa(admin))` serves `/v4/ase/...` and `/metrics` (`metricsPath`) and passes everything else on.
  * Put it before body parsers (koa-bodyparser's `rawBody` is used if one ran first).
  * `options.allowedHosts` turns on the Host check for this mount (off by default: the app owns its Host routing).
  */
@@ -29,7 +29,7 @@ export function adminKoa(admin: AdminApi | Enforcer, options?: AdminOptions): (c
   const hosts = hostPolicy(options?.allowedHosts);
   const mount = outsideDataPath(a, options?.mountPath ?? '', hosts);
   return async function aseAdmin(ctx, next) {
-    if (!isAdminPath(ctx.url)) {
+    if (!a.serves(ctx.url)) {
       await next();
       return;
     }

@@ -83,6 +83,19 @@ export interface AdminOptions {
   info?: () => ServiceInfo;
   /** Cluster membership for `/v4/ase/cluster`; without it the endpoint answers 404 `no_cluster_mode`. */
   cluster?: () => ClusterInfo | Promise<ClusterInfo>;
+  /**
+   * Whether `metricsPath` asks for the admin credentials, as every other endpoint does (the
+   * `x-ase-access-key`/`x-ase-secret-key` headers, or `Authorization: Basic` with the same keys).
+   * Defaults to ase.conf's `metrics_auth` (true). `false`: anyone who reaches the listener may scrape;
+   * the Host check still applies.
+   */
+  metricsAuth?: boolean;
+  /**
+   * Where the enforcer's Prometheus metrics are served, relative to the mount (default `/metrics`);
+   * `false` serves none. The Express and Koa mounts take this path from the app, so an app with a
+   * `/metrics` route of its own sets another path or `false`.
+   */
+  metricsPath?: string | false;
   /** Defaults to the enforcer's logger. */
   logger?: Logger;
   /**

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { Registry } from 'prom-client';
 import type { CompiledApi } from './api/compiled-api';
 import { LiveApis } from './api/live-apis';
 import { ASE_CONF_DEFAULTS } from './config/defaults';
@@ -18,6 +19,7 @@ import type { AdminCredentials } from './management/credentials';
 import { ListOperations } from './management/list-operations';
 import { ManagementMounts } from './management/management-mounts';
 import { ManagementService } from './management/management-service';
+import { EnforcerMetrics } from './metrics/enforcer-metrics';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
@@ -64,6 +66,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly stores: StoreSet;
   /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
   private readonly agents: BackendAgents;
+  private readonly metricSet: EnforcerMetrics;
   private accessLog: AccessLog | undefined;
   private loading = true;
   private closed = false;
@@ -73,6 +76,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.logger = options.logger ?? consoleLogger;
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
+    // First: a registry that cannot take the metrics fails the start before any store is opened.
+    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     this.stores = new StoreSet(options.stores, configDir, { skipInvalidApis: options.skipInvalidApis === true, logger: this.logger });
@@ -112,6 +117,14 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const loading = loadStores({ stores: this.stores, apis, lists, management: this.management, denyList, allowList, budget, switches: ctx, warn }, storedApis);
     this.ready = loading ? loading.then(() => this.started()) : Promise.resolve(this.started());
     this.ready.catch(() => undefined); // a failed start is reported to whoever awaits ready
+  }
+
+  /**
+   * The registry holding this enforcer's Prometheus metrics (docs/metrics.md): its own unless
+   * `createEnforcer({ metrics: { registry } })` gave the host app's. @ase/admin serves it at `/metrics`.
+   */
+  get metrics(): Registry {
+    return this.metricSet.registry;
   }
 
   /** The stores have loaded: decisions may go ahead. */
@@ -301,6 +314,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.metricSet.close();
     this.apis.close();
     this.agents.destroy();
     await this.ready.catch(() => undefined);

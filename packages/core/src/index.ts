@@ -53,8 +53,11 @@ export type {
   SlotLease,
   StickyBudget,
   StickyStore,
+  StoreHealth,
+  StoreStatus,
   WindowCount,
 } from './stores/types';
+export type { MetricsOptions } from './metrics/enforcer-metrics';
 export { MemoryListBacking, MemoryListStore } from './stores/memory-list-store';
 export { MemoryApiBacking, MemoryApiStore } from './stores/memory-api-store';
 export { MemoryCounterStore } from './stores/memory-counter-store';

@@ -14,6 +14,8 @@ const OUTAGE = /Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESE
  */
 export class RedisHealth {
   status: RedisStatus = 'connected';
+  /** Transitions to `unreachable` so far (`ase_store_unreachable_total`). */
+  outages = 0;
   private readonly listeners = new Set<(status: RedisStatus) => void>();
   private closed = false;
   private readonly off: () => void;
@@ -46,6 +48,7 @@ export class RedisHealth {
   lost(err: unknown): void {
     if (this.closed || this.status === 'unreachable') return;
     this.status = 'unreachable';
+    this.outages++;
     const why = err instanceof Error ? err.message : String(err);
     this.opts.log(`[ase] redis unreachable (${why}): lists from the local replica, counters ${this.opts.counters}`);
     this.emit();

@@ -61,6 +61,8 @@ export type RedisStores = Required<EnforcerStores> & {
   sticky: FailoverStickyStore;
   /** `connected`, or `unreachable` while Redis does not answer (see `onStatus`). */
   readonly status: RedisStatus;
+  /** The same status for the enforcer's metrics (`ase_store_up{store="redis"}`), with the count of outages. */
+  readonly health: { readonly name: 'redis'; readonly status: RedisStatus; readonly outages: number };
   membership: ClusterMembership;
   /** The connection the stores use (yours when given as `client`). */
   client: RedisClient;
@@ -107,6 +109,15 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
     client,
     get status() {
       return health.status;
+    },
+    health: {
+      name: 'redis',
+      get status() {
+        return health.status;
+      },
+      get outages() {
+        return health.outages;
+      },
     },
     close() {
       closing ??= (async () => {

@@ -36,7 +36,7 @@ export class OwnRedis {
     const failed = new Promise<never>((_, reject) =>
       child.once('error', (err) => reject(new Error(`these tests start their own redis-server and could not (${err.message}); install Redis 6.2 or newer`))),
     );
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 100 });
     probe.on('error', () => {});
     const deadline = Date.now() + 5000;
     try {

@@ -204,6 +204,7 @@ export const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
     entry: allowedHostEntry,
     unique: true,
   }),
+  metrics_auth: bool(),
   enable_firewall: bool(),
   enable_ase_detected_attack: bool(),
   enable_xff: bool(),

@@ -16,6 +16,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   management_port: 8010,
   management_bind: '127.0.0.1',
   management_allowed_hosts: [],
+  metrics_auth: true,
   enable_firewall: true,
   enable_ase_detected_attack: false,
   enable_xff: false,

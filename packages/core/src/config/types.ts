@@ -145,6 +145,8 @@ export interface AseConf {
   management_bind: string;
   /** Extra `Host` names/addresses the management listener answers to (lower case, no port); `*` = any. */
   management_allowed_hosts: string[];
+  /** Our own: `/metrics` of the management API asks for the admin credentials (default true). */
+  metrics_auth: boolean;
   enable_firewall: boolean;
   enable_ase_detected_attack: boolean;
   enable_xff: boolean;

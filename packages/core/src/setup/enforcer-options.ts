@@ -1,4 +1,5 @@
 import type { ApiJson, ApiJsonInput, AseConf } from '../config/types';
+import type { MetricsOptions } from '../metrics/enforcer-metrics';
 import type { EnforcerStores } from '../stores/types';
 import type { Logger } from '../types';
 
@@ -30,6 +31,11 @@ export interface EnforcerOptions {
    * without one, kept in memory only.
    */
   stores?: EnforcerStores;
+  /**
+   * Prometheus metrics (docs/metrics.md). By default the enforcer registers them in a registry of
+   * its own, `enforcer.metrics`; `{ registry }` registers them in the host app's registry instead.
+   */
+  metrics?: MetricsOptions;
 }
 
 /** Warnings and errors on the console, prefixed `[ase]`: the logger when none is given. */

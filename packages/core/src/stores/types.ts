@@ -139,6 +139,21 @@ export interface StickyStore {
   close?(): Promise<void>;
 }
 
+/** Whether a store that lives elsewhere (a server) answers now. */
+export type StoreStatus = 'connected' | 'unreachable';
+
+/**
+ * What a remote store says of its own health. Read when metrics are scraped, never on the request
+ * path; in-process stores (memory, files) cannot lose their backing and report none.
+ */
+export interface StoreHealth {
+  /** Names the store in metric labels (`redis`): a fixed word of the store's code, never configuration. */
+  readonly name: string;
+  readonly status: StoreStatus;
+  /** Times the store turned unreachable since it was made. */
+  readonly outages?: number;
+}
+
 /** Every store an enforcer uses; those not given are the in-memory (or, with a configDir, file) ones. */
 export interface EnforcerStores {
   lists?: ListStore;
@@ -146,4 +161,6 @@ export interface EnforcerStores {
   counters?: CounterStore;
   quotas?: QuotaStore;
   sticky?: StickyStore;
+  /** Reported by stores that can be unreachable (Redis); shown in the enforcer's metrics. */
+  health?: StoreHealth;
 }

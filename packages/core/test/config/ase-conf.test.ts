@@ -30,6 +30,11 @@ describe('ase.conf format', () => {
     expect(conf.enable_audit).toBe(false);
   });
 
+  it('metrics_auth: true unless the file says false', () => {
+    expect(parse('').conf.metrics_auth).toBe(true);
+    expect(parse('metrics_auth=FALSE').conf.metrics_auth).toBe(false);
+  });
+
   it('a value may contain "=" (everything after the first "=" is the value)', () => {
     const { conf } = parse('redis_url=redis://h:6379/0?x=1');
     expect(conf.redis_url).toBe('redis://h:6379/0?x=1');
@@ -62,6 +67,7 @@ describe('every key we read is converted to its type', () => {
       'management_port=8010',
       'management_bind=::1',
       'management_allowed_hosts=Admin.Example., 10.0.0.5 ,::1',
+      'metrics_auth=false',
       'enable_firewall=FALSE',
       'enable_ase_detected_attack=True',
       'enable_xff=true',
@@ -97,6 +103,7 @@ describe('every key we read is converted to its type', () => {
       management_port: 8010,
       management_bind: '::1',
       management_allowed_hosts: ['admin.example', '10.0.0.5', '[::1]'],
+      metrics_auth: false,
       enable_firewall: false,
       enable_ase_detected_attack: true,
       enable_xff: true,
@@ -159,6 +166,7 @@ describe('a bad value names the file, the line and key, the value and the accept
     ['management_allowed_hosts=[::1]:8010', 'management_allowed_hosts', '[::1]:8010', 'host names or IP addresses without a port'],
     ['enable_firewall=yes', 'enable_firewall', 'yes', 'true or false'],
     ['enable_xff=1', 'enable_xff', '1', 'true or false'],
+    ['metrics_auth=off', 'metrics_auth', 'off', 'true or false'],
     ['xff_trusted_proxies=10.0.0.0/33', 'xff_trusted_proxies', '10.0.0.0/33', 'IP addresses or CIDR ranges'],
     ['xff_trusted_proxies=1.2.3.4,,5.6.7.8', 'xff_trusted_proxies', '1.2.3.4,,5.6.7.8', 'IP addresses or CIDR ranges'],
     ['xff_trusted_proxies=::1/129', 'xff_trusted_proxies', '::1/129', 'IP addresses or CIDR ranges'],
