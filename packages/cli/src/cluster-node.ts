@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AseConfigError, type AseConf, type Logger, invalidConfig, loadConfigDir } from '@ase/core';
+import { AseConfigError, type AseConf, type Logger, invalidConfig, loadApiDir, loadConfigDir, readListFiles } from '@ase/core';
 import type { ClusterInfo } from '@ase/admin';
 import { type RedisStores, type RedisStoresOptions, redisStores } from '@ase/redis';
 
@@ -51,7 +51,9 @@ function describe(err: unknown): string {
 /**
  * Opens the Redis stores of `ase.conf`'s cluster, and seeds the cluster's API definitions from
  * `api/*.json` when Redis holds none yet (the first node of a new cluster); otherwise Redis wins
- * and the files are not read. Rejects with one clear line when Redis cannot be reached.
+ * and the files are not read. When Redis cannot be reached: with `cluster_start_on_failure=closed`
+ * rejects with one clear line; with `open` the node starts from `api/*.json` and the lists of
+ * `data/`, and takes the cluster's state (or seeds it) once Redis answers.
  */
 export async function openCluster(configDir: string, conf: AseConf, opts: { skipInvalidApis: boolean; logger: Logger }): Promise<ClusterNode> {
   const confFile = path.join(configDir, 'ase.conf');
@@ -65,7 +67,9 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
   // A lost Redis repeats the same error on every retry; one line per distinct error a minute is enough.
   const reported = new Map<string, number>();
   let stores: RedisStores | undefined;
-  let started = false;
+  const startOpen = conf.cluster_start_on_failure === 'open';
+  // A node that may start without Redis says so in the stores' own line, at start.
+  let started = startOpen;
   const onError = (err: unknown): void => {
     // While Redis is lost, the one line of that transition has said so: its retries stay quiet.
     if (stores?.status === 'unreachable') return;
@@ -80,10 +84,16 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
     url: conf.redis_url,
     clusterId: conf.cluster_id,
     heartbeatMs: conf.cluster_heartbeat,
-    failure: { counters: conf.cluster_counters_on_failure, quotas: conf.cluster_quotas_on_failure },
+    forgetAfterMs: conf.cluster_forget_after,
+    failure: { counters: conf.cluster_counters_on_failure, quotas: conf.cluster_quotas_on_failure, start: conf.cluster_start_on_failure },
+    // What a single node reads from its directory: the API files and the lists of data/.
+    startState: {
+      apis: () => ({ ...loadApiDir(configDir, { skipInvalidApis: opts.skipInvalidApis }), switches: {} }),
+      lists: (replica) => readListFiles(path.join(configDir, 'data'), replica),
+    },
     onError,
     // Redis lost or back while running: one line each. At start an unreachable Redis is the one
-    // line `ase: cannot start: ...`, so nothing is said before the node has started.
+    // line `ase: cannot start: ...` (closed), or the stores' line that it started without (open).
     logger: { warn: (line: string) => void (started && opts.logger.warn(line.replace(/^\[ase\] /, ''))) },
   };
   stores = redisStores(options);
@@ -106,7 +116,8 @@ function unreachable(where: string, cause: unknown): Error {
 
 async function seedApis(stores: RedisStores, configDir: string, opts: { skipInvalidApis: boolean; logger: Logger }): Promise<void> {
   const held = await stores.apis.load();
-  if (held.apis.size > 0) return;
+  // Started without Redis: the stores seed the cluster themselves once it answers.
+  if (held.apis.size > 0 || stores.detached) return;
   const { apis, warnings } = loadConfigDir(configDir, { skipInvalidApis: opts.skipInvalidApis });
   for (const w of warnings) opts.logger.warn(w);
   // Two first nodes seeding at once write the same definitions: putting one twice is harmless.
@@ -120,6 +131,7 @@ function clusterNode(stores: RedisStores, clusterId: string, where: string, last
   return {
     stores,
     uuid,
+    // Started without Redis, the heartbeat is held until the cluster's state is loaded.
     join: (bind, port) => stores.membership.join({ host: advertisedHost(bind), port, uuid }),
     async info() {
       // The store's own flag when it has one; else whether this very read reached Redis.

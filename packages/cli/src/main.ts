@@ -192,11 +192,13 @@ async function start(args: CliArgs): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  if (gw.cluster) logger.info(`cluster ${conf.cluster_id}: joined as node ${gw.cluster.uuid}; lists and APIs are shared through Redis`);
+  // Started without Redis: the stores' own line said so, and another says when the node joins.
+  const joined = gw.cluster !== undefined && !gw.cluster.stores.detached;
+  if (gw.cluster && joined) logger.info(`cluster ${conf.cluster_id}: joined as node ${gw.cluster.uuid}; lists and APIs are shared through Redis`);
   const apis = gw.enforcer.listApis().length;
   const at = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info(
-    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${gw.cluster ? `cluster ${conf.cluster_id}` : configDir}; ` +
+    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${joined ? `cluster ${conf.cluster_id}` : configDir}; ` +
       `listening on ${at(gw.address, gw.port)}; management API on ${at(adminSrv.host, adminSrv.port)}`,
   );
   return stopped;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { storeUnavailable, type ApiJson } from '@ase/core';
 import { ChangeStream, stateStream, newestId, type StreamPosition } from './change-stream';
 import type { RedisHealth } from './health';
+import type { StartGate } from './start-gate';
 import type { KeySpace } from './keys';
 import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
 import type { ApiChange, ApiStore, LoadedApis, RuntimeSwitches } from '@ase/core';
@@ -42,16 +43,30 @@ export class RedisApiStore implements ApiStore {
    */
   private readonly known = new Map<string, ApiJson>();
   private switches: RuntimeSwitches | undefined;
+  /** The start state's definitions, while started without Redis: the cluster's first ones if it has none. */
+  private seeds: Map<string, ApiJson> | undefined;
 
   constructor(
     private readonly client: RedisClient,
     private readonly keys: KeySpace,
-    private readonly opts: { origin: string; readerName: string; streamMaxLen: number; onResync(): void; onError(err: unknown): void; health?: RedisHealth },
+    private readonly opts: {
+      origin: string;
+      readerName: string;
+      streamMaxLen: number;
+      onResync(): void;
+      onError(err: unknown): void;
+      health?: RedisHealth;
+      /** Whether a start without Redis goes on (see `redisStores`' `failure.start`); without it, `load` rejects. */
+      start?: StartGate;
+      /** The definitions served when the start goes on without Redis (default none); seeded into a cluster that has none. */
+      startState?(): LoadedApis;
+    },
   ) {
     this.applyScript = script(client, 'aseApiApply1', 4, APPLY);
     this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
     this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
-    this.stream = stateStream<ApiChange>(client, keys, 'apis', opts, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed() });
+    const onAttached = (): void => opts.start?.attached('apis');
+    this.stream = stateStream<ApiChange>(client, keys, 'apis', { ...opts, onAttached }, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed(), attach: () => this.seedEmptyCluster() });
   }
 
   get streamKey(): string {
@@ -113,7 +128,21 @@ export class RedisApiStore implements ApiStore {
   }
 
   async load(): Promise<LoadedApis> {
-    const { position, apis, switches, warnings } = await this.read();
+    let state: Awaited<ReturnType<RedisApiStore['read']>>;
+    try {
+      state = await this.read();
+    } catch (err) {
+      const gate = this.opts.start;
+      if (!gate || !this.opts.health?.isOutage(err)) throw err;
+      const refused = gate.loadFailed('apis', this.opts.health.lastError ?? err);
+      if (refused) throw refused;
+      const loaded = this.opts.startState?.() ?? { apis: new Map<string, ApiJson>(), switches: {}, warnings: [] };
+      this.remember(loaded.apis, undefined);
+      this.seeds = loaded.apis;
+      this.stream.detached = true;
+      return loaded;
+    }
+    const { position, apis, switches, warnings } = state;
     this.stream.position = position;
     this.remember(apis, switches);
     return { apis, switches: switches ?? {}, warnings };
@@ -127,6 +156,15 @@ export class RedisApiStore implements ApiStore {
     this.remember(apis, switches);
     for (const w of warnings) this.opts.onError(new Error(w));
     return position;
+  }
+
+  /** Redis answers after a start without it: a cluster with no definitions yet gets the start state's, as a first node gives its files. */
+  private async seedEmptyCluster(): Promise<void> {
+    const seeds = this.seeds;
+    if (!seeds || seeds.size === 0 || (await this.client.hlen(this.hashKey)) > 0) return;
+    // Two first nodes seeding at once write the same definitions: putting one twice is harmless.
+    for (const [id, json] of seeds) await this.write({ op: 'put', id, json });
+    this.seeds = undefined;
   }
 
   /** Writes the known definitions and switches back (Redis lost its data), then makes every reader resync. */
@@ -144,14 +182,19 @@ export class RedisApiStore implements ApiStore {
     await this.reseedDoneScript([this.epochKey, this.seqKey, this.streamKey], [randomUUID(), this.opts.streamMaxLen, this.opts.origin]);
   }
 
-  private async apply(change: ApiChange): Promise<void> {
+  private async write(change: ApiChange): Promise<void> {
     const id = change.op === 'switches' ? '' : change.id;
     const value = change.op === 'put' ? JSON.stringify(change.json) : change.op === 'switches' ? JSON.stringify(change.switches) : '';
+    await this.applyScript([this.hashKey, this.switchesKey, this.streamKey, this.seqKey], [change.op, id, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change)]);
+  }
+
+  private async apply(change: ApiChange): Promise<void> {
     const health = this.opts.health;
     const refused = (cause?: unknown): Error => storeUnavailable('API definitions and switches cannot be changed now', cause);
-    if (health?.status === 'unreachable') throw refused();
+    // Started without Redis: a change written now would be lost in the state read when it answers.
+    if (health?.status === 'unreachable' || this.stream.detached) throw refused();
     try {
-      await this.applyScript([this.hashKey, this.switchesKey, this.streamKey, this.seqKey], [change.op, id, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change)]);
+      await this.write(change);
     } catch (err) {
       throw health?.isOutage(err) ? refused(err) : err;
     }

@@ -35,6 +35,13 @@ export interface ChangeStreamOptions<C> {
    * acknowledged is lost, and makes the other readers read the state again.
    */
   reseed(): Promise<void>;
+  /**
+   * The handle started without Redis (`failure.start: 'open'`) and has not read the cluster's state
+   * yet: called once Redis answers, before the whole state is read and handed to the listeners.
+   */
+  attach?(): Promise<void>;
+  /** The detached handle has read the cluster's state (see `detached`). */
+  onAttached?(): void;
   onResync(): void;
   onError(err: unknown): void;
   /** How long one XREAD waits before it is sent again. */
@@ -52,6 +59,12 @@ export interface ChangeStreamOptions<C> {
  */
 export class ChangeStream<C> {
   position: StreamPosition = { id: '0-0', seq: 0, epoch: null };
+  /**
+   * True while the handle serves a state that did not come from Redis (it was unreachable at
+   * start): its position means nothing, so the reader neither re-seeds nor trusts the stream, it
+   * reads the whole state once Redis answers (Redis wins).
+   */
+  detached = false;
   private readonly listeners = new Set<(change: C) => void>();
   private reader: RedisClient | undefined;
   private loop: Promise<void> | undefined;
@@ -144,6 +157,13 @@ export class ChangeStream<C> {
     let backoff = 50;
     while (this.running) {
       try {
+        if (this.detached) {
+          await this.pending(this.opts.attach?.() ?? Promise.resolve());
+          await this.pending(this.resync());
+          this.detached = false;
+          check = false;
+          this.opts.onAttached?.();
+        }
         if (check || this.reconnected) {
           this.reconnected = false;
           const missed = await this.missedChanges(reader);
@@ -205,8 +225,8 @@ export function stateStream<C>(
   client: RedisClient,
   keys: KeySpace,
   kind: 'lists' | 'apis',
-  opts: { origin: string; readerName: string; onResync(): void; onError(err: unknown): void },
-  handlers: Pick<ChangeStreamOptions<C>, 'parse' | 'resync' | 'reseed'>,
+  opts: { origin: string; readerName: string; onResync(): void; onError(err: unknown): void; onAttached?(): void },
+  handlers: Pick<ChangeStreamOptions<C>, 'parse' | 'resync' | 'reseed' | 'attach'>,
 ): ChangeStream<C> {
   return new ChangeStream<C>({
     client,
@@ -217,6 +237,7 @@ export function stateStream<C>(
     name: opts.readerName,
     onResync: opts.onResync,
     onError: opts.onError,
+    ...(opts.onAttached ? { onAttached: opts.onAttached } : {}),
     ...handlers,
   });
 }

@@ -18,15 +18,25 @@ export class RedisHealth {
   outages = 0;
   private readonly listeners = new Set<(status: RedisStatus) => void>();
   private closed = false;
+  /** The connection's last error: what a refused start names as its cause. */
+  lastError: unknown;
+  /** Until the connection has been ready once, a start that goes on without Redis says so itself. */
+  private everReady = false;
   private readonly off: () => void;
 
   constructor(
     client: RedisClient,
-    private readonly opts: { counters: FailureMode; log(line: string): void; onError(err: unknown): void },
+    private readonly opts: { counters: FailureMode; log(line: string): void; onError(err: unknown): void; quietUntilReady?: boolean },
   ) {
-    const lost = (err: unknown): void => this.lost(err);
+    const lost = (err: unknown): void => {
+      this.lastError = err;
+      this.lost(err);
+    };
     const closed = (): void => this.lost(new Error('connection closed'));
-    const ready = (): void => this.back();
+    const ready = (): void => {
+      this.back();
+      this.everReady = true;
+    };
     client.on('error', lost);
     client.on('close', closed);
     client.on('ready', ready);
@@ -49,6 +59,7 @@ export class RedisHealth {
     if (this.closed || this.status === 'unreachable') return;
     this.status = 'unreachable';
     this.outages++;
+    if (this.quiet) return this.emit();
     const why = err instanceof Error ? err.message : String(err);
     this.opts.log(`[ase] redis unreachable (${why}): lists from the local replica, counters ${this.opts.counters}`);
     this.emit();
@@ -57,8 +68,12 @@ export class RedisHealth {
   back(): void {
     if (this.closed || this.status === 'connected') return;
     this.status = 'connected';
-    this.opts.log('[ase] redis back: shared state again');
+    if (!this.quiet) this.opts.log('[ase] redis back: shared state again');
     this.emit();
+  }
+
+  private get quiet(): boolean {
+    return this.opts.quietUntilReady === true && !this.everReady;
   }
 
   onChange(listener: (status: RedisStatus) => void): () => void {

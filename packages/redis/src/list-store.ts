@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ASE_DETECTED_TAGS, canonicalEntry, storeUnavailable, type StoredEntry } from '@ase/core';
 import { ChangeStream, stateStream, newestId, type StreamPosition } from './change-stream';
 import type { RedisHealth } from './health';
+import type { StartGate } from './start-gate';
 import type { KeySpace } from './keys';
 import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
 import type { ListChange, ListName, ListReplica, ListStore } from '@ase/core';
@@ -62,6 +63,10 @@ export interface RedisListStoreOptions {
   /** Whether Redis answers; without it every failure is the caller's. */
   health?: RedisHealth;
   log?(line: string): void;
+  /** Whether a start without Redis goes on (see `redisStores`' `failure.start`); without it, `load` rejects. */
+  start?: StartGate;
+  /** The lists served when the start goes on without Redis (default none). */
+  startState?(replica: ListReplica): string[];
 }
 
 /**
@@ -93,7 +98,11 @@ export class RedisListStore implements ListStore {
     opts.health?.onChange((status) => {
       if (status === 'connected') void this.flush();
     });
-    this.stream = stateStream<ListChange>(client, keys, 'lists', opts, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed() });
+    const onAttached = (): void => {
+      opts.start?.attached('lists');
+      void this.flush();
+    };
+    this.stream = stateStream<ListChange>(client, keys, 'lists', { ...opts, onAttached }, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed() });
   }
 
   get streamKey(): string {
@@ -131,7 +140,19 @@ export class RedisListStore implements ListStore {
   }
 
   async load(replica: ListReplica): Promise<string[]> {
-    const { position, lists } = await this.read();
+    let state: Awaited<ReturnType<RedisListStore['read']>>;
+    try {
+      state = await this.read();
+    } catch (err) {
+      const gate = this.opts.start;
+      if (!gate || !this.opts.health?.isOutage(err)) throw err;
+      const refused = gate.loadFailed('lists', this.opts.health.lastError ?? err);
+      if (refused) throw refused;
+      this.replica = replica;
+      this.stream.detached = true;
+      return this.opts.startState?.(replica) ?? [];
+    }
+    const { position, lists } = state;
     const warnings: string[] = [];
     for (const list of LISTS) {
       for (const e of RedisListStore.entries(lists[list], warnings, list)) {
@@ -179,7 +200,8 @@ export class RedisListStore implements ListStore {
 
   async apply(change: ListChange): Promise<void> {
     const health = this.opts.health;
-    if (health?.status === 'unreachable') return this.refuseOrQueue(change);
+    // Started without Redis: a change written now would be lost in the state read when it answers.
+    if (health?.status === 'unreachable' || this.stream.detached) return this.refuseOrQueue(change);
     try {
       await this.write(change);
     } catch (err) {
@@ -203,7 +225,7 @@ export class RedisListStore implements ListStore {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (this.queued.length > 0 && this.opts.health?.status !== 'unreachable') {
+      while (this.queued.length > 0 && this.opts.health?.status !== 'unreachable' && !this.stream.detached) {
         try {
           await this.write(this.queued[0]!);
           this.queued.shift();

@@ -10,7 +10,8 @@ import { ClusterMembership } from './membership';
 import { RedisQuotaStore } from './quota-store';
 import type { RedisClient } from './scripts';
 import { RedisStickyStore } from './sticky-store';
-import type { EnforcerStores } from '@ase/core';
+import { StartGate, type StartMode } from './start-gate';
+import type { EnforcerStores, ListReplica, LoadedApis } from '@ase/core';
 
 export interface RedisStoresOptions {
   /** `redis://[:password@]host:port[/db]` (or `rediss://`); a connection is opened and closed by `close()`. */
@@ -34,6 +35,11 @@ export interface RedisStoresOptions {
   /** How often a joined node renews its heartbeat (default 5 s); it turns inactive after three missed. */
   heartbeatMs?: number;
   /**
+   * A node whose heartbeat expired this long ago (it stopped without leaving) is removed from the
+   * cluster's nodes by the next heartbeat of a live one (default 1 hour).
+   */
+  forgetAfterMs?: number;
+  /**
    * The lists or the API definitions were read again in full, because the changes missed while
    * away were no longer all in Redis (trimmed from the stream, or Redis lost its data). The
    * subscribers received the whole state as changes.
@@ -45,8 +51,19 @@ export interface RedisStoresOptions {
    * While Redis is unreachable: `open` (default) counts (spike thresholds) and holds connection
    * slots in this process's memory, so each instance enforces the limits alone; `closed` refuses
    * (the enforcer answers 503).
+   *
+   * `start`: when Redis does not answer as the lists and API definitions load. `closed` (default):
+   * `load` rejects (`enforcer.ready` rejects with "redis unreachable at start (…)"). `open`: they
+   * load `startState` instead (default: nothing), changes are refused, counters and slots follow
+   * `counters` and `quotas`; once Redis answers, the cluster's state replaces the start state
+   * (handed to the subscribers as changes) and the node joins (`membership`).
    */
-  failure?: { counters?: FailureMode; quotas?: FailureMode };
+  failure?: { counters?: FailureMode; quotas?: FailureMode; start?: StartMode };
+  /**
+   * With `failure.start: 'open'`, what the lists and API definitions are while Redis has not answered
+   * since the start. A cluster that holds no API definitions when Redis answers gets these.
+   */
+  startState?: { apis?(): LoadedApis; lists?(replica: ListReplica): string[] };
   /** Where the line for each outage and recovery goes (default `console.warn`). */
   logger?: { warn(line: string): void };
   /** Called at each change of `status`. */
@@ -63,6 +80,8 @@ export type RedisStores = Required<EnforcerStores> & {
   readonly status: RedisStatus;
   /** The same status for the enforcer's metrics (`ase_store_up{store="redis"}`), with the count of outages. */
   readonly health: { readonly name: 'redis'; readonly status: RedisStatus; readonly outages: number };
+  /** True while the stores serve their start state: Redis has not answered since the start (`failure.start: 'open'`). */
+  readonly detached: boolean;
   membership: ClusterMembership;
   /** The connection the stores use (yours when given as `client`). */
   client: RedisClient;
@@ -88,16 +107,25 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const logger = options.logger ?? console;
   const log = (line: string): void => logger.warn(line);
   const counterMode = options.failure?.counters ?? 'open';
-  const health = new RedisHealth(client, { counters: counterMode, log, onError });
+  const quotaMode = options.failure?.quotas ?? 'open';
+  const startMode = options.failure?.start ?? 'closed';
+  // Started without Redis, the start's own line says so; the lost and back lines would repeat it.
+  const health = new RedisHealth(client, { counters: counterMode, log, onError, quietUntilReady: startMode === 'open' });
+  const start = new StartGate(startMode, { counters: counterMode, quotas: quotaMode, log, onError });
   if (options.onStatus) health.onChange(options.onStatus);
   const origin = randomUUID();
   const streamMaxLen = options.streamMaxLen ?? 10_000;
   const heartbeatMs = options.heartbeatMs ?? 5000;
   const readerName = (store: string): string => `${keys.base}${store}:reader:${origin.slice(0, 8)}`;
-  const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, health, log, onResync: () => options.onResync?.('lists') });
-  const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, health, onResync: () => options.onResync?.('apis') });
-  const quotas = new FailoverQuotaStore(new RedisQuotaStore(client, keys, onError), health, options.failure?.quotas ?? 'open');
-  const membership = new ClusterMembership(client, keys, { heartbeatMs, expiryMs: heartbeatMs * 3, onError });
+  const startLists = options.startState?.lists;
+  const startApis = options.startState?.apis;
+  const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, health, log, start, ...(startLists ? { startState: startLists } : {}), onResync: () => options.onResync?.('lists') });
+  const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, health, start, ...(startApis ? { startState: startApis } : {}), onResync: () => options.onResync?.('apis') });
+  const quotas = new FailoverQuotaStore(new RedisQuotaStore(client, keys, onError), health, quotaMode);
+  const forgetAfterMs = options.forgetAfterMs ?? 3_600_000;
+  const membership = new ClusterMembership(client, keys, { heartbeatMs, expiryMs: heartbeatMs * 3, forgetAfterMs, onError, held: () => start.detached });
+  // Joined only once the cluster's state is loaded: a heartbeat at once rather than at the next tick.
+  start.onJoined(() => void membership.renew().catch(onError));
   let closing: Promise<void> | undefined;
   return {
     lists,
@@ -118,6 +146,9 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
       get outages() {
         return health.outages;
       },
+    },
+    get detached() {
+      return start.detached;
     },
     close() {
       closing ??= (async () => {

@@ -287,6 +287,8 @@ export const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
   cluster_heartbeat: duration(100, 'a duration like "5s" or "1m", or a whole number of milliseconds (like 500), from 100 ms to 24 days'),
   cluster_counters_on_failure: oneOf(['open', 'closed'] as const),
   cluster_quotas_on_failure: oneOf(['open', 'closed'] as const),
+  cluster_start_on_failure: oneOf(['closed', 'open'] as const),
+  cluster_forget_after: duration(1000, 'a duration like "1h" or "30m", or a whole number of milliseconds, from 1 s to 24 days'),
   queue_max_size: integer(0, 1_000_000, 'a whole number from 0 to 1000000'),
   queue_max_wait: duration(0, 'a duration like "10s" or "2m", or a whole number of milliseconds, at most 24 days'),
   backend_timeout: duration(1, 'a duration like "60s" or "2m", or a whole number of milliseconds, from 1 ms to 24 days'),

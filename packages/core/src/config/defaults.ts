@@ -39,6 +39,8 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   cluster_heartbeat: 5000,
   cluster_counters_on_failure: 'open',
   cluster_quotas_on_failure: 'open',
+  cluster_start_on_failure: 'closed',
+  cluster_forget_after: 3_600_000,
   queue_max_size: 100,
   queue_max_wait: 10_000,
   backend_timeout: 60_000,

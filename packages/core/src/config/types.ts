@@ -183,6 +183,10 @@ export interface AseConf {
   cluster_counters_on_failure: 'open' | 'closed';
   /** Our own: connection quotas while Redis is unreachable: `open` holds them per node, `closed` refuses with 503. */
   cluster_quotas_on_failure: 'open' | 'closed';
+  /** Our own: Redis unreachable at start: `closed` refuses to start, `open` starts from the config directory and joins when it answers. */
+  cluster_start_on_failure: 'open' | 'closed';
+  /** Our own: a node whose heartbeat expired this long ago (in ms) leaves `/v4/ase/cluster`. */
+  cluster_forget_after: number;
   /** Our own: most requests waiting for a server slot per API (`server_connection_queueing`). */
   queue_max_size: number;
   /** Our own: longest a queued request waits before 503, in ms. */

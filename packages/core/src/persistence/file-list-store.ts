@@ -34,13 +34,7 @@ export class FileListStore implements ListStore {
   loadSync(replica: ListReplica): string[] {
     for (const name of removeStaleTempFiles(this.dataDir)) this.logger?.info(`removed data/${name}, left by a write that was interrupted`);
     const journal = new ListJournal(this.dataDir, replica.blacklist, replica.whitelist);
-    let warnings: string[];
-    try {
-      warnings = journal.load();
-    } catch (err) {
-      // Starting with empty lists would silently unblock every listed client: refuse instead.
-      throw stateFileUnusable(`${journal.snapshotFile}: cannot be read (${(err as Error).message}); fix or remove it`, err);
-    }
+    const warnings = loadJournal(journal);
     this.journal = journal;
     return warnings;
   }
@@ -58,5 +52,22 @@ export class FileListStore implements ListStore {
   /** Waits for queued changes and folds the journal into the snapshot. */
   async close(): Promise<void> {
     await this.journal?.close();
+  }
+}
+
+/**
+ * The lists kept in `dataDir` read into `replica`, without becoming their writer: what a cluster
+ * node serves when it starts without its shared store.
+ */
+export function readListFiles(dataDir: string, replica: ListReplica): string[] {
+  return loadJournal(new ListJournal(dataDir, replica.blacklist, replica.whitelist));
+}
+
+function loadJournal(journal: ListJournal): string[] {
+  try {
+    return journal.load();
+  } catch (err) {
+    // Starting with empty lists would silently unblock every listed client: refuse instead.
+    throw stateFileUnusable(`${journal.snapshotFile}: cannot be read (${(err as Error).message}); fix or remove it`, err);
   }
 }
