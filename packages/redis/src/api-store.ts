@@ -66,6 +66,10 @@ export class RedisApiStore implements ApiStore {
     this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
     this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
     const onAttached = (): void => opts.start?.attached('apis');
+    // A handle that started without Redis reads the cluster's state as soon as it answers, not after its backoff.
+    opts.health?.onChange((status) => {
+      if (status === 'connected' && this.stream.detached) this.stream.retryNow();
+    });
     this.stream = stateStream<ApiChange>(client, keys, 'apis', { ...opts, onAttached }, { parse: parseChange, resync: (emit) => this.resync(emit), reseed: () => this.reseed(), attach: () => this.seedEmptyCluster() });
   }
 

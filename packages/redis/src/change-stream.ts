@@ -123,6 +123,11 @@ export class ChangeStream<C> {
     this.loop = undefined;
   }
 
+  /** Ends the wait before the next attempt after an error (Redis answers again). */
+  retryNow(): void {
+    this.wake?.();
+  }
+
   private emit(change: C): void {
     for (const l of [...this.listeners]) {
       try {

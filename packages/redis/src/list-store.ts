@@ -96,7 +96,10 @@ export class RedisListStore implements ListStore {
     this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
     this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
     opts.health?.onChange((status) => {
-      if (status === 'connected') void this.flush();
+      if (status !== 'connected') return;
+      // A handle that started without Redis reads the cluster's state now, not after its backoff.
+      if (this.stream.detached) this.stream.retryNow();
+      void this.flush();
     });
     const onAttached = (): void => {
       opts.start?.attached('lists');

@@ -21,9 +21,14 @@ export class OwnRedis {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<OwnRedis> {
-    const r = new OwnRedis(await freePort());
+    const r = await OwnRedis.notStarted();
     await r.start();
     return r;
+  }
+
+  /** One on a free port, not started yet: a Redis that is down when its clients start. */
+  static async notStarted(): Promise<OwnRedis> {
+    return new OwnRedis(await freePort());
   }
 
   get url(): string {

@@ -141,6 +141,28 @@ describe('@ase/redis counters, slots, sticky pins and membership (real Redis)', 
     expect(await b.nodes()).toEqual([{ host: '192.0.2.1', port: 8080, uuid: 'node-a', status: 'inactive' }]);
   });
 
+  test('membership: a node whose heartbeat expired more than forgetAfterMs ago is removed by a live node; an entry without its last-seen time is stamped, then forgotten the same way', async () => {
+    const nodesKey = `ase:{${cluster.clusterId}}:nodes`;
+    const [secs, micros] = await admin.time();
+    const now = Number(secs) * 1000 + Math.floor(Number(micros) / 1000);
+    await admin.hset(nodesKey, 'long-dead', JSON.stringify({ host: '192.0.2.9', port: 80, uuid: 'long-dead', seen: now - 60_000 }));
+    await admin.hset(nodesKey, 'older-format', JSON.stringify({ host: '192.0.2.8', port: 80, uuid: 'older-format' }));
+    const client = connection();
+    const crashing = cluster.open({ client, heartbeatMs: 100, forgetAfterMs: 500 }).membership;
+    await crashing.join({ host: '192.0.2.2', port: 8080, uuid: 'node-b' });
+    const live = cluster.open({ heartbeatMs: 100, forgetAfterMs: 500 }).membership;
+    await live.join({ host: '192.0.2.1', port: 8080, uuid: 'node-a' });
+    const statuses = async (): Promise<Record<string, string>> => Object.fromEntries((await live.nodes()).map((n) => [n.uuid, n.status]));
+    // The first heartbeats removed the long-dead node and stamped the older entry (whose node is not beating).
+    expect(await statuses()).toEqual({ 'node-a': 'active', 'node-b': 'active', 'older-format': 'inactive' });
+    expect(JSON.parse((await admin.hget(nodesKey, 'older-format'))!)).toMatchObject({ uuid: 'older-format', seen: expect.any(Number) });
+    expect(JSON.parse((await admin.hget(nodesKey, 'node-a'))!)).toMatchObject({ host: '192.0.2.1', port: 8080, uuid: 'node-a', seen: expect.any(Number) });
+    // node-b dies without leaving: inactive after three missed heartbeats, then forgotten 500 ms later.
+    client.disconnect();
+    await eventually(async () => expect((await statuses())['node-b']).toBe('inactive'), 2000);
+    await eventually(async () => expect(await statuses()).toEqual({ 'node-a': 'active' }), 2000);
+  });
+
   test('with no Redis at the address, changes are refused within seconds, counters fall back to memory, and close still ends cleanly', async () => {
     const errors: unknown[] = [];
     const lines: string[] = [];
