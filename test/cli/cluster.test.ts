@@ -62,9 +62,9 @@ test('two ase start nodes share APIs and lists through Redis and list each other
   expect(seenOnB.json).toEqual({ manual_blacklist: [{ type: 'ip', value: '127.0.0.1' }] });
 }, 40_000);
 
-test('a node killed without leaving turns inactive; a node stopped with SIGTERM leaves the list', async () => {
+test('a node killed without leaving turns inactive, and is forgotten after cluster_forget_after; a node stopped with SIGTERM leaves the list', async () => {
   const clusterId = procs.clusterId();
-  const conf = clusterConf(clusterId, 'cluster_heartbeat=200\n');
+  const conf = clusterConf(clusterId, 'cluster_heartbeat=200\ncluster_forget_after=3s\n');
   const a = await procs.start(procs.dir(conf));
   const b = await procs.start(procs.dir(conf));
   const c = await procs.start(procs.dir(conf));
@@ -82,6 +82,8 @@ test('a node killed without leaving turns inactive; a node stopped with SIGTERM 
   c.cli.child.kill('SIGTERM');
   expect(await c.cli.exited).toBe(0);
   expect(await statuses()).toEqual({ [a.uuid]: 'active', [b.uuid]: 'inactive' });
+  // Its heartbeat expired 3 s ago: A's next heartbeat removes it.
+  await eventually(async () => expect(await statuses()).toEqual({ [a.uuid]: 'active' }), 6000);
 }, 40_000);
 
 test('ase start in a cluster shows the Redis status flag in /metrics of its admin port, beside the REST field; metrics_auth=false needs no keys', async () => {

@@ -71,13 +71,16 @@ export class ClusterProcesses {
     return dir;
   }
 
-  /** Runs `ase start` on 127.0.0.1 and resolves once it has joined the cluster and listens. */
-  async start(dir: string): Promise<ClusterProcess> {
+  /**
+   * Runs `ase start` on 127.0.0.1 and resolves once it has joined the cluster and listens (once it
+   * listens only, with `joined: false`: a node that started without Redis has no uuid to show yet).
+   */
+  async start(dir: string, opts: { joined?: boolean } = {}): Promise<ClusterProcess> {
     const adminPort = await freePort();
     const cli = runCli(['start', '--config-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--admin-port', String(adminPort)]);
     const node: ClusterProcess = { cli, dir, dataPort: 0, adminPort, uuid: '' };
     this.running.push(node);
-    node.uuid = (await cli.waitFor(/joined as node ([0-9a-f-]{36})/, 15_000))[1]!;
+    if (opts.joined !== false) node.uuid = (await cli.waitFor(/joined as node ([0-9a-f-]{36})/, 15_000))[1]!;
     node.dataPort = Number((await cli.waitFor(/listening on 127\.0\.0\.1:(\d+)/, 15_000))[1]);
     return node;
   }

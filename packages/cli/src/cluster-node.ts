@@ -94,7 +94,10 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
     onError,
     // Redis lost or back while running: one line each. At start an unreachable Redis is the one
     // line `ase: cannot start: ...` (closed), or the stores' line that it started without (open).
-    logger: { warn: (line: string) => void (started && opts.logger.warn(line.replace(/^\[ase\] /, ''))) },
+    logger: {
+      warn: (line: string) => void (started && opts.logger.warn(line.replace(/^\[ase\] /, ''))),
+      info: (line: string) => void (started && opts.logger.info(line.replace(/^\[ase\] /, ''))),
+    },
   };
   stores = redisStores(options);
   let lastConnectError: unknown;

@@ -133,10 +133,12 @@ export class RedisApiStore implements ApiStore {
 
   async load(): Promise<LoadedApis> {
     let state: Awaited<ReturnType<RedisApiStore['read']>>;
+    const gate = this.opts.start;
     try {
+      // Known to be away while a start goes on without it: no need to wait for its retries again.
+      if (gate?.mode === 'open' && this.opts.health?.status === 'unreachable') throw this.opts.health.lastError ?? new Error('redis unreachable');
       state = await this.read();
     } catch (err) {
-      const gate = this.opts.start;
       if (!gate || !this.opts.health?.isOutage(err)) throw err;
       const refused = gate.loadFailed('apis', this.opts.health.lastError ?? err);
       if (refused) throw refused;

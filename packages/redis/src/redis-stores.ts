@@ -64,8 +64,11 @@ export interface RedisStoresOptions {
    * since the start. A cluster that holds no API definitions when Redis answers gets these.
    */
   startState?: { apis?(): LoadedApis; lists?(replica: ListReplica): string[] };
-  /** Where the line for each outage and recovery goes (default `console.warn`). */
-  logger?: { warn(line: string): void };
+  /**
+   * Where the line for each outage and recovery goes (default `console`); `info`, when given, gets
+   * the line saying that stores started without Redis have joined the cluster.
+   */
+  logger?: { warn(line: string): void; info?(line: string): void };
   /** Called at each change of `status`. */
   onStatus?(status: RedisStatus): void;
 }
@@ -106,12 +109,13 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const onError = options.onError ?? quiet;
   const logger = options.logger ?? console;
   const log = (line: string): void => logger.warn(line);
+  const info = (line: string): void => (logger.info ? logger.info(line) : logger.warn(line));
   const counterMode = options.failure?.counters ?? 'open';
   const quotaMode = options.failure?.quotas ?? 'open';
   const startMode = options.failure?.start ?? 'closed';
   // Started without Redis, the start's own line says so; the lost and back lines would repeat it.
   const health = new RedisHealth(client, { counters: counterMode, log, onError, quietUntilReady: startMode === 'open' });
-  const start = new StartGate(startMode, { counters: counterMode, quotas: quotaMode, log, onError });
+  const start = new StartGate(startMode, { counters: counterMode, quotas: quotaMode, log, info, onError });
   if (options.onStatus) health.onChange(options.onStatus);
   const origin = randomUUID();
   const streamMaxLen = options.streamMaxLen ?? 10_000;

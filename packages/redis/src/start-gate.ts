@@ -15,7 +15,7 @@ export class StartGate {
 
   constructor(
     readonly mode: StartMode,
-    private readonly opts: { counters: FailureMode; quotas: FailureMode; log(line: string): void; onError(err: unknown): void },
+    private readonly opts: { counters: FailureMode; quotas: FailureMode; log(line: string): void; info(line: string): void; onError(err: unknown): void },
   ) {}
 
   /** True while a store serves its start state, waiting for Redis. */
@@ -42,7 +42,7 @@ export class StartGate {
   /** The store has read the cluster's state and handed it to its listeners. */
   attached(store: 'lists' | 'apis'): void {
     if (!this.waiting.delete(store) || this.waiting.size > 0) return;
-    this.opts.log('[ase] redis answered: joined the cluster, its lists and API definitions replace the start state');
+    this.opts.info('[ase] redis answered: joined the cluster, its lists and API definitions replace the start state');
     for (const l of [...this.joinedListeners]) {
       try {
         l();

@@ -46,6 +46,12 @@ describe('ase.conf format', () => {
     expect([ASE_CONF_DEFAULTS.cluster_heartbeat, ASE_CONF_DEFAULTS.cluster_counters_on_failure, ASE_CONF_DEFAULTS.cluster_quotas_on_failure]).toEqual([5000, 'open', 'open']);
   });
 
+  it('the cluster start keys: Redis unreachable at start refuses by default; dead nodes forgotten after an hour by default', () => {
+    const { conf } = parse('cluster_start_on_failure=Open\ncluster_forget_after=10m');
+    expect([conf.cluster_start_on_failure, conf.cluster_forget_after]).toEqual(['open', 600_000]);
+    expect([ASE_CONF_DEFAULTS.cluster_start_on_failure, ASE_CONF_DEFAULTS.cluster_forget_after]).toEqual(['closed', 3_600_000]);
+  });
+
   it('keys left out keep their defaults', () => {
     const { conf } = parse('http_ws_port=9000');
     expect(conf).toEqual({ ...ASE_CONF_DEFAULTS, http_ws_port: 9000 });
@@ -90,6 +96,8 @@ describe('every key we read is converted to its type', () => {
       'cluster_heartbeat=1s',
       'cluster_counters_on_failure=closed',
       'cluster_quotas_on_failure=closed',
+      'cluster_start_on_failure=open',
+      'cluster_forget_after=2h',
       'queue_max_size=0',
       'queue_max_wait=30s',
       'backend_timeout=2m',
@@ -126,6 +134,8 @@ describe('every key we read is converted to its type', () => {
       cluster_heartbeat: 1000,
       cluster_counters_on_failure: 'closed',
       cluster_quotas_on_failure: 'closed',
+      cluster_start_on_failure: 'open',
+      cluster_forget_after: 7_200_000,
       queue_max_size: 0,
       queue_max_wait: 30_000,
       backend_timeout: 120_000,
@@ -188,6 +198,9 @@ describe('a bad value names the file, the line and key, the value and the accept
     ['cluster_heartbeat=often', 'cluster_heartbeat', 'often', 'a duration like'],
     ['cluster_counters_on_failure=deny', 'cluster_counters_on_failure', 'deny', '"open" or "closed"'],
     ['cluster_quotas_on_failure=', 'cluster_quotas_on_failure', '', '"open" or "closed"'],
+    ['cluster_start_on_failure=wait', 'cluster_start_on_failure', 'wait', '"closed" or "open"'],
+    ['cluster_forget_after=500', 'cluster_forget_after', '500', 'from 1 s'],
+    ['cluster_forget_after=never', 'cluster_forget_after', 'never', 'a duration like'],
     ['queue_max_size=-1', 'queue_max_size', '-1', 'a whole number'],
     ['queue_max_wait=10 s', 'queue_max_wait', '10 s', 'a duration like'],
     ['backend_timeout=0', 'backend_timeout', '0', 'from 1 ms'],
