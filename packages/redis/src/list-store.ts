@@ -190,7 +190,10 @@ export class RedisListStore implements ListStore {
     await this.reseedDoneScript([this.keys.key('lists', 'epoch'), this.seqKey, this.streamKey], [randomUUID(), this.opts.streamMaxLen, this.opts.origin]);
   }
 
-  /** The whole state as changes: each list cleared, then every entry added. */
+  /**
+   * The whole state as changes: each list cleared, then every entry added, then the detections that
+   * still wait to be written (they are this instance's, and Redis will have them once written).
+   */
   private async resync(emit: (change: ListChange) => void): Promise<StreamPosition> {
     const { position, lists } = await this.read();
     const warnings: string[] = [];
@@ -199,6 +202,7 @@ export class RedisListStore implements ListStore {
       emit({ list, op: 'clear' });
       for (const entry of entries) emit({ list, op: 'add', entry });
     }
+    for (const change of this.queued) emit(change);
     for (const w of warnings) this.opts.onError(new Error(w));
     return position;
   }

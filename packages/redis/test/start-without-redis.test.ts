@@ -70,6 +70,9 @@ describe('@ase/redis when Redis is down as the enforcer starts (a test-owned red
     await expect(enforcer.addDeny({ type: 'api_key', name: 'api_key', value: 'worse' })).rejects.toMatchObject({ code: 'ERR_ASE_STORE_UNAVAILABLE', status: 503 });
     expect(await status(port, '/shop/x?api_key=worse')).toBe(200);
     await s.membership.join({ host: '127.0.0.1', port, uuid: 'late-node' });
+    // A detection made meanwhile waits (the enforcer applies it to its replica first; here only the store sees it).
+    await s.lists.apply({ list: 'blacklist', op: 'add', entry: { type: 'api_key', name: 'api_key', value: 'probe', tag: 'decoy' } });
+    expect(s.lists.pending).toBe(1);
 
     // Redis comes up, with the cluster's state written by another handle: a deny entry and an API.
     await redis.start();
@@ -80,6 +83,10 @@ describe('@ase/redis when Redis is down as the enforcer starts (a test-owned red
     await eventually(async () => expect(await status(port, '/cart/1')).toBe(200), 5000);
     expect(s.detached).toBe(false);
     expect(s.status).toBe('connected');
+    // The waiting detection stays in this instance's lists over the cluster's state, and is written to Redis.
+    expect(await status(port, '/shop/x?api_key=probe')).toBe(403);
+    await eventually(async () => expect(await other.client.hexists(`ase:{${clusterId}}:lists:blacklist`, 'api_key\0api_key\0probe')).toBe(1), 5000);
+    expect(s.lists.pending).toBe(0);
     // Redis wins: the start state's entry is gone with the rest of it.
     expect(await status(port, '/shop/x?api_key=from-files')).toBe(200);
     expect(lines).toHaveLength(2);
