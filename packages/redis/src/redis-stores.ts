@@ -11,7 +11,7 @@ import { RedisQuotaStore } from './quota-store';
 import type { RedisClient } from './scripts';
 import { RedisStickyStore } from './sticky-store';
 import { StartGate, type StartMode } from './start-gate';
-import type { EnforcerStores, ListReplica, LoadedApis } from '@ase/core';
+import { invalidConfig, type EnforcerStores, type ListReplica, type LoadedApis } from '@ase/core';
 
 export interface RedisStoresOptions {
   /** `redis://[:password@]host:port[/db]` (or `rediss://`); a connection is opened and closed by `close()`. */
@@ -97,6 +97,11 @@ const DEFAULT_URL = 'redis://127.0.0.1:6379';
 /** Every store of an enforcer over one Redis, plus the cluster's membership. */
 export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const keys = new KeySpace(options.clusterId ?? 'ase', options.keyPrefix ?? 'ase:');
+  // Checked before a connection is opened, which a throw would leave behind.
+  const forgetAfterMs = options.forgetAfterMs ?? 3_600_000;
+  if (!Number.isFinite(forgetAfterMs) || forgetAfterMs < 0) {
+    throw invalidConfig([{ file: '<code>', path: 'redisStores.forgetAfterMs', value: forgetAfterMs, message: 'forgetAfterMs must be a number of milliseconds, 0 or more' }]);
+  }
   const owned = options.client === undefined;
   // disconnectTimeout: ioredis waits this long for a socket that already died to close before it
   // lets go (its timer holds the process), so a close while Redis is away would linger 2 s.
@@ -126,7 +131,6 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, health, log, start, ...(startLists ? { startState: startLists } : {}), onResync: () => options.onResync?.('lists') });
   const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, health, start, ...(startApis ? { startState: startApis } : {}), onResync: () => options.onResync?.('apis') });
   const quotas = new FailoverQuotaStore(new RedisQuotaStore(client, keys, onError), health, quotaMode);
-  const forgetAfterMs = options.forgetAfterMs ?? 3_600_000;
   const membership = new ClusterMembership(client, keys, { heartbeatMs, expiryMs: heartbeatMs * 3, forgetAfterMs, onError, held: () => start.detached });
   // Joined only once the cluster's state is loaded: a heartbeat at once rather than at the next tick.
   start.onJoined(() => void membership.renew().catch(onError));

@@ -178,7 +178,8 @@ describe('@ase/redis counters, slots, sticky pins and membership (real Redis)', 
     await stores.close();
   });
 
-  test('a clusterId that would break the hash tag is refused', () => {
+  test('a clusterId that would break the hash tag, or a negative forgetAfterMs, is refused', () => {
     expect(() => redisStores({ clusterId: 'a}b' })).toThrow(/clusterId/);
+    expect(() => redisStores({ forgetAfterMs: -1 })).toThrow(/forgetAfterMs/);
   });
 });
