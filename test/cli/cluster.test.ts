@@ -2,6 +2,7 @@
  * `ase start` with `enable_cluster=true`: real processes sharing the test Redis (127.0.0.1:6379,
  * `ASE_TEST_REDIS_URL` for another). Each test has its own cluster_id and deletes its keys.
  */
+import * as http from 'node:http';
 import * as os from 'node:os';
 import type { Redis } from 'ioredis';
 import { ClusterProcesses, clusterConf, manage } from '../helpers/cluster-nodes';
@@ -87,9 +88,8 @@ test('a node killed without leaving turns inactive, and is forgotten after clust
 }, 40_000);
 
 test('ase start in a cluster shows the Redis status flag in /metrics of its admin port, beside the REST field; metrics_auth=false needs no keys', async () => {
-  const clusterId = uniqueClusterId();
-  clusters.push(clusterId);
-  const node = await startNode(newDir(clusterConf(clusterId, 'metrics_auth=false\n')));
+  const clusterId = procs.clusterId();
+  const node = await procs.start(procs.dir(clusterConf(clusterId, 'metrics_auth=false\n')));
   const scraped = await new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: node.adminPort, path: '/metrics', agent: false }, (res) => {
       const chunks: Buffer[] = [];
