@@ -49,7 +49,7 @@ export class RotatingFile {
   /** Appends one line (a newline is added). Returns false when it was dropped. */
   write(line: string): boolean {
     if (this.closed) return false;
-    if ((this.pending ? this.pendingBytes : this.stream.writableLength) >= this.maxBuffered) {
+    if (this.bufferedBytes >= this.maxBuffered) {
       this.dropped++;
       return false;
     }
@@ -65,6 +65,11 @@ export class RotatingFile {
   /** Lines dropped since the last one written. */
   get droppedLines(): number {
     return this.dropped;
+  }
+
+  /** Bytes written but not yet handed to the disk (what `maxBufferedBytes` bounds). */
+  get bufferedBytes(): number {
+    return this.pending ? this.pendingBytes : this.stream.writableLength;
   }
 
   /** Resolves once every line written is on disk. */
