@@ -9,12 +9,14 @@
  *     upper-case hex, slashes merged, dot segments resolved; case, `;params` and a trailing slash kept.
  *   - `matchPath` is what policy matching uses: `path` lower-cased, `;params` and empty segments dropped,
  *     no trailing slash. It is at least as broad as the most permissive backend router.
- * Anything ambiguous (encoded slash or backslash, encoded control characters, malformed escapes, a
- * path that climbs above the root) is refused instead of guessed at.
+ * Anything ambiguous (encoded slash, backslash or semicolon, encoded control characters, malformed
+ * escapes, overlong UTF-8, an escape a second decoding would change (hidden-escapes.ts), a path
+ * that climbs above the root) is refused instead of guessed at.
  *
  * Never throws, no regular expressions, and the already-clean common case (`/shop/items?id=1`) costs two
  * linear scans and returns slices of the input.
  */
+import { escapedByteAt, isDoubleEncoded, isOverlongStart } from './hidden-escapes';
 
 export type NormalizedTarget =
   | { ok: true; path: string; matchPath: string; query: string }
@@ -135,6 +137,7 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
     i++; // past the `/`
     const segStart = i;
     let built: string | undefined; // only allocated when the segment changes
+    let doubleEncoded = false;
     let copiedTo = segStart;
     while (i < end) {
       const c = t.charCodeAt(i);
@@ -150,6 +153,11 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
         if (v === SLASH) return fail('encoded slash in path');
         if (v === BACKSLASH) return fail('encoded backslash in path');
         if (v < 0x20 || v === 0x7f) return fail('encoded control character in path');
+        // `;` is the one delimiter path matching itself reads (`;params`): a receiver that decodes
+        // before it strips them would see another path.
+        if (v === SEMICOLON) return fail('encoded semicolon in path');
+        if (isOverlongStart(v, escapedByteAt(t, i + 3, end))) return fail('overlong UTF-8 in path');
+        if (v === PERCENT) doubleEncoded = true;
         let rep: string | undefined;
         if (isUnreserved(v)) rep = String.fromCharCode(v);
         else if (c1 >= 0x61 || c2 >= 0x61) rep = `%${HEX_UPPER[h1]}${HEX_UPPER[h2]}`; // lower-case hex digit
@@ -165,6 +173,7 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
       i++;
     }
     const seg = built === undefined ? t.slice(segStart, i) : built + t.slice(copiedTo, i);
+    if (doubleEncoded && isDoubleEncoded(seg)) return fail('double-encoded escape in path');
     const last = i >= end;
     if (seg.length === 0) {
       // `//` collapses; a final empty segment is the trailing slash.
