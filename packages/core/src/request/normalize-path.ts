@@ -19,7 +19,18 @@
 import { escapedByteAt, isDoubleEncoded, isOverlongStart } from './hidden-escapes';
 
 export type NormalizedTarget =
-  | { ok: true; path: string; matchPath: string; query: string }
+  | {
+      ok: true;
+      path: string;
+      matchPath: string;
+      query: string;
+      /**
+       * Only when the target had dot segments: the matching form of its path with them kept as
+       * plain segments (`/members/../x` → `/members/../x`), which is what a host app's router that
+       * does not resolve them matches on.
+       */
+      literalMatchPath?: string;
+    }
   | { ok: false; reason: string };
 
 const SLASH = 0x2f;
@@ -121,16 +132,29 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
     // No upper case, `;` or `//` (not clean), and no trailing slash: toMatchPath would return it as is.
     if (plain && (path.length === 1 || path.charCodeAt(path.length - 1) !== SLASH)) return { ok: true, path, matchPath: path, query };
   } else {
-    const r = normalizeSlow(t, start, end);
+    const dots = { seen: false };
+    const r = normalizeSlow(t, start, end, dots);
     if (typeof r !== 'string') return r;
     path = r;
+    if (dots.seen) {
+      const literal = normalizeSlow(t, start, end, undefined);
+      if (typeof literal === 'string') return { ok: true, path, matchPath: toMatchPath(path), query, literalMatchPath: toMatchPath(literal) };
+    }
   }
   return { ok: true, path, matchPath: toMatchPath(path), query };
 }
 
-/** Segment-by-segment normalisation of `t[start, end)`, which starts with `/`. */
-function normalizeSlow(t: string, start: number, end: number): string | NormalizedTarget {
+/**
+ * Segment-by-segment normalisation of `t[start, end)`, which starts with `/`. With `dots`, dot
+ * segments are resolved and `dots.seen` says whether there were any; without, they are kept as
+ * plain segments (the literal spelling).
+ */
+function normalizeSlow(t: string, start: number, end: number, dots: { seen: boolean } | undefined): string | NormalizedTarget {
   const segs: string[] = [];
+  // The segments as RFC 3986 resolution sees them, empty ones included (true), kept once a `//`
+  // appears: a `..` that removes an empty segment there removes a real one here (`/members//..`
+  // is `/members/` to a WHATWG or RFC 3986 resolver, `/` once slashes are merged), so it is refused.
+  let rfc: boolean[] | undefined;
   let trailingSlash = false;
   let i = start;
   while (i < end) {
@@ -178,17 +202,21 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
     if (seg.length === 0) {
       // `//` collapses; a final empty segment is the trailing slash.
       if (last) trailingSlash = true;
+      else if (dots !== undefined) (rfc ??= segs.map(() => false)).push(true);
       continue;
     }
-    if (seg.charCodeAt(0) === DOT) {
+    if (dots !== undefined && seg.charCodeAt(0) === DOT) {
       // A dot segment is `.` or `..`, optionally followed by `;params` (`/a/..;x=1/b` → `/b`).
       const semi = seg.indexOf(';');
       const base = semi < 0 ? seg : seg.slice(0, semi);
       if (base === '.') {
+        dots.seen = true;
         if (last) trailingSlash = true;
         continue;
       }
       if (base === '..') {
+        dots.seen = true;
+        if (rfc?.pop() === true) return fail('dot segment removes an empty segment');
         if (segs.length === 0) return fail('path climbs above the root');
         segs.pop();
         if (last) trailingSlash = true;
@@ -196,6 +224,7 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
       }
     }
     segs.push(seg);
+    rfc?.push(false);
   }
   if (segs.length === 0) return '/';
   const joined = `/${segs.join('/')}`;
