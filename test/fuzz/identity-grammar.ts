@@ -8,8 +8,9 @@ import fc from 'fast-check';
  * `alice` are clean. Each request carries any mix of: several `Authorization` lines, several
  * comma-joined credentials, schemes in any case; `access_token` and `api_key` parameters, repeated
  * and percent-encoded (value and name); several `X-API-Key` lines and lists; several `Cookie`
- * lines, repeated `sid` cookies, quoted, percent-encoded, padded, with spaces around `=`; JWTs with
- * `alg: none`, a bad signature or none, claims spelled twice or with escaped names.
+ * lines, repeated `sid` cookies, quoted, percent-encoded, padded, with spaces around `=`; values
+ * 3 000 characters long; JWTs with `alg: none`, a bad signature or none, claims spelled twice or
+ * with escaped names.
  */
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
@@ -33,7 +34,7 @@ const jwtArb = fc
     return `${input}.${signature}`;
   });
 
-const value = fc.constantFrom('good', 'fine', 'bad', 'bad', 'Bad', 'bad ', ' bad');
+const value = fc.constantFrom('good', 'fine', 'bad', 'bad', 'Bad', 'bad ', ' bad', 'k'.repeat(3000));
 const tokenArb = fc.oneof({ weight: 3, arbitrary: value }, { weight: 2, arbitrary: jwtArb });
 const queryValue = fc.constantFrom('good', 'bad', '%62ad', '%62%61%64', 'b%61d', 'bad%00', 'ba+d', '');
 
