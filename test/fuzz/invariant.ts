@@ -20,7 +20,8 @@ export interface Sent {
  * The invariant, for one request and what became of it. When the request reached the backend or
  * the host app:
  * - the enforcer blocked nothing, and the answer is the receiver's;
- * - every reading of the target it got (oracle.ts) leads to `elsewhere` (no API's path) or to one
+ * - every reading of the target it got (oracle.ts), and the route the framework's own router chose
+ *   (routed-apps.ts), leads to `elsewhere` (no API's path) or to one
  *   and the same API that receiver serves under this policy: never a decoy, `guarded`, or another
  *   receiver's API; `members` only for the one Host that API is bound to;
  * - from a client carrying a deny-listed identity, every reading leads `elsewhere`: any API's path
@@ -37,6 +38,7 @@ export function violations(out: Outcome, sent: Sent): string[] {
   if (out.events.some((e) => e.startsWith('blocked:'))) wrong.push(`reached the ${out.reached} although the enforcer said ${out.events.join(', ')}`);
   if (out.status !== 200) wrong.push(`reached the ${out.reached} but answered ${out.status}`);
   const rs = readings(out.received ?? '');
+  if (out.route !== undefined) rs.push({ how: "the framework's own router", path: out.received ?? '', place: out.route });
   const allowed = sent.denied ? [] : ALLOWED[out.reached];
   for (const r of rs) {
     if (r.place !== 'elsewhere' && !allowed.includes(r.place)) wrong.push(`the ${out.reached} received ${received}, which leads to ${r.place} (${r.how}: ${JSON.stringify(r.path.slice(0, 120))})`);

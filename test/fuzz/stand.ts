@@ -1,8 +1,9 @@
 import { type Enforcer, createEnforcer, silentLogger } from '@ase/core';
 import { startScenarioBackend, type ScenarioBackend } from '../conformance/backends';
-import type { Harness, RunningApp } from '../conformance/harness';
+import type { Harness } from '../conformance/harness';
 import { rawReply } from '../helpers/http';
-import { DENIED, fuzzApis } from './policy';
+import { DENIED, type Place, fuzzApis } from './policy';
+import { type RoutedApp, startRoutedApp } from './routed-apps';
 
 /** One generated request, written byte for byte. */
 export interface RawHttpRequest {
@@ -22,14 +23,16 @@ export interface Outcome {
   reached: 'backend' | 'app' | 'nobody';
   /** The target the backend or the host app received. */
   received: string | undefined;
+  /** The place of the host app's route its framework's router chose (Express, Fastify). */
+  route: Place | undefined;
   /** The enforcer's `blocked` reasons and `attack` kinds for this request. */
   events: string[];
 }
 
 /**
  * The generated requests' stand on one framework: the echo backend, an enforcer with the policy of
- * policy.ts, and the framework's host app (the conformance harness: enforcer first, then the app's
- * own catch-all route). Started once, reused by every run; `close` stops all of it.
+ * policy.ts, and the framework's host app (routed-apps.ts: enforcer first, then the app's own
+ * routes). Started once, reused by every run; `close` stops all of it.
  */
 export interface Stand {
   enforcer: Enforcer;
@@ -40,14 +43,14 @@ export interface Stand {
 export async function startStand(harness: Harness): Promise<Stand> {
   const backend: ScenarioBackend = await startScenarioBackend('b', 'echo');
   let enforcer: Enforcer | undefined;
-  let app: RunningApp | undefined;
+  let app: RoutedApp | undefined;
   try {
     enforcer = createEnforcer({ logger: silentLogger, mode: 'middleware', apis: fuzzApis(backend.port) as never });
     for (const entry of DENIED) await enforcer.addDeny(entry);
     const events: string[] = [];
     enforcer.on('blocked', (e) => events.push(`blocked:${e.reason}`));
     enforcer.on('attack', (e) => events.push(`attack:${e.kind}`));
-    app = await harness.start(enforcer);
+    app = await startRoutedApp(harness.framework, enforcer);
     const running = app;
     const e = enforcer;
     return {
@@ -55,10 +58,10 @@ export async function startStand(harness: Harness): Promise<Stand> {
       async send(req) {
         events.length = 0;
         const seenByBackend = backend.seen.length;
-        const seenByApp = running.appSeen.length;
+        const seenByApp = running.hits.length;
         const reply = await rawReply(running.port, rawText(req));
         const toBackend = backend.seen.slice(seenByBackend);
-        const toApp = running.appSeen.slice(seenByApp);
+        const toApp = running.hits.slice(seenByApp);
         if (toBackend.length + toApp.length > 1) throw new Error(`one request reached ${toBackend.length} backend and ${toApp.length} app handlers`);
         const hit = toBackend[0] ?? toApp[0];
         return {
@@ -66,6 +69,7 @@ export async function startStand(harness: Harness): Promise<Stand> {
           body: reply.body,
           reached: toBackend.length ? 'backend' : toApp.length ? 'app' : 'nobody',
           received: hit?.url,
+          route: toApp[0]?.route,
           events: [...events],
         };
       },
