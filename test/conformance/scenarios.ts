@@ -53,7 +53,7 @@ const identity = { oauth2_access_token: true, apikey_header: 'X-API-Key', cookie
 const TLS_CA = path.join(__dirname, '..', 'fixtures', 'tls', 'ca.crt');
 
 /** Fastify's router refuses an invalid percent-escape before any hook runs. */
-const FASTIFY_BAD_URL = {
+export const FASTIFY_BAD_URL = {
   fastify: {
     expect: { headers: { 'content-type': 'application/json', 'cache-control': null }, body: /^\{"error":"Bad Request","code":"FST_ERR_BAD_URL",/ },
     why:

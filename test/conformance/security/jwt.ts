@@ -38,6 +38,11 @@ const asymmetric = (alg: 'RS256' | 'ES256', k: KeyObject, claims: Claims, kid?: 
 };
 const rs256 = (claims: Claims): string => asymmetric('RS256', RS_PRIVATE, claims);
 const es256 = (claims: Claims): string => asymmetric('ES256', ES_PRIVATE, claims, 'es-1');
+/** A JWT whose payload is `json` exactly as written (a claim may be spelled twice), unsigned or HS256-signed. */
+const rawPayload = (json: string, alg: 'none' | 'HS256'): string => {
+  const input = `${b64({ alg, typ: 'JWT' })}.${Buffer.from(json).toString('base64url')}`;
+  return `${input}.${alg === 'none' ? '' : createHmac('sha256', HS_SECRET).update(input).digest('base64url')}`;
+};
 /** A good HS256 token's header and payload with another token's signature: the claims are not the signer's. */
 const wrongSignature = (claims: Claims): string => {
   const [h, p] = hs256(claims).split('.');
@@ -147,9 +152,9 @@ export const SCENARIOS: Scenario[] = [
     // An allow-listed client still needs a valid JWT where one is required.
     { act: [{ allow: { type: 'ip', value: '127.0.0.1' } }], request: { path: '/required/x' }, expect: refused },
     { request: { path: '/required/x', headers: bearer(hs256(good)) }, expect: { ...backend('/required/x'), events: [] } },
-    // Within the clock tolerance (30 s by default) a just-expired token is still accepted. Signed
-    // when the step is played: the file's NOW is taken at load, and the Koa and Fastify runs come
-    // later than the tolerance on a busy machine.
+    // Within the clock tolerance (30 s by default) a just-expired token is still accepted. Built when
+    // sent (a getter the runner reads then): under load, the last framework reaches this step more
+    // than 30 s after this module was loaded.
     {
       request: {
         path: '/required/x',
@@ -189,6 +194,18 @@ export const SCENARIOS: Scenario[] = [
     { request: { path: '/header-plain/x', raw: true, headers: { 'x-user': 'alice\r\nX-User: mallory' } }, expect: blockedByIp },
     { request: { path: '/header-plain/x', headers: { 'x-user': 'alice,mallory' } }, expect: blockedByIp },
     { request: { path: '/header-plain/x', headers: { 'x-user': 'alice' } }, expect: backend('/header-plain/x') },
+  ]),
+  // Found by the generated requests (test/fuzz/identities.test.ts): JSON.parse keeps the last of two
+  // claims, other JWT libraries the first; and Node's req.headers shows only the first Authorization line.
+  scenario('a deny-listed user name in a claim spelled twice, or in a Bearer JWT after an Authorization: Basic line, blocks', [
+    { act: [{ deny: { type: 'username', value: 'mallory' } }], request: { path: '/plain/x', headers: bearer(rawPayload(`{"sub":"mallory","sub":"alice","exp":${NOW + HOUR}}`, 'none')) }, expect: blockedByIp },
+    { request: { path: '/plain/x', headers: bearer(rawPayload(`{"sub":"alice","s\\u0075b":"mallory","exp":${NOW + HOUR}}`, 'none')) }, expect: blockedByIp },
+    { request: { path: '/plain/x', raw: true, headers: { authorization: `Basic YWxpY2U6eA==\r\nAuthorization: Bearer ${unsigned({ sub: 'mallory' })}` } }, expect: blockedByIp },
+    { request: { path: '/plain/x', headers: bearer(rawPayload(`{"sub":"alice","exp":${NOW + HOUR},"x":{"sub":"mallory"}}`, 'none')) }, expect: backend('/plain/x') },
+  ]),
+  scenario('a verified JWT that spells its user name claim twice earns no allow list', [
+    { act: [ALICE, DENY_ME], request: { path: '/hs/x', headers: bearer(rawPayload(`{"sub":"alice","sub":"alice","exp":${NOW + HOUR}}`, 'HS256')) }, expect: { ...backend('/hs/x'), events: [] } },
+    { request: { path: '/hs/x', headers: bearer(rawPayload(`{"sub":"bob","sub":"alice","exp":${NOW + HOUR}}`, 'HS256')) }, expect: blockedByIp },
   ]),
   scenario('with enable_xff off no peer is a trusted proxy: username_header earns nothing', [
     { act: [ALICE, DENY_ME], request: { path: '/header/x', headers: { 'x-user': 'alice' } }, expect: blockedByIp },

@@ -1,7 +1,7 @@
 import type { CompiledApi } from '../api/compiled-api';
 import { decodeCookieValue, getCookieValues, getQueryParam, getQueryParams, parseCookies } from '../request/cookies';
 import type { EnforcerRequest } from '../types';
-import { claimString, decodeJwtPayload } from './jwt';
+import { claimString, decodeJwtPayload, repeatedClaimValues } from './jwt';
 import type { JwtCheck } from './jwt-verifier';
 
 /** Every identifier of a client the API is configured to capture. */
@@ -293,24 +293,30 @@ export function readUsername(api: CompiledApi, req: EnforcerRequest, ids: Client
   if (id.jwt) {
     const check = trust?.jwt;
     // Unverified claims still identify the client (for the deny list), they just earn nothing.
-    let payload: Record<string, unknown> | undefined;
-    if (check?.ok) payload = check.payload;
-    else {
-      const raw = check ? check.token : readJwt(api, req);
-      payload = raw ? decodeJwtPayload(raw) : undefined;
-    }
+    const raw = check ? check.token : readJwt(api, req);
+    const payload = check?.ok ? check.payload : raw ? decodeJwtPayload(raw) : undefined;
     if (payload) {
       const user = id.jwt.username ? claimString(payload, id.jwt.username) : undefined;
       if (user) {
         ids.username = user;
         if (check?.ok) ids.usernameTrusted = true;
+        // The claim spelled twice: the other spelling is another copy (and the two disagree).
+        if (raw) for (const v of repeatedClaimValues(raw, id.jwt.username)) addUsername(ids, v);
       }
       const client = id.jwt.clientid ? claimString(payload, id.jwt.clientid) : undefined;
       if (client) ids.clientId = client;
     }
     const tokens = readJwtCopies(api, req);
     copies = tokens.length;
-    if (id.jwt.username) for (let i = 1; i < tokens.length; i++) addUsername(ids, claimOf(tokens[i]!, id.jwt.username));
+    if (id.jwt.username) {
+      // Every copy but the one read above, which is not always the first: `Authorization: Basic …`
+      // then `Authorization: Bearer <jwt>` has no JWT where Node's req.headers looks.
+      for (const t of tokens) {
+        if (t === raw) continue;
+        addUsername(ids, claimOf(t, id.jwt.username));
+        for (const v of repeatedClaimValues(t, id.jwt.username)) addUsername(ids, v);
+      }
+    }
   }
   if (id.usernameHeader) {
     const lines = headerValues(req, id.usernameHeader);

@@ -1,3 +1,5 @@
+import { memberValues } from './json-members';
+
 /** Longest JWT we look at; anything longer is ignored rather than decoded. */
 export const MAX_JWT_LENGTH = 8192;
 
@@ -29,4 +31,32 @@ export function claimString(payload: Record<string, unknown>, claim: string): st
   if (typeof v === 'string') return v.length > 0 && v.length <= 1024 ? v : undefined;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
+}
+
+/**
+ * The claim's values when the payload names it more than once (`{"sub":"alice","sub":"mallory"}`):
+ * `decodeJwtPayload` keeps the last, a receiver's parser may keep the first, so each is a copy of
+ * the identity. [] in the usual case, where the claim appears once; never throws.
+ */
+export function repeatedClaimValues(token: string, claim: string): string[] {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (token.length > MAX_JWT_LENGTH || second < 0) return [];
+  const text = Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8');
+  // A second spelling needs the name twice or an escape (`"s\u0075b"`); most payloads have neither.
+  const quoted = `"${claim}"`;
+  const at = text.indexOf(quoted);
+  if (text.indexOf('\\') < 0 && (at < 0 || text.indexOf(quoted, at + 1) < 0)) return [];
+  try {
+    const values = memberValues(text, claim);
+    if (values.length < 2) return [];
+    const out: string[] = [];
+    for (const v of values) {
+      const s = claimString({ [claim]: v }, claim);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
+  } catch {
+    return [];
+  }
 }

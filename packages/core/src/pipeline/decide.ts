@@ -9,7 +9,7 @@ import { type DecisionContext, respond } from './context';
 import { answerDecoy } from './decoy';
 import { limitClient } from './flow-control';
 import { checkJwt, refuseInvalidJwt, usernameTrust } from './identify';
-import { passUnmatched, unmatched } from './match';
+import { dotSegmentsStepAside, literalForApp, passUnmatched, unmatched } from './match';
 import { enforcerRequest, isHealthProbe, normaliseHost } from './normalise';
 import { checkPatterns } from './pattern';
 
@@ -29,11 +29,13 @@ export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promis
   if (isHealthProbe(ctx, raw, target.matchPath)) return respond('health', undefined, RESPONSES.health());
 
   const match = ctx.apis.matcher.match(host, target.matchPath);
+  const literal = literalForApp(ctx, match, target.literalMatchPath);
+  if (literal !== undefined && dotSegmentsStepAside(ctx, host, match, target.matchPath, literal)) return respond('malformed', undefined, RESPONSES.malformed());
   if (match.kind !== 'api') return unmatched(ctx, match, target.matchPath);
   const { api } = match;
   const req = enforcerRequest(ctx, raw, target, host);
 
-  const decoy = answerDecoy(ctx, match, req);
+  const decoy = answerDecoy(ctx, match, req, literal);
   if (decoy) return decoy;
 
   const jwt = checkJwt(ctx, api, req);

@@ -9,15 +9,28 @@
  *     upper-case hex, slashes merged, dot segments resolved; case, `;params` and a trailing slash kept.
  *   - `matchPath` is what policy matching uses: `path` lower-cased, `;params` and empty segments dropped,
  *     no trailing slash. It is at least as broad as the most permissive backend router.
- * Anything ambiguous (encoded slash or backslash, encoded control characters, malformed escapes, a
- * path that climbs above the root) is refused instead of guessed at.
+ * Anything ambiguous (encoded slash, backslash or semicolon, encoded control characters, malformed
+ * escapes, overlong UTF-8, an escape a second decoding would change (hidden-escapes.ts), a path
+ * that climbs above the root) is refused instead of guessed at.
  *
  * Never throws, no regular expressions, and the already-clean common case (`/shop/items?id=1`) costs two
  * linear scans and returns slices of the input.
  */
+import { escapedByteAt, isDoubleEncoded, isOverlongStart } from './hidden-escapes';
 
 export type NormalizedTarget =
-  | { ok: true; path: string; matchPath: string; query: string }
+  | {
+      ok: true;
+      path: string;
+      matchPath: string;
+      query: string;
+      /**
+       * Only when the target had dot segments: the matching form of its path with them kept as
+       * plain segments (`/members/../x` → `/members/../x`), which is what a host app's router that
+       * does not resolve them matches on.
+       */
+      literalMatchPath?: string;
+    }
   | { ok: false; reason: string };
 
 const SLASH = 0x2f;
@@ -119,22 +132,36 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
     // No upper case, `;` or `//` (not clean), and no trailing slash: toMatchPath would return it as is.
     if (plain && (path.length === 1 || path.charCodeAt(path.length - 1) !== SLASH)) return { ok: true, path, matchPath: path, query };
   } else {
-    const r = normalizeSlow(t, start, end);
+    const dots = { seen: false };
+    const r = normalizeSlow(t, start, end, dots);
     if (typeof r !== 'string') return r;
     path = r;
+    if (dots.seen) {
+      const literal = normalizeSlow(t, start, end, undefined);
+      if (typeof literal === 'string') return { ok: true, path, matchPath: toMatchPath(path), query, literalMatchPath: toMatchPath(literal) };
+    }
   }
   return { ok: true, path, matchPath: toMatchPath(path), query };
 }
 
-/** Segment-by-segment normalisation of `t[start, end)`, which starts with `/`. */
-function normalizeSlow(t: string, start: number, end: number): string | NormalizedTarget {
+/**
+ * Segment-by-segment normalisation of `t[start, end)`, which starts with `/`. With `dots`, dot
+ * segments are resolved and `dots.seen` says whether there were any; without, they are kept as
+ * plain segments (the literal spelling).
+ */
+function normalizeSlow(t: string, start: number, end: number, dots: { seen: boolean } | undefined): string | NormalizedTarget {
   const segs: string[] = [];
+  // The segments as RFC 3986 resolution sees them, empty ones included (true), kept once a `//`
+  // appears: a `..` that removes an empty segment there removes a real one here (`/members//..`
+  // is `/members/` to a WHATWG or RFC 3986 resolver, `/` once slashes are merged), so it is refused.
+  let rfc: boolean[] | undefined;
   let trailingSlash = false;
   let i = start;
   while (i < end) {
     i++; // past the `/`
     const segStart = i;
     let built: string | undefined; // only allocated when the segment changes
+    let doubleEncoded = false;
     let copiedTo = segStart;
     while (i < end) {
       const c = t.charCodeAt(i);
@@ -150,6 +177,11 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
         if (v === SLASH) return fail('encoded slash in path');
         if (v === BACKSLASH) return fail('encoded backslash in path');
         if (v < 0x20 || v === 0x7f) return fail('encoded control character in path');
+        // `;` is the one delimiter path matching itself reads (`;params`): a receiver that decodes
+        // before it strips them would see another path.
+        if (v === SEMICOLON) return fail('encoded semicolon in path');
+        if (isOverlongStart(v, escapedByteAt(t, i + 3, end))) return fail('overlong UTF-8 in path');
+        if (v === PERCENT) doubleEncoded = true;
         let rep: string | undefined;
         if (isUnreserved(v)) rep = String.fromCharCode(v);
         else if (c1 >= 0x61 || c2 >= 0x61) rep = `%${HEX_UPPER[h1]}${HEX_UPPER[h2]}`; // lower-case hex digit
@@ -165,21 +197,26 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
       i++;
     }
     const seg = built === undefined ? t.slice(segStart, i) : built + t.slice(copiedTo, i);
+    if (doubleEncoded && isDoubleEncoded(seg)) return fail('double-encoded escape in path');
     const last = i >= end;
     if (seg.length === 0) {
       // `//` collapses; a final empty segment is the trailing slash.
       if (last) trailingSlash = true;
+      else if (dots !== undefined) (rfc ??= segs.map(() => false)).push(true);
       continue;
     }
-    if (seg.charCodeAt(0) === DOT) {
+    if (dots !== undefined && seg.charCodeAt(0) === DOT) {
       // A dot segment is `.` or `..`, optionally followed by `;params` (`/a/..;x=1/b` → `/b`).
       const semi = seg.indexOf(';');
       const base = semi < 0 ? seg : seg.slice(0, semi);
       if (base === '.') {
+        dots.seen = true;
         if (last) trailingSlash = true;
         continue;
       }
       if (base === '..') {
+        dots.seen = true;
+        if (rfc?.pop() === true) return fail('dot segment removes an empty segment');
         if (segs.length === 0) return fail('path climbs above the root');
         segs.pop();
         if (last) trailingSlash = true;
@@ -187,6 +224,7 @@ function normalizeSlow(t: string, start: number, end: number): string | Normaliz
       }
     }
     segs.push(seg);
+    rfc?.push(false);
   }
   if (segs.length === 0) return '/';
   const joined = `/${segs.join('/')}`;
