@@ -1,9 +1,10 @@
 import type { ApiRuntime } from '../api/api-runtime';
 import type { ClientList } from '../lists/client-list';
 import type { RotationTracker } from '../lists/rotation-tracker';
+import { FileListStore } from '../persistence/file-list-store';
 import { MemoryCounterStore } from '../stores/memory-counter-store';
 import { MemoryStickyStore } from '../stores/memory-sticky-store';
-import type { CounterStore } from '../stores/types';
+import type { CounterStore, ListStore } from '../stores/types';
 
 /** A table's entries now, and the most it keeps. */
 export interface TableSize {
@@ -36,8 +37,11 @@ export interface EnforcerStats {
   readonly counters?: TableSize;
   /** Client addresses the `ip_rotation_threshold` table remembers. */
   readonly rotation: TableSize;
-  /** Entries of the deny and allow lists, and the bytes of `attack_list_memory` they use. */
-  readonly lists: { readonly deny: number; readonly allow: number; readonly bytes: number; readonly maxBytes: number };
+  /**
+   * Entries of the deny and allow lists, the bytes of `attack_list_memory` they use, and (lists in
+   * the config directory) the changes waiting for the disk.
+   */
+  readonly lists: { readonly deny: number; readonly allow: number; readonly bytes: number; readonly maxBytes: number; readonly queued?: number };
   readonly apis: Readonly<Record<string, ApiStats>>;
 }
 
@@ -47,6 +51,7 @@ export interface StatsParts {
   denyList: ClientList;
   allowList: ClientList;
   attackListMemory: number;
+  listStore: ListStore;
   runtimes: Iterable<ApiRuntime>;
 }
 
@@ -56,7 +61,13 @@ export function enforcerStats(p: StatsParts): EnforcerStats {
   return {
     ...(p.counters instanceof MemoryCounterStore ? { counters: { size: p.counters.size, max: p.counters.maxKeys } } : {}),
     rotation: { size: p.rotation.size, max: p.rotation.maxClients },
-    lists: { deny: p.denyList.size, allow: p.allowList.size, bytes: p.denyList.memoryUsed, maxBytes: p.attackListMemory },
+    lists: {
+      deny: p.denyList.size,
+      allow: p.allowList.size,
+      bytes: p.denyList.memoryUsed,
+      maxBytes: p.attackListMemory,
+      ...(p.listStore instanceof FileListStore ? { queued: p.listStore.queued } : {}),
+    },
     apis,
   };
 }
