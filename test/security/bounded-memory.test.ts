@@ -1,6 +1,10 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { type Enforcer, MemoryStickyStore, createEnforcer, silentLogger } from '@ase/core';
+import { MAX_PENDING_DETECTIONS } from '../../packages/core/src/lists/list-journal';
 import { HARNESSES } from '../conformance/harness';
 import type { RunningApp } from '../conformance/harness';
 
@@ -184,4 +188,39 @@ describe.each(HARNESSES.map((h) => [h.framework, h] as const))('%s: a flood of d
     expect(sticky.get('pinned', 'session-0000')).toBeUndefined();
     expect(sticky.get('pinned', `session-${String(FLOOD - 1).padStart(4, '0')}`)).toBe(`127.0.0.1:${backend.port}`);
   }, 30_000);
+});
+
+describe('detections waiting for the disk (data/lists.journal)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bounded-'));
+    fs.mkdirSync(path.join(dir, 'api'));
+    fs.writeFileSync(path.join(dir, 'ase.conf'), 'enable_ase_detected_attack=true\nenable_access_log=false\n');
+    fs.writeFileSync(path.join(dir, 'api', 'shop.json'), JSON.stringify(apis(1)['shop']));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test(`a burst of detections queues at most ${MAX_PENDING_DETECTIONS} lines; the rest reach the disk in one snapshot, nothing is lost`, async () => {
+    const e = createEnforcer({ configDir: dir, logger: silentLogger });
+    // Decided in one turn of the event loop: what a flood does while one write is on its way to a slow disk.
+    const n = MAX_PENDING_DETECTIONS + 5000;
+    let peakQueued = 0;
+    for (let i = 0; i < n; i++) {
+      const d = e.decide({ method: 'DELETE', url: '/shop/x', headers: { host: 'shop.example', authorization: `Bearer burst-${i}` }, remoteAddress: ip(i), encrypted: false });
+      expect((d as { action: string }).action).toBe('respond');
+      peakQueued = Math.max(peakQueued, e.stats().lists.queued!);
+    }
+    expect(peakQueued).toBe(MAX_PENDING_DETECTIONS);
+    expect(e.stats().lists.deny).toBe(n);
+    await e.close();
+
+    const again = createEnforcer({ configDir: dir, logger: silentLogger });
+    try {
+      expect(again.stats().lists.deny).toBe(n);
+      expect(again.denyList.has('token', 'burst-0')).toBe(true);
+      expect(again.denyList.has('token', `burst-${n - 1}`)).toBe(true);
+    } finally {
+      await again.close();
+    }
+  }, 60_000);
 });
