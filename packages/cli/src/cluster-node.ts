@@ -81,6 +81,7 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
     clusterId: conf.cluster_id,
     heartbeatMs: conf.cluster_heartbeat,
     failure: { counters: conf.cluster_counters_on_failure, quotas: conf.cluster_quotas_on_failure },
+    trackedClients: conf.tracked_clients_max,
     onError,
     // Redis lost or back while running: one line each. At start an unreachable Redis is the one
     // line `ase: cannot start: ...`, so nothing is said before the node has started.
