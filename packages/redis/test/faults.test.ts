@@ -26,11 +26,12 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
   const nodes: Node[] = [];
   const clusterId = uniqueClusterId();
 
-  async function node(options: Partial<RedisStoresOptions> = {}): Promise<Node> {
+  async function node(options: Partial<RedisStoresOptions> = {}, conf: Record<string, unknown> = {}): Promise<Node> {
     const lines: string[] = [];
     const stores = redisStores({ url: redis.url, clusterId, logger: { warn: (l) => lines.push(l) }, ...options });
     const enforcer = await startEnforcer({
       logger: silentLogger,
+      conf,
       stores,
       apis: {
         shop: api('/shop', { apikey_qs: 'api_key', enable_blocking: true, servers: servers(backend.port) }),
@@ -115,6 +116,22 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
     await eventually(async () => expect(await status(a, '/shop/x?api_key=worse')).toBe(403));
     await eventually(async () => expect(await status(c, '/shop/x?api_key=worse')).toBe(403));
     expect(await status(a, '/shop/x?api_key=bad')).toBe(403);
+  }, 30_000);
+
+  test('open: the windows a node counts in memory while Redis is away are bounded by trackedClients; the oldest is forgotten', async () => {
+    const a = await node({ trackedClients: 2 }, { enable_xff: true });
+    await redis.stop();
+    await eventually(() => expect(a.stores.status).toBe('unreachable'), 5000);
+    const from = async (ip: string, count: number): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await request(a.port, { path: '/count/x', headers: { 'x-forwarded-for': ip } })).status);
+      return out;
+    };
+    expect(await from('10.0.0.1', 4)).toEqual([200, 200, 200, 429]);
+    expect(await from('10.0.0.2', 1)).toEqual([200]);
+    expect(await from('10.0.0.3', 1)).toEqual([200]); // a third window: the first one goes
+    expect(await from('10.0.0.1', 1)).toEqual([200]);
+    expect(await from('10.0.0.3', 3)).toEqual([200, 200, 429]); // the newest was kept
   }, 30_000);
 
   test('closed: while Redis is away, requests under a client limit get 503', async () => {
