@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { type Enforcer, silentLogger, startEnforcer, wireAnswer } from '@ase/core';
 import { aseMiddleware } from '@ase/express';
 import { redisStores, type RedisStores, type RedisStoresOptions } from '@ase/redis';
+import { DETECTION_QUEUE_MAX } from '../src/list-store';
 import { api, servers } from '../../../test/helpers/config';
 import { type Backend, listen, request, startBackend } from '../../../test/helpers/http';
 import { OwnRedis } from './own-redis';
@@ -161,4 +162,23 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
     await eventually(() => expect(a.stores.lists.pending).toBe(0), 5000);
     await eventually(async () => expect(await status(b, '/shop/x?api_key=probe')).toBe(403), 5000);
   }, 30_000);
+
+  test(`while Redis answers slowly, at most ${DETECTION_QUEUE_MAX} detection writes are under way; the next wait in the bounded queue and are written after`, async () => {
+    const a = await node();
+    const admin = new Redis(redis.url);
+    try {
+      // Write commands (and scripts) wait until the pause ends: a Redis that answers slowly.
+      await admin.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+      const n = DETECTION_QUEUE_MAX + 2000;
+      for (let i = 0; i < n; i++) a.stores.lists.record({ list: 'blacklist', op: 'add', entry: { type: 'token', value: `burst-${i}`, tag: 'invalid_method' } });
+      expect(a.stores.lists.inFlight).toBe(DETECTION_QUEUE_MAX);
+      expect(a.stores.lists.pending).toBe(2000);
+      // Past the pause every one of them is written, the waiting ones after the others.
+      await eventually(async () => expect(await admin.hlen(`ase:{${clusterId}}:lists:blacklist`)).toBe(n), 15_000);
+      expect([a.stores.lists.inFlight, a.stores.lists.pending]).toEqual([0, 0]);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
+  }, 40_000);
 });
