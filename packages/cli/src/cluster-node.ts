@@ -85,6 +85,7 @@ export async function openCluster(configDir: string, conf: AseConf, opts: { skip
     clusterId: conf.cluster_id,
     heartbeatMs: conf.cluster_heartbeat,
     forgetAfterMs: conf.cluster_forget_after,
+    trackedClients: conf.tracked_clients_max,
     failure: { counters: conf.cluster_counters_on_failure, quotas: conf.cluster_quotas_on_failure, start: conf.cluster_start_on_failure },
     // What a single node reads from its directory: the API files and the lists of data/.
     startState: {

@@ -23,6 +23,7 @@ import { EnforcerMetrics } from './metrics/enforcer-metrics';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
+import { type EnforcerStats, enforcerStats } from './setup/enforcer-stats';
 import { StoreSet } from './setup/store-set';
 import { loadStores } from './setup/store-loading';
 import type { Decision, Logger, RawRequest } from './types';
@@ -33,6 +34,7 @@ import { type TunnelContext, endTunnels, handleUpgrade } from './upstream/tunnel
 
 export type { AttackEvent, BlockedEvent, EnforcerEvents, FlowControlEvent } from './events';
 export type { EnforcerOptions } from './setup/enforcer-options';
+export type { ApiStats, EnforcerStats, TableSize } from './setup/enforcer-stats';
 
 /**
  * The engine: holds the configuration, the lists and the backend pools, and decides what happens
@@ -80,13 +82,13 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
-    this.stores = new StoreSet(options.stores, configDir, { skipInvalidApis: options.skipInvalidApis === true, logger: this.logger });
-    const storedApis = this.stores.loadApisSync();
-    const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
     const conf = options.conf
       ? normaliseAseConf({ ...(fromDir?.conf ?? ASE_CONF_DEFAULTS), ...options.conf }, '<options.conf>')
       : { ...(fromDir?.conf ?? ASE_CONF_DEFAULTS) };
     this.conf = conf;
+    this.stores = new StoreSet(options.stores, configDir, { skipInvalidApis: options.skipInvalidApis === true, logger: this.logger, trackedClients: conf.tracked_clients_max });
+    const storedApis = this.stores.loadApisSync();
+    const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
     const trusted = new TrustedProxies(conf.xff_trusted_proxies);
     const ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
     this.agents = new BackendAgents(ca, conf.backend_timeout);
@@ -289,6 +291,13 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   /** `attack_list_memory` configured and in use (bytes, both lists together). */
   get attackListMemory(): { configured: number; used: number } {
     return { configured: this.conf.attack_list_memory, used: this.denyList.memoryUsed };
+  }
+
+  /** The size of every table a client can grow, beside its bound (docs/security.md). */
+  stats(): EnforcerStats {
+    const { denyList, allowList, ctx } = this;
+    const runtimes = this.apis.runtimes.values();
+    return enforcerStats({ counters: this.stores.runtime.counters, rotation: ctx.rotation, denyList, allowList, attackListMemory: this.conf.attack_list_memory, listStore: this.stores.lists, runtimes });
   }
 
   /** Open WebSocket connections of an API, as `/v4/ase/persistentconnection` reports them; unknown APIs throw. */

@@ -9,13 +9,16 @@ import type { FailureMode, RedisHealth } from './health';
  */
 export class FailoverCounterStore implements CounterStore {
   readonly localKeys = false;
-  private memory = new MemoryCounterStore();
+  private readonly memory: MemoryCounterStore;
 
   constructor(
     private readonly shared: CounterStore,
     private readonly health: RedisHealth,
     private readonly mode: FailureMode,
+    /** Windows the in-memory fallback keeps at most (`tracked_clients_max`). */
+    maxKeys?: number,
   ) {
+    this.memory = new MemoryCounterStore({ maxKeys });
     health.onChange((status) => {
       if (status === 'connected') void this.memory.close();
     });

@@ -46,7 +46,10 @@ function parseChange(json: string): ListChange {
   return c;
 }
 
-/** How many detections wait for Redis at most; the oldest are dropped beyond. */
+/**
+ * How many detections wait for Redis at most, and how many detection writes are under way at most
+ * while it answers slowly; the oldest waiting are dropped beyond.
+ */
 export const DETECTION_QUEUE_MAX = 10_000;
 
 /** An automatic deny entry (or its expiry): applied locally at once, so it may wait for Redis. */
@@ -84,6 +87,8 @@ export class RedisListStore implements ListStore {
   /** The replica given to `load`: written back when Redis lost its data. */
   private replica: ListReplica | undefined;
   private readonly queued: ListChange[] = [];
+  /** Detection writes sent and not yet answered. */
+  private writing = 0;
   private flushing = false;
   private droppedWarned = false;
 
@@ -219,8 +224,30 @@ export class RedisListStore implements ListStore {
     }
   }
 
+  /**
+   * A detection, written in the background. A Redis that answers slowly would otherwise gather one
+   * write and its Promise per detection: at most DETECTION_QUEUE_MAX are under way, later ones wait
+   * in the queue (bounded the same way) and go, in order, once those have answered.
+   */
+  record(change: ListChange): void {
+    if (this.writing >= DETECTION_QUEUE_MAX || this.queued.length > 0) {
+      this.enqueue(change);
+      return;
+    }
+    this.writing++;
+    this.apply(change)
+      .catch((err: unknown) => this.opts.onError(err))
+      .finally(() => {
+        if (--this.writing === 0 && this.queued.length > 0 && this.opts.health?.status !== 'unreachable') void this.flush();
+      });
+  }
+
   private refuseOrQueue(change: ListChange, cause?: unknown): void {
     if (!isDetection(change)) throw storeUnavailable('the deny and allow lists cannot be changed now', cause);
+    this.enqueue(change);
+  }
+
+  private enqueue(change: ListChange): void {
     this.queued.push(change);
     if (this.queued.length > DETECTION_QUEUE_MAX) {
       this.queued.shift();
@@ -253,6 +280,11 @@ export class RedisListStore implements ListStore {
   /** How many detections wait for Redis. */
   get pending(): number {
     return this.queued.length;
+  }
+
+  /** How many detection writes are under way. */
+  get inFlight(): number {
+    return this.writing;
   }
 
   private async write(change: ListChange): Promise<void> {

@@ -32,6 +32,11 @@ export interface RedisStoresOptions {
   streamMaxLen?: number;
   /** A sticky pin not used for this long is forgotten (default 200 minutes, as `cookie_idle_timeout`). */
   stickyIdleMs?: number;
+  /**
+   * Counter windows kept in this process while Redis is unreachable (`failure.counters: 'open'`),
+   * at most; the window started longest ago is forgotten beyond (default 100 000, as `tracked_clients_max`).
+   */
+  trackedClients?: number;
   /** How often a joined node renews its heartbeat (default 5 s); it turns inactive after three missed. */
   heartbeatMs?: number;
   /**
@@ -138,7 +143,7 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   return {
     lists,
     apis,
-    counters: new FailoverCounterStore(new RedisCounterStore(client, keys), health, counterMode),
+    counters: new FailoverCounterStore(new RedisCounterStore(client, keys), health, counterMode, options.trackedClients),
     quotas,
     sticky: new FailoverStickyStore(new RedisStickyStore(client, keys, options.stickyIdleMs ?? 200 * 60_000, onError), health),
     membership,

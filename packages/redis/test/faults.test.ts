@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { type Enforcer, silentLogger, startEnforcer, wireAnswer } from '@ase/core';
 import { aseMiddleware } from '@ase/express';
 import { redisStores, type RedisStores, type RedisStoresOptions } from '@ase/redis';
+import { DETECTION_QUEUE_MAX } from '../src/list-store';
 import { api, servers } from '../../../test/helpers/config';
 import { type Backend, listen, request, startBackend } from '../../../test/helpers/http';
 import { OwnRedis } from './own-redis';
@@ -26,11 +27,12 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
   const nodes: Node[] = [];
   const clusterId = uniqueClusterId();
 
-  async function node(options: Partial<RedisStoresOptions> = {}): Promise<Node> {
+  async function node(options: Partial<RedisStoresOptions> = {}, conf: Record<string, unknown> = {}): Promise<Node> {
     const lines: string[] = [];
     const stores = redisStores({ url: redis.url, clusterId, logger: { warn: (l) => lines.push(l) }, ...options });
     const enforcer = await startEnforcer({
       logger: silentLogger,
+      conf,
       stores,
       apis: {
         shop: api('/shop', { apikey_qs: 'api_key', enable_blocking: true, servers: servers(backend.port) }),
@@ -117,6 +119,22 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
     expect(await status(a, '/shop/x?api_key=bad')).toBe(403);
   }, 30_000);
 
+  test('open: the windows a node counts in memory while Redis is away are bounded by trackedClients; the oldest is forgotten', async () => {
+    const a = await node({ trackedClients: 2 }, { enable_xff: true });
+    await redis.stop();
+    await eventually(() => expect(a.stores.status).toBe('unreachable'), 5000);
+    const from = async (ip: string, count: number): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await request(a.port, { path: '/count/x', headers: { 'x-forwarded-for': ip } })).status);
+      return out;
+    };
+    expect(await from('10.0.0.1', 4)).toEqual([200, 200, 200, 429]);
+    expect(await from('10.0.0.2', 1)).toEqual([200]);
+    expect(await from('10.0.0.3', 1)).toEqual([200]); // a third window: the first one goes
+    expect(await from('10.0.0.1', 1)).toEqual([200]);
+    expect(await from('10.0.0.3', 3)).toEqual([200, 200, 429]); // the newest was kept
+  }, 30_000);
+
   test('closed: while Redis is away, requests under a client limit get 503', async () => {
     const a = await node({ failure: { counters: 'closed', quotas: 'closed' } });
     expect(await status(a, '/count/x')).toBe(200);
@@ -144,4 +162,23 @@ describe('@ase/redis when Redis goes away and comes back empty (two embedded enf
     await eventually(() => expect(a.stores.lists.pending).toBe(0), 5000);
     await eventually(async () => expect(await status(b, '/shop/x?api_key=probe')).toBe(403), 5000);
   }, 30_000);
+
+  test(`while Redis answers slowly, at most ${DETECTION_QUEUE_MAX} detection writes are under way; the next wait in the bounded queue and are written after`, async () => {
+    const a = await node();
+    const admin = new Redis(redis.url);
+    try {
+      // Write commands (and scripts) wait until the pause ends: a Redis that answers slowly.
+      await admin.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+      const n = DETECTION_QUEUE_MAX + 2000;
+      for (let i = 0; i < n; i++) a.stores.lists.record({ list: 'blacklist', op: 'add', entry: { type: 'token', value: `burst-${i}`, tag: 'invalid_method' } });
+      expect(a.stores.lists.inFlight).toBe(DETECTION_QUEUE_MAX);
+      expect(a.stores.lists.pending).toBe(2000);
+      // Past the pause every one of them is written, the waiting ones after the others.
+      await eventually(async () => expect(await admin.hlen(`ase:{${clusterId}}:lists:blacklist`)).toBe(n), 15_000);
+      expect([a.stores.lists.inFlight, a.stores.lists.pending]).toEqual([0, 0]);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
+  }, 40_000);
 });

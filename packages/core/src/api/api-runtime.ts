@@ -61,7 +61,8 @@ export class ApiRuntime {
   readonly tunnels = new Map<WsTunnel, 'ws' | 'wss'>();
   /** Request fields a client's Connection header cannot remove on the way to this API's servers. */
   readonly keptHeaders: ReadonlySet<string>;
-  private readonly stickyStore: StickyStore;
+  /** @internal Where this API's pins are kept (read by `enforcer.stats()`). */
+  readonly stickyStore: StickyStore;
   /**
    * `prev` is the runtime this one replaces (an edit of the API). Windows, slots and pins are in
    * the stores, keyed by API and server id (`host:port`), so an edit neither frees slots nor
@@ -174,8 +175,9 @@ export class ApiRuntime {
 
     const inRate = parseRate(m.flow_control.bytes_in_threshold);
     const outRate = parseRate(m.flow_control.bytes_out_threshold);
-    this.bytesIn = inRate && inRate.points > 0 ? new ByteMeter(inRate) : undefined;
-    this.bytesOut = outRate && outRate.points > 0 ? new ByteMeter(outRate) : undefined;
+    const meter = { maxKeys: deps.conf.tracked_clients_max };
+    this.bytesIn = inRate && inRate.points > 0 ? new ByteMeter(inRate, meter) : undefined;
+    this.bytesOut = outRate && outRate.points > 0 ? new ByteMeter(outRate, meter) : undefined;
   }
 
   /** Open WebSocket connections by scheme. */

@@ -29,6 +29,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   ip_rotation_threshold: 3,
   ip_rotation_window: 10 * 60_000,
   ipv6_client_prefix: 64,
+  tracked_clients_max: 100_000,
   enable_strict_request_parser: true,
   enable_ase_health: false,
   pass_unmatched_hosts: false,

@@ -165,6 +165,12 @@ export interface AseConf {
   ip_rotation_window: number;
   /** Our own: IPv6 clients are listed and rate-limited per network of this prefix length. */
   ipv6_client_prefix: number;
+  /**
+   * Our own: most clients each per-client table of this process remembers (rate-limit windows of
+   * every API together, each API's WebSocket byte meters, the `ip_rotation_threshold` table); beyond
+   * it the oldest is forgotten.
+   */
+  tracked_clients_max: number;
   enable_strict_request_parser: boolean;
   enable_ase_health: boolean;
   /**

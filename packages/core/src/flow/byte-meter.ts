@@ -18,7 +18,8 @@ interface Window {
 export class ByteMeter {
   readonly limit: number;
   readonly windowMs: number;
-  private readonly maxKeys: number;
+  /** Keys kept at most (`tracked_clients_max`). */
+  readonly maxKeys: number;
   private readonly windows = new Map<string, Window>();
 
   constructor(rate: Rate, opts: { maxKeys?: number } = {}) {

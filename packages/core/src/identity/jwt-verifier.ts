@@ -113,6 +113,11 @@ export class JwtVerifier {
     }
   }
 
+  /** Verified tokens remembered now, and at most. */
+  get cached(): { size: number; max: number } {
+    return { size: this.cache.size, max: CACHE_MAX };
+  }
+
   /** Synchronous for a token verified before (until its `exp`), a Promise otherwise. Never rejects. */
   check(token: string): JwtCheck | Promise<JwtCheck> {
     const hit = this.cache.get(token);

@@ -10,6 +10,18 @@ const SNAPSHOT_CHUNK = 1000;
 /** A background snapshot is flushed every this many bytes: one flush of 60 MB would hold up the journal's own writes on the disk. */
 const SNAPSHOT_FLUSH_BYTES = 4 << 20;
 
+/** Empties `file` durably; a file that is not there is left alone. */
+export async function truncateToEmpty(file: string): Promise<void> {
+  const fh = await fsp.open(file, 'r+').catch(() => undefined);
+  if (!fh) return;
+  try {
+    await fh.truncate(0);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function writeAt(fh: FileHandle, data: Buffer, position: number): Promise<void> {
   for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off, position + off)).bytesWritten;
   if (fsc.O_DSYNC === undefined) await fh.datasync();

@@ -5,11 +5,13 @@ import * as path from 'node:path';
 import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
 import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
-import { writeAt, writeSnapshotInChunks } from './journal-files';
+import { truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
 import { syncDir, writeFileAtomic } from '../persistence/atomic-file';
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */
 const MIN_COMPACT_BYTES = 1 << 20;
+/** Detections waiting for the disk at most; past them the next write is a snapshot, which holds them all. */
+export const MAX_PENDING_DETECTIONS = 10_000;
 
 export { journalLine, type ListOp } from './journal-format';
 
@@ -77,6 +79,8 @@ export class ListJournal {
   private pending: Pending[] = [];
   private draining: Promise<void> | undefined;
   private mustCompact = false;
+  /** Detections were not queued (too many waited): the next write must be a snapshot. */
+  private overflowed = false;
   /** The journal starts from a snapshot: the first change after a start without one writes it. */
   private haveSnapshot = false;
   private fh: FileHandle | undefined;
@@ -88,6 +92,7 @@ export class ListJournal {
     dataDir: string,
     private readonly deny: ClientList,
     private readonly allow: ClientList,
+    private readonly onError?: (err: unknown) => void,
   ) {
     this.snapshotFile = path.join(dataDir, 'lists.json');
     this.journalFile = path.join(dataDir, 'lists.journal');
@@ -186,11 +191,15 @@ export class ListJournal {
     });
   }
 
-  /** Journals a change in the background (detections: the request does not wait for the disk). */
-  record(op: ListOp): Promise<void> {
+  /**
+   * Journals a detection in the background: the request does not wait for the disk, and a flood
+   * on a disk that falls behind queues at most MAX_PENDING_DETECTIONS lines (a failure reaches onError).
+   */
+  record(op: ListOp): void {
     const seq = ++this.seq;
-    this.pending.push({ seq, line: journalLine({ ...op, seq }) });
-    return this.kick();
+    if (this.pending.length < MAX_PENDING_DETECTIONS) this.pending.push({ seq, line: journalLine({ ...op, seq }) });
+    else this.overflowed = true; // already applied in memory: the snapshot will hold it
+    if (!this.draining) this.kick().catch((err: unknown) => this.onError?.(err));
   }
 
   private kick(): Promise<void> {
@@ -206,7 +215,7 @@ export class ListJournal {
   /** One durable append for every change queued meanwhile; background failures reject only kick(). */
   private async drain(): Promise<void> {
     let failure: unknown;
-    while (this.pending.length > 0 || this.folded) {
+    while (this.pending.length > 0 || this.folded || this.overflowed) {
       if (this.folded) {
         // Between two appends: nothing is half-written to the journal while it is cut.
         const folded = this.folded;
@@ -221,7 +230,8 @@ export class ListJournal {
       const batch = this.pending;
       this.pending = [];
       try {
-        if (this.mustCompact || !this.haveSnapshot) {
+        if (this.mustCompact || this.overflowed || !this.haveSnapshot) {
+          this.overflowed = false;
           await this.compactNow();
         } else {
           await this.append(batch);
@@ -356,17 +366,7 @@ export class ListJournal {
 
   private async truncateJournal(): Promise<void> {
     await this.extending?.catch(() => undefined);
-    if (this.journalBytes > 0 || existsSync(this.journalFile)) {
-      const fh = await fsp.open(this.journalFile, 'r+').catch(() => undefined);
-      if (fh) {
-        try {
-          await fh.truncate(0);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      }
-    }
+    if (this.journalBytes > 0 || existsSync(this.journalFile)) await truncateToEmpty(this.journalFile);
     this.journalBytes = 0;
     this.allocated = 0;
   }
@@ -407,5 +407,10 @@ export class ListJournal {
   /** Bytes of lines in the journal now, without the zeros written ahead (for tests and the bench). */
   get size(): number {
     return this.journalBytes;
+  }
+
+  /** Changes waiting for the disk. */
+  get queued(): number {
+    return this.pending.length;
   }
 }

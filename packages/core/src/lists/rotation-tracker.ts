@@ -15,7 +15,7 @@ export class RotationTracker {
   constructor(
     readonly threshold: number,
     readonly windowMs: number,
-    readonly maxClients = 50_000,
+    readonly maxClients = 100_000,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -76,7 +76,8 @@ export class ListOperations {
 
   /** A detection's change, stored in the background: the request does not wait for the store. */
   record(change: ListChange): void {
-    this.store.apply(change).catch((err: unknown) => this.logger.error(`could not persist lists: ${(err as Error).message}`));
+    if (this.store.record) this.store.record(change);
+    else this.store.apply(change).catch((err: unknown) => this.logger.error(`could not persist lists: ${(err as Error).message}`));
   }
 
   /** A change another writer of a shared store made: applied to the replica, not stored again. */

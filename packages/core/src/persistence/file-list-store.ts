@@ -33,7 +33,8 @@ export class FileListStore implements ListStore {
 
   loadSync(replica: ListReplica): string[] {
     for (const name of removeStaleTempFiles(this.dataDir)) this.logger?.info(`removed data/${name}, left by a write that was interrupted`);
-    const journal = new ListJournal(this.dataDir, replica.blacklist, replica.whitelist);
+    const onError = (err: unknown): void => this.logger?.error(`could not persist lists: ${(err as Error).message}`);
+    const journal = new ListJournal(this.dataDir, replica.blacklist, replica.whitelist, onError);
     const warnings = loadJournal(journal);
     this.journal = journal;
     return warnings;
@@ -42,6 +43,16 @@ export class FileListStore implements ListStore {
   /** Resolves once the change is on disk (fsync, shared with every change that came meanwhile). */
   apply(change: ListChange): Promise<void> {
     return this.journal ? this.journal.write(change) : Promise.resolve();
+  }
+
+  /** A detection: at most MAX_PENDING_DETECTIONS wait for the disk, later ones reach it in the next snapshot. */
+  record(change: ListChange): void {
+    this.journal?.record(change);
+  }
+
+  /** Detections and changes waiting for the disk. */
+  get queued(): number {
+    return this.journal?.queued ?? 0;
   }
 
   /** One process writes these files: no other writer's changes to hear of. */

@@ -42,7 +42,7 @@ export function createDecisionContext(parts: DecisionContextParts): DecisionCont
   let warnedXff = false;
   return {
     ...rest,
-    rotation: new RotationTracker(conf.ip_rotation_threshold, conf.ip_rotation_window),
+    rotation: new RotationTracker(conf.ip_rotation_threshold, conf.ip_rotation_window, conf.tracked_clients_max),
     ipResolver: new ClientIpResolver({
       enableXff: conf.enable_xff,
       trusted,

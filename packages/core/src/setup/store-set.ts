@@ -32,13 +32,13 @@ export class StoreSet {
   constructor(
     given: EnforcerStores | undefined,
     configDir: string | undefined,
-    options: { skipInvalidApis: boolean; logger: Logger },
+    options: { skipInvalidApis: boolean; logger: Logger; trackedClients?: number },
   ) {
     this.apis = given?.apis ?? (configDir ? new FileApiStore(configDir, options) : new MemoryApiStore());
     this.lists = given?.lists ?? (configDir ? new FileListStore(path.join(configDir, 'data'), options.logger) : new MemoryListStore());
     const own: Partial<RuntimeStores> = (this.ownRuntime = {});
     this.runtime = {
-      counters: given?.counters ?? (own.counters = new MemoryCounterStore()),
+      counters: given?.counters ?? (own.counters = new MemoryCounterStore({ maxKeys: options.trackedClients })),
       quotas: given?.quotas ?? (own.quotas = new MemoryQuotaStore()),
       sticky: given?.sticky ?? (own.sticky = new MemoryStickyStore()),
     };

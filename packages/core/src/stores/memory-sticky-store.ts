@@ -44,6 +44,12 @@ export class MemoryStickyStore implements StickyStore {
     this.tables.get(api)?.table.dropServer(serverId);
   }
 
+  /** One API's pins: how many, their estimated bytes, and the budget (`api_memory_size`). */
+  stats(api: string): { size: number; bytes: number; maxBytes: number } | undefined {
+    const t = this.tables.get(api);
+    return t && { size: t.table.size, bytes: t.table.bytes, maxBytes: t.budget.maxBytes };
+  }
+
   async close(): Promise<void> {
     this.tables.clear();
   }

@@ -44,6 +44,11 @@ export interface ListStore {
   loadSync?(replica: ListReplica): string[];
   /** Makes one change durable and visible to the other writers; resolves when acknowledged. */
   apply(change: ListChange): Promise<void>;
+  /**
+   * A detection, stored in the background with nobody waiting for it: a store that has this keeps
+   * no Promise per change, so a flood of detections on a slow disk queues a bounded amount.
+   */
+  record?(change: ListChange): void;
   /** Changes made by other writers of the same store, never those of this handle. Returns unsubscribe. */
   subscribe(listener: (change: ListChange) => void): () => void;
   close(): Promise<void>;
