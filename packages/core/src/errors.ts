@@ -124,7 +124,7 @@ export function persistFailed(what: string, cause: unknown): AseError {
   if (isStoreUnavailable(cause)) return cause;
   const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
   if (typeof errno === 'string' && NO_ROOM.has(errno)) {
-    return new AseError('ERR_ASE_STORAGE_FULL', `could not persist ${what}: no room left on the configuration's disk (${errno}); nothing was changed`, { cause });
+    return new AseError('ERR_ASE_STORAGE_FULL', `could not persist ${what}: no room left for the configuration files (${errno}); nothing was changed`, { cause });
   }
   if (typeof errno === 'string' && NOT_WRITABLE.has(errno)) {
     return new AseError('ERR_ASE_STORAGE_READ_ONLY', `could not persist ${what}: the configuration directory cannot be written (${errno}); nothing was changed`, { cause });
