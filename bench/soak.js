@@ -5,7 +5,7 @@
 //
 // (from the repository root, after `pnpm run build`). One gateway per framework (the gateway
 // `ase start` runs, each in its own process with its own config directory) serves four APIs: `shop`
-// (proxied, blocking, with a decoy path), `limited` (client_spike_threshold 20/second), `flaky`
+// (proxied, blocking, with a decoy path), `limited` (client_spike_threshold 10/second), `flaky`
 // (its backend stops listening and comes back on a cycle) and `chat` (WebSocket echo). Against
 // each gateway, at once: legitimate clients, a deny-listed client, decoy hitters (each then
 // blocked), a client over its rate limit and one under it, a client of the flaky API, WebSocket
@@ -61,7 +61,7 @@ function writeConfig(dir, ports) {
       servers: server(ports.steady),
       decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'decoy', decoy_subpaths: ['/shop/admin'] },
     }),
-    limited: api('/limited', { servers: server(ports.steady), flow_control: { client_spike_threshold: '20/second' } }),
+    limited: api('/limited', { servers: server(ports.steady), flow_control: { client_spike_threshold: '10/second' } }),
     flaky: api('/flaky', { servers: server(ports.flaky) }),
     chat: api('/chat', { protocol: 'ws', servers: server(ports.ws) }),
   };

@@ -100,8 +100,8 @@ class Traffic {
     );
   }
 
-  agent() {
-    const a = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  agent(maxSockets = 4) {
+    const a = new http.Agent({ keepAlive: true, maxSockets });
     this.agents.push(a);
     return a;
   }
@@ -126,8 +126,12 @@ class Traffic {
         this.record(gi, 'decoy', hit.status, hit.status === 200 && hit.body !== 'decoy' ? `body ${hit.body.slice(0, 60)}` : '');
         this.record(gi, 'afterDecoy', (await get(port, '/shop/items', ip, undefined)).status);
       }, 20);
-      const over = this.agent();
-      this.loop(async () => this.record(gi, 'overLimit', (await get(port, '/limited/x', '127.0.3.1', over)).status), 5);
+      // Bursts of 30 at once: over the limit of 10 a second however slowly the machine answers.
+      const over = this.agent(30);
+      this.loop(async () => {
+        const burst = await Promise.all(Array.from({ length: 30 }, () => get(port, '/limited/x', '127.0.3.1', over)));
+        for (const r of burst) this.record(gi, 'overLimit', r.status);
+      }, 500);
       const under = this.agent();
       this.loop(async () => this.record(gi, 'underLimit', (await get(port, '/limited/x', '127.0.3.2', under)).status), 250);
       const flaky = this.agent();

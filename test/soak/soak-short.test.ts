@@ -27,8 +27,9 @@ describe('soak, short form', () => {
     const code = await run.exited;
     const lines = run.stdout().trim().split('\n');
     const summary = JSON.parse(lines.at(-1)!) as Summary;
-    // The RSS curve is in the output: shown when something fails.
-    expect({ code, failures: summary.failures, stderr: run.stderr().slice(-2000) }).toEqual({ code: 0, failures: [], stderr: expect.any(String) as unknown });
+    // The curve (the table before the summary line) and the soak's own log are shown when something fails.
+    const curve = lines.slice(0, -1).join('\n');
+    expect({ code, failures: summary.failures, curve, stderr: run.stderr().slice(-2000) }).toEqual({ code: 0, failures: [], curve: expect.any(String) as unknown, stderr: expect.any(String) as unknown });
     expect(summary.ok).toBe(true);
     expect(summary.unexpected).toBe(0);
     expect(summary.flakyCycles).toBeGreaterThan(0);
