@@ -47,9 +47,10 @@ function codeLines(text: string, info: 'sh' | ''): string[] {
   return out;
 }
 
-// Run by the suite's own set-up or for minutes (the set-up, test, demo and bench commands), or a
-// second gateway on the demo's ports (`ase start` is run by test/gateway).
-const NOT_RUN_HERE = [/^npx --yes pnpm@[\d.]+ /, /^(?:npx pnpm exec )?ase start\b/];
+// Run by the suite's own set-up or for minutes (the set-up, test, demo and bench commands, the
+// soak, whose short form test/soak runs), or a second gateway on the demo's ports (`ase start` is
+// run by test/gateway).
+const NOT_RUN_HERE = [/^npx --yes pnpm@[\d.]+ /, /^(?:npx pnpm exec )?ase start\b/, /^node bench\/soak\.js\b/];
 // The `ase` listing shows commands with placeholders: a file of your own, a terminal to type into.
 const ASE_NOT_RUN = [/^ase add_api \.\//, /^ase update_password\b/, /^ase \[/];
 

@@ -14,14 +14,16 @@ export interface RunningCli {
 }
 
 /** Runs the built `ase` CLI (`pnpm test` builds before jest runs). */
-export function runCli(args: string[], opts: { cwd?: string } = {}): RunningCli {
+export function runCli(args: string[], opts: { cwd?: string; via?: string[] } = {}): RunningCli {
   return runNode(ASE_BIN, args, opts);
 }
 
 /** Runs a Node script as a child process (stdout/stderr captured); `env` is added to this process's. */
-export function runNode(script: string, args: string[] = [], opts: { cwd?: string; env?: Record<string, string> } = {}): RunningCli {
+export function runNode(script: string, args: string[] = [], opts: { cwd?: string; env?: Record<string, string>; via?: string[] } = {}): RunningCli {
   const env = opts.env ? { ...process.env, ...opts.env } : process.env;
-  const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `via`: a command that execs the rest (`prlimit --fsize=N --`, `setpriv ... --`), so the child keeps its pid.
+  const [command, ...rest] = [...(opts.via ?? []), process.execPath, script, ...args];
+  const child = spawn(command!, rest, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];

@@ -30,6 +30,10 @@ export const ERRORS = {
   ERR_ASE_UNKNOWN_API: { status: 404, wire: { status: 404, label: 'api_not_found' } },
   ERR_ASE_DUPLICATE_API: { status: 409, wire: { status: 403, label: 'api_already_exists' } },
   ERR_ASE_PERSIST: { status: 500 },
+  /** The disk (or the file-size limit) has no room for the change: nothing was changed. */
+  ERR_ASE_STORAGE_FULL: { status: 507, wire: { status: 507, label: 'storage_full' } },
+  /** The configuration directory cannot be written (read-only file system, permissions): nothing was changed. */
+  ERR_ASE_STORAGE_READ_ONLY: { status: 503, wire: { status: 503, label: 'storage_read_only' } },
   /** The shared state store (Redis) cannot be reached: a change is refused rather than acknowledged and lost. */
   ERR_ASE_STORE_UNAVAILABLE: { status: 503, wire: { status: 503, label: 'store_unavailable', message: 'shared state store unreachable' } },
   ERR_ASE_INTERNAL: { status: 500 },
@@ -105,9 +109,28 @@ export const unknownApi = (id: string): AseError =>
   new AseError('ERR_ASE_UNKNOWN_API', `api ${id} does not exist`);
 export const duplicateApi = (id: string): AseError =>
   new AseError('ERR_ASE_DUPLICATE_API', `api ${id} already exists`);
-/** A store's refusal passes through as it is when the store is unreachable: the caller may try again later. */
-export const persistFailed = (what: string, cause: unknown): AseError =>
-  isStoreUnavailable(cause) ? cause : new AseError('ERR_ASE_PERSIST', `could not persist ${what}`, { cause });
+/** File-system errors that mean "no room": a full disk, a quota, a file-size limit (RLIMIT_FSIZE). */
+const NO_ROOM = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+/** File-system errors that mean "may not write here": a read-only mount, permissions. */
+const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * A change the store could not make durable; the change is not made. A store's refusal passes
+ * through as it is when the store is unreachable (the caller may try again later); a disk without
+ * room and a directory that cannot be written get their own codes, so the writer learns which of
+ * the operator's problems to fix.
+ */
+export function persistFailed(what: string, cause: unknown): AseError {
+  if (isStoreUnavailable(cause)) return cause;
+  const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === 'string' && NO_ROOM.has(errno)) {
+    return new AseError('ERR_ASE_STORAGE_FULL', `could not persist ${what}: no room left for the configuration files (${errno}); nothing was changed`, { cause });
+  }
+  if (typeof errno === 'string' && NOT_WRITABLE.has(errno)) {
+    return new AseError('ERR_ASE_STORAGE_READ_ONLY', `could not persist ${what}: the configuration directory cannot be written (${errno}); nothing was changed`, { cause });
+  }
+  return new AseError('ERR_ASE_PERSIST', `could not persist ${what}`, { cause });
+}
 
 /** What a shared store answers while it cannot reach its server (`what`: the store's own words). */
 export const storeUnavailable = (what: string, cause?: unknown): AseError =>

@@ -1,12 +1,11 @@
 import { promises as fsp, constants as fsc, existsSync, readFileSync, openSync, closeSync, ftruncateSync, fsyncSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
 import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
 import { truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
-import { syncDir, writeFileAtomic } from '../persistence/atomic-file';
+import { syncDir, tempFileFor, writeFileAtomic } from '../persistence/atomic-file';
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */
 const MIN_COMPACT_BYTES = 1 << 20;
@@ -244,6 +243,9 @@ export class ListJournal {
         await this.closeJournal();
         failure = err;
         for (const p of batch) p.done?.reject(err);
+        // Writers take a refused change back in their rejection handlers; the snapshot the next
+        // batch writes must be taken after that, or it would store a change that was refused.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     if (failure) throw failure;
@@ -301,7 +303,7 @@ export class ListJournal {
   private foldInBackground(): void {
     // Until the copy is taken, every line appended has a sequence number it will hold.
     const folding = { seq: Infinity, coveredEnd: this.journalBytes, done: Promise.resolve() };
-    const tmp = path.join(path.dirname(this.snapshotFile), `.${path.basename(this.snapshotFile)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = tempFileFor(this.snapshotFile);
     folding.done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => {
         folding.seq = this.seq;

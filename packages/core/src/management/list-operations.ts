@@ -1,6 +1,7 @@
 import { persistFailed } from '../errors';
 import type { ClientList } from '../lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from '../lists/entries';
+import { putEntry } from '../lists/journal-format';
 import type { ListChange, ListName, ListStore } from '../stores/types';
 import type { Logger } from '../types';
 
@@ -28,10 +29,8 @@ export class ListOperations {
   }
 
   /** Clears the deny list, or only entries with the given tag. */
-  async clearDeny(tag?: DenyTag): Promise<number> {
-    const n = this.denyList.clear(tag ? (t) => t === tag : undefined);
-    await this.persistOrThrow({ list: 'blacklist', op: 'clear', ...(tag ? { tags: [tag] } : {}) });
-    return n;
+  clearDeny(tag?: DenyTag): Promise<number> {
+    return this.clear('blacklist', tag ? [tag] : undefined);
   }
 
   addAllow(input: ListEntry): Promise<boolean> {
@@ -63,15 +62,26 @@ export class ListOperations {
     return removed;
   }
 
-  async clearAllow(): Promise<number> {
-    const n = this.allowList.clear();
-    await this.persistOrThrow({ list: 'whitelist', op: 'clear' });
-    return n;
+  clearAllow(): Promise<number> {
+    return this.clear('whitelist');
   }
 
   /** Removes every ASE-detected deny-list entry (detection switched off), persisted. */
   async clearDetections(): Promise<void> {
-    if (this.denyList.clear((t) => ASE_DETECTED_TAGS.has(t)) > 0) await this.persistOrThrow({ list: 'blacklist', op: 'clear', tags: [...ASE_DETECTED_TAGS] });
+    await this.clear('blacklist', [...ASE_DETECTED_TAGS], true);
+  }
+
+  /** Clears a list (or its entries with one of `tags`); a clear that cannot be persisted puts the entries back. */
+  private async clear(name: ListName, tags?: DenyTag[], onlyIfAny = false): Promise<number> {
+    const list = this.listOf(name);
+    const which = tags ? (t: DenyTag) => tags.includes(t) : undefined;
+    const doomed = list.list().filter((e) => !which || which(e.tag));
+    if (doomed.length === 0 && onlyIfAny) return 0;
+    const n = list.clear(which);
+    await this.persistOrUndo({ list: name, op: 'clear', ...(tags ? { tags } : {}) }, () => {
+      for (const e of doomed) putEntry(list, e);
+    });
+    return n;
   }
 
   /** A detection's change, stored in the background: the request does not wait for the store. */

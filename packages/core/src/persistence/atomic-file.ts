@@ -9,18 +9,19 @@ import { randomBytes } from 'node:crypto';
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   const dir = path.dirname(file);
   await fsp.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'w', 0o600);
+  const tmp = tempFileFor(file);
   try {
-    await fh.writeFile(data, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await fsp.open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(data, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, file);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
+    // A full disk fails the write half-way: the torn temporary file would hold on to the room it took.
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
   await syncDir(dir);
@@ -29,15 +30,29 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
 export function writeFileAtomicSync(file: string, data: string): void {
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(tmp, data, { encoding: 'utf8', mode: 0o600 });
-  const fd = openSync(tmp, 'r+');
+  const tmp = tempFileFor(file);
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeFileSync(tmp, data, { encoding: 'utf8', mode: 0o600 });
+    const fd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The write's own error is the one to report.
+    }
+    throw err;
   }
-  renameSync(tmp, file);
+}
+
+/** A temporary file beside `file`, named as TEMP_FILE recognises it. */
+export function tempFileFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** `.<file>.<pid>.<8 hex>.tmp`: the temporary files the writers above make. */

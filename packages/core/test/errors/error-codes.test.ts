@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AseError, ERRORS, type AseErrorCode } from '../../src/errors';
+import { AseError, ERRORS, type AseErrorCode, persistFailed, storeUnavailable, wireAnswer } from '../../src/errors';
 import { AdminCredentials } from '../../src/management/credentials';
 import { readRuntimeState } from '../../src/persistence/runtime-state';
 import { TrustedProxies } from '../../src/request/client-ip';
@@ -43,6 +43,23 @@ describe('error codes: one meaning per code', () => {
 
   it('an invalid xff_trusted_proxies entry stays a configuration error (400)', () => {
     expect(thrown(() => new TrustedProxies(['nope']))).toMatchObject({ code: 'ERR_ASE_CONFIG', status: 400 });
+  });
+
+  it('a change the disk refuses says why: no room is 507 storage_full, a directory that cannot be written is 503 storage_read_only', () => {
+    const fsError = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: from the file system`), { code });
+    for (const errno of ['ENOSPC', 'EDQUOT', 'EFBIG']) {
+      const err = persistFailed('api shop', fsError(errno));
+      expect(err).toMatchObject({ code: 'ERR_ASE_STORAGE_FULL', status: 507, message: `could not persist api shop: no room left for the configuration files (${errno}); nothing was changed` });
+    }
+    for (const errno of ['EROFS', 'EACCES', 'EPERM']) {
+      const err = persistFailed('lists', fsError(errno));
+      expect(err).toMatchObject({ code: 'ERR_ASE_STORAGE_READ_ONLY', status: 503, message: `could not persist lists: the configuration directory cannot be written (${errno}); nothing was changed` });
+    }
+    expect(wireAnswer('ERR_ASE_STORAGE_FULL')).toEqual({ status: 507, label: 'storage_full' });
+    expect(wireAnswer('ERR_ASE_STORAGE_READ_ONLY')).toEqual({ status: 503, label: 'storage_read_only' });
+    expect(persistFailed('lists', fsError('EIO'))).toMatchObject({ code: 'ERR_ASE_PERSIST', status: 500, message: 'could not persist lists' });
+    const unreachable = storeUnavailable('redis');
+    expect(persistFailed('lists', unreachable)).toBe(unreachable);
   });
 
   it('every code takes its HTTP status from the one registry', () => {
