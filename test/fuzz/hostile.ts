@@ -12,7 +12,7 @@ import fc from 'fast-check';
 /** Seeded runs: a failure is reproduced by its seed and path, printed by fast-check. */
 export const SEED = Number(process.env['ASE_FUZZ_SEED'] ?? 20_261_202);
 
-const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'reference-api');
+const FIXTURES = path.resolve(__dirname, '..', '..', 'packages', 'core', 'test', 'config', 'fixtures');
 const EXAMPLE_APIS = path.resolve(__dirname, '..', '..', 'examples', 'standalone', 'config', 'api');
 
 /** Every valid sample API JSON of the repository: the reference's samples and the example's APIs. */
