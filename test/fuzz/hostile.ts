@@ -136,7 +136,7 @@ export function mutatedPointer(m: Mutation): string {
 export type TextMutation =
   | { op: 'none' }
   | { op: 'truncate'; at: number }
-  | { op: 'bytes'; at: number; bytes: number[] }
+  | { op: 'bytes'; at: number; bytes: readonly number[] }
   | { op: 'duplicate'; key: string; value: unknown }
   | { op: 'bom' }
   | { op: 'crlf' };
