@@ -10,7 +10,7 @@ import { FORBIDDEN, type Mutation, SAMPLE_APIS, applyMutation, hostileString, ho
  * have changed nothing.
  */
 
-/** Every endpoint of the route table (packages/admin/src/admin.ts) with the methods it answers. */
+/** Every endpoint of the route table (packages/admin/src/admin.ts) with the methods it answers; `/metrics` answers Prometheus's text. */
 export const ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
   '/v4/ase/api': ['GET', 'POST', 'PUT', 'DELETE'],
   '/v4/ase/server': ['GET', 'POST', 'DELETE'],
@@ -24,6 +24,7 @@ export const ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
   '/v4/ase/status': ['GET'],
   '/v4/ase/asedetectedattack': ['GET', 'POST'],
   '/v4/ase/password': ['POST'],
+  '/metrics': ['GET'],
 };
 
 /** The API ids the generated state starts with, and the samples they hold. */
