@@ -11,6 +11,7 @@ import { api, configDir, servers } from '../helpers/config';
 import { type Backend, listen, request, startBackend } from '../helpers/http';
 import { MOUNTS, type Served, call, serveAdmin } from './harness';
 import { COOKIE_ENTRY, IP_ENTRY, REST_API, TOKEN_ENTRY } from './seed-samples';
+import { send } from '../fuzz/management-requests';
 
 const [standalone, expressMount] = MOUNTS as [(typeof MOUNTS)[number], (typeof MOUNTS)[number]];
 const AUDIT_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| (?:rest_api|cli) \| [^|]+ \| .+$/;
@@ -298,5 +299,50 @@ describe('mounting', () => {
       await srv.close();
       await enforcer.close();
     }
+  });
+});
+
+// Found by the generated tests (test/fuzz/): the exact inputs.
+describe('hostile request bodies and heads', () => {
+  const invalidUtf8 = Buffer.from([...Buffer.from('{"type":"ip","value":"1.2.3.4'), 0xff, ...Buffer.from('"}')]);
+
+  test.each(MOUNTS)('$name: bytes that are not UTF-8 are no JSON, a key given twice is refused, and neither changes anything', async (mount) => {
+    await with_(await serveAdmin(mount), async (s) => {
+      const bad = await send(s.port, 'admin', { method: 'POST', path: '/v4/ase/firewall/blacklist', query: [], contentType: 'application/json', body: invalidUtf8 });
+      expect([bad.status, bad.json]).toEqual([403, { status: 'fail', status_message: 'json parsing error' }]);
+      const twice = await call(s.port, 'POST', '/v4/ase/firewall/whitelist', { body: '{"type":"ip","value":"1.1.1.1","value":"2.2.2.2"}' });
+      expect([twice.status, twice.json]).toEqual([403, { status: 'validation_error', status_message: 'request body: /value: duplicate key `value`; each key may appear once in an object' }]);
+      const lists = await call(s.port, 'GET', '/v4/ase/firewall/whitelist');
+      expect(lists.json).toEqual({ whitelist: [] });
+      expect((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=manual')).json).toEqual({ manual_blacklist: [] });
+    });
+  });
+
+  test('an API body of 80 000 unknown keys is refused at once, with a short answer', async () => {
+    await with_(await serveAdmin(standalone), async (s) => {
+      const metadata: Record<string, unknown> = { url: '/x', hostname: '*' };
+      for (let i = 0; i < 80_000; i++) metadata[`k${i}`] = 1;
+      const started = Date.now();
+      const r = await call(s.port, 'POST', '/v4/ase/api?api_id=x', { body: { api_metadata: metadata } });
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect([r.status, r.json]).toEqual([403, { status: 'validation_error', status_message: 'api x: /api_metadata: has too many entries (80002; at most 1024 in one object or list)' }]);
+    });
+  });
+
+  test('Fastify plugin: a Content-Type that is no media type gets the envelope, not Fastify\'s own 415', async () => {
+    await with_(await serveAdmin(MOUNTS[3]!), async (s) => {
+      for (const [ct, status, message] of [[';;;', 415, 'content-type must be application/json'], ['', 403, 'content-type header missing']] as const) {
+        const r = await send(s.port, 'admin', { method: 'POST', path: '/v4/ase/firewall/blacklist', query: [], contentType: ct, body: Buffer.from('{"type":"ip","value":"1.1.1.1"}') });
+        expect([r.status, r.json]).toEqual([status, { status: 'fail', status_message: message }]);
+      }
+    });
+  });
+
+  test('the standalone listener answers a request head over 16 KB with 431 in its envelope', async () => {
+    await with_(await serveAdmin(standalone), async (s) => {
+      const r = await send(s.port, 'admin', { method: 'GET', path: '/v4/ase/api', query: [['api_id', 'a'.repeat(20_000)]], contentType: undefined, body: undefined });
+      expect([r.status, r.json]).toEqual([431, { status: 'fail', status_message: 'request head too large' }]);
+      expect((await call(s.port, 'GET', '/v4/ase/status')).status).toBe(200);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry, maskIdentifier, wireAnswer } from '@ase/core';
+import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry, decodeUtf8, firstDuplicateKey, maskIdentifier, wireAnswer } from '@ase/core';
 import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
 import { AuditFile, type AuditRecord, MASK, formatAudit } from './audit-log';
 import { basicCredentials, metricsPathOf, scrape } from './metrics-route';
@@ -299,7 +299,9 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   }
 
   /**
-   * The JSON body: content type checked, size capped, `__proto__`/`constructor`/`prototype` refused.
+   * The JSON body: content type checked, size capped, UTF-8 only (RFC 8259: other bytes are no JSON
+   * text, and a U+FFFD in their place would not read back as sent), `__proto__`/`constructor`/`prototype`
+   * and keys given twice in one object refused.
    * `typeless` lets a body without Content-Type through (still parsed as JSON): the reference's
    * flow-control requests send none. A browser cannot forge such a request cross-site anyway: the
    * access-key headers already force a CORS preflight.
@@ -310,18 +312,24 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     if (ct !== undefined && !isJsonType(ct)) throw new Answer(fail(415, 'content-type must be application/json'));
     const src = call.req.body;
     const raw = typeof src === 'function' ? await src() : src;
-    let text = raw === undefined ? '' : typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+    const decoded = raw === undefined ? { ok: true as const, text: '' } : typeof raw === 'string' ? { ok: true as const, text: raw } : decodeUtf8(raw);
+    if (!decoded.ok) throw new Answer(fail(403, 'json parsing error'));
+    let text = decoded.text;
     if (Buffer.byteLength(text) > this.bodyLimit) throw new BodyTooLargeError(this.bodyLimit);
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    let value: unknown;
     try {
-      return JSON.parse(text, (key, value: unknown) => {
+      value = JSON.parse(text, (key, v: unknown) => {
         if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
-        return value;
+        return v;
       }) as unknown;
     } catch (err) {
       if (err instanceof ForbiddenKey) throw new Answer(validationError(`key \`${err.message}\` is not allowed`));
       throw new Answer(fail(403, 'json parsing error'));
     }
+    const dup = firstDuplicateKey(text);
+    if (dup) throw new Answer(validationError(`request body: ${dup.path}: duplicate key \`${dup.key.slice(0, 100)}\`; each key may appear once in an object`));
+    return value;
   }
 
   /** A deny/allow-list entry body: `{type, value}` or `{type, name, value}`. */

@@ -8,6 +8,7 @@ export interface FastifyInstanceLike {
   prefix: string;
   removeAllContentTypeParsers(): void;
   addContentTypeParser(contentType: string, parser: (request: never, payload: never, done: (err: Error | null, body?: unknown) => void) => void): unknown;
+  setErrorHandler(handler: (error: { code?: string }, request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): void; send(payload: unknown): unknown }) => void): unknown;
   route(options: {
     method: string[];
     url: string;
@@ -49,6 +50,12 @@ export function adminFastify(instance: FastifyInstanceLike, opts: AdminFastifyOp
       reply.raw.destroy();
     });
   };
+  // A Content-Type Fastify cannot parse as a media type ("", "json", ";;;") is refused by Fastify
+  // before any parser runs, in its own error shape: the admin API answers it instead, as every mount does.
+  instance.setErrorHandler((error, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') handler(request, reply);
+    else reply.send(error);
+  });
   // `ase: false`: @ase/fastify's hook lets these routes through undecided (Fastify's router matched
   // them, nothing a client can forge), so no list entry locks the operator out of the API that removes it.
   const config = { ase: false };

@@ -48,6 +48,22 @@ export async function startAdminServer(target: AdminApi | Enforcer, opts: AdminS
       res.end('{"status":"fail","status_message":"unknown error"}');
     });
   });
+  // What Node refuses before a request exists (a head over 16 KB, a malformed one) is answered in the
+  // management API's envelope too, not with Node's bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'request head too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['408 Request Timeout', 'request timeout']
+          : ['400 Bad Request', 'malformed request'];
+    const body = JSON.stringify({ status: 'fail', status_message: message });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   // Management calls are small: slow or idle clients do not get to hold sockets for long.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

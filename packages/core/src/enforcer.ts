@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -7,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { CompiledApi } from './api/compiled-api';
 import { LiveApis } from './api/live-apis';
 import { ASE_CONF_DEFAULTS } from './config/defaults';
-import { fromObjects, loadConfFile } from './config/load';
+import { fromObjects, loadConfFile, readServerCa } from './config/load';
 import { normaliseAseConf } from './config/ase-conf';
 import type { ApiJsonInput, AseConf, FlowControlJson, ServerJson } from './config/types';
 import { type EnforcerOptions, consoleLogger } from './setup/enforcer-options';
@@ -90,7 +89,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const storedApis = this.stores.loadApisSync();
     const fromCode = fromObjects({ apis: (options.apis ?? {}) as Record<string, ApiJsonInput> });
     const trusted = new TrustedProxies(conf.xff_trusted_proxies);
-    const ca = conf.server_ca_cert_path ? readFileSync(conf.server_ca_cert_path) : undefined;
+    const caSource = options.conf?.server_ca_cert_path !== undefined || !configDir ? '<options.conf>' : path.join(configDir, 'ase.conf');
+    const ca = readServerCa(conf.server_ca_cert_path, caSource);
     this.agents = new BackendAgents(ca, conf.backend_timeout);
 
     const budget = new ListBudget(conf.attack_list_memory, conf.attack_list_shares);

@@ -73,8 +73,26 @@ export interface ConfigProblem {
   message: string;
 }
 
+/**
+ * At most this many problems are listed for one file or body (then one line says how many more):
+ * a document with 80 000 bad keys must not cost seconds of CPU and tens of megabytes of message.
+ */
+export const MAX_PROBLEMS = 50;
+
+/** The line that stands for the problems past MAX_PROBLEMS. */
+export const moreProblems = (file: string, count: number): ConfigProblem => ({
+  file,
+  path: '',
+  message: `${count} more ${count === 1 ? 'problem' : 'problems'} not listed`,
+});
+
+/** A name as shown in a message: long ones cut, so a message never echoes a huge key back. */
+export function clip(s: string, max = 100): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
+
 export function formatConfigProblem(p: ConfigProblem): string {
-  const where = p.path ? `${p.file}: ${p.path}` : p.file;
+  const where = p.path ? `${p.file}: ${clip(p.path, 200)}` : p.file;
   const got = p.value === undefined ? '' : ` (got ${safeJson(p.value)})`;
   return `${where}: ${p.message}${got}`;
 }

@@ -26,6 +26,7 @@ export { readListFiles } from './persistence/file-list-store';
 export { bindProblem, parseAseConf } from './config/ase-conf';
 export { closest } from './config/suggest';
 export { validateApiJson } from './config/api-schema';
+export { decodeUtf8, firstDuplicateKey } from './config/json-data';
 export { parseDuration, parseSize, parseRate } from './config/units';
 export { ENTRY_TYPES, DENY_TAGS, ASE_DETECTED_TAGS, canonicalEntry, describeEntry } from './lists/entries';
 export type { EntryType, DenyTag, ListEntry } from './lists/entries';

@@ -141,6 +141,8 @@ function commaList(o: {
     accepts: o.accepts,
     convert: (v) => {
       const raw = (Array.isArray(v) ? (v as string[]) : String(v).trim() === '' ? [] : String(v).split(',')).map((s) => s.trim());
+      // The file's comma-separated form gets the same bound as the list form from code.
+      if (raw.length > o.maxItems) return { error: `has ${raw.length} entries (at most ${o.maxItems}); it must be ${o.accepts}` };
       const list = raw.map(o.entry);
       const bad = raw.filter((_, i) => list[i] === undefined);
       if (bad.length > 0) {
@@ -258,8 +260,8 @@ export const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
   enable_ase_health: bool(),
   pass_unmatched_hosts: bool(),
   server_ca_cert_path: {
-    schema: { type: 'string', maxLength: 4096 },
-    accepts: 'a file path, or ""',
+    schema: { type: 'string', maxLength: 4096, pattern: '^[^\\x00-\\x1f\\x7f]*$' },
+    accepts: 'a file path without control characters, or ""',
     convert: (v) => ({ value: String(v) }),
   },
   enable_cluster: bool(),

@@ -1,5 +1,5 @@
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
-import { type ConfigProblem, invalidConfig } from '../errors';
+import { type ConfigProblem, MAX_PROBLEMS, clip, invalidConfig, moreProblems } from '../errors';
 import { ASE_CONF_KEYS, type KeySpec, REFERENCE_ONLY_KEYS, SPECS } from './ase-conf-keys';
 import { ASE_CONF_DEFAULTS } from './defaults';
 import { cloneJsonData } from './json-data';
@@ -38,7 +38,7 @@ interface Found {
 
 function unknownKeyMessage(key: string): string {
   const hint = closest(key, ASE_CONF_KEYS);
-  return `unknown key \`${key}\`${hint ? `; did you mean \`${hint}\`? Known` : '; known'} keys: ${ASE_CONF_KEYS.join(', ')}`;
+  return `unknown key \`${clip(key)}\`${hint ? `; did you mean \`${hint}\`? Known` : '; known'} keys: ${ASE_CONF_KEYS.join(', ')}`;
 }
 
 function referenceWarning(file: string, names: readonly string[]): string {
@@ -108,10 +108,16 @@ export function checkAseConf(text: string, file: string): { conf: AseConf; probl
   const ignored: string[] = [];
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = body.split(/\r\n|\n|\r/);
+  let unlisted = 0;
   lines.forEach((raw, i) => {
     const n = i + 1;
     const line = raw.trim();
     if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
+    // Past MAX_PROBLEMS the file is refused anyway: the rest is counted, not described.
+    if (problems.length >= MAX_PROBLEMS) {
+      unlisted++;
+      return;
+    }
     const eq = line.indexOf('=');
     if (eq < 0) {
       problems.push({ file, path: `line ${n}`, value: line.length > 80 ? `${line.slice(0, 77)}...` : line, message: 'is not a `key=value` line' });
@@ -123,7 +129,7 @@ export function checkAseConf(text: string, file: string): { conf: AseConf; probl
       problems.push({ file, path: `line ${n}`, message: 'has no key before `=`' });
       return;
     }
-    const where = `line ${n}: ${key}`;
+    const where = `line ${n}: ${clip(key)}`;
     const first = firstLine.get(key);
     if (first !== undefined) {
       problems.push({ file, path: where, value, message: `duplicate key \`${key}\` (first set on line ${first})` });
@@ -138,6 +144,7 @@ export function checkAseConf(text: string, file: string): { conf: AseConf; probl
   const warnings = ignored.length > 0 ? [referenceWarning(file, ignored), ...built.warnings] : built.warnings;
   const lineOf = (p: ConfigProblem): number => Number(/^line (\d+)/.exec(p.path)?.[1] ?? 0);
   const all = [...problems, ...built.problems].sort((a, b) => lineOf(a) - lineOf(b));
+  if (unlisted > 0) all.push(moreProblems(file, unlisted));
   return { conf: built.conf, problems: all, warnings };
 }
 

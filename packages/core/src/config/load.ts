@@ -4,7 +4,7 @@ import { type ConfigProblem, formatConfigProblem, invalidConfig } from '../error
 import { checkApiJson } from './api-schema';
 import { checkAseConf, checkAseConfObject } from './ase-conf';
 import { ASE_CONF_DEFAULTS } from './defaults';
-import { parseJsonText } from './json-data';
+import { decodeUtf8, parseJsonFile } from './json-data';
 import type { ApiJson, ApiJsonInput, AseConf, LoadedConfig } from './types';
 
 /**
@@ -39,14 +39,14 @@ export function apiIdFromFile(file: string): string {
 
 /** Reads and validates one API JSON file; problems instead of a throw. */
 function checkApiFile(file: string): { api?: ApiJson; problems: ConfigProblem[]; warnings: string[] } {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (err) {
     return { problems: [{ file, path: '', message: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], warnings: [] };
   }
-  const parsed = parseJsonText(text);
-  if (!parsed.ok) return { problems: [{ file, path: '', message: parsed.message }], warnings: [] };
+  const parsed = parseJsonFile(bytes);
+  if (!parsed.ok) return { problems: [{ file, path: parsed.path, message: parsed.message }], warnings: [] };
   return checkApiJson(parsed.value, file);
 }
 
@@ -116,20 +116,36 @@ export function loadConfFile(dir: string): { conf: AseConf; warnings: string[] }
   const warnings: string[] = [];
   const confFile = path.join(dir, 'ase.conf');
   let conf: AseConf = { ...ASE_CONF_DEFAULTS, xff_trusted_proxies: [...ASE_CONF_DEFAULTS.xff_trusted_proxies] };
-  let confText: string | undefined;
+  let confBytes: Buffer | undefined;
   try {
-    confText = fs.readFileSync(confFile, 'utf8');
+    confBytes = fs.readFileSync(confFile);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw invalidConfig([{ file: confFile, path: '', message: `cannot be read: ${code ?? String(err)}` }]);
   }
-  if (confText !== undefined) {
-    const r = checkAseConf(confText, confFile);
+  if (confBytes !== undefined) {
+    const decoded = decodeUtf8(confBytes);
+    if (!decoded.ok) throw invalidConfig([{ file: confFile, path: '', message: decoded.message }]);
+    const r = checkAseConf(decoded.text, confFile);
     if (r.problems.length > 0) throw invalidConfig(r.problems);
     conf = r.conf;
     warnings.push(...r.warnings);
   }
   return { conf, warnings };
+}
+
+/**
+ * The PEM bundle `server_ca_cert_path` names (undefined for ""). A file that cannot be read is a
+ * config error naming `source` (the ase.conf or the option that set it), not a bare fs error.
+ */
+export function readServerCa(file: string, source: string): Buffer | undefined {
+  if (file === '') return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw invalidConfig([{ file: source, path: 'server_ca_cert_path', value: file, message: `cannot be read (${code}); it must be a readable PEM file, or ""` }]);
+  }
 }
 
 /** Every `dir/api/*.json` in name order; a bad file throws unless `skipInvalidApis` is set. */

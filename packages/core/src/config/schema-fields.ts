@@ -1,5 +1,5 @@
 import type { ErrorObject, SchemaObject } from 'ajv';
-import type { ConfigProblem } from '../errors';
+import { type ConfigProblem, MAX_PROBLEMS, clip, moreProblems } from '../errors';
 import { valueAt } from './json-data';
 import { closest } from './suggest';
 
@@ -85,14 +85,22 @@ function childPointer(parent: string, key: string): string {
 export function toProblems(root: Schema, errors: readonly ErrorObject[], data: unknown, file: string, prefix: string): ConfigProblem[] {
   const out = new Map<string, ConfigProblem>();
   const byPath = new Map<string, ErrorObject[]>();
+  /** Fields past MAX_PROBLEMS: counted, not described (a suggestion costs an edit distance per known key). */
+  const unlisted = new Set<string>();
+  const full = (ptr: string): boolean => {
+    if (out.has(ptr) || out.size < MAX_PROBLEMS) return false;
+    unlisted.add(ptr);
+    return true;
+  };
   for (const e of errors) {
     if (e.keyword === 'additionalProperties') {
       const key = String((e.params as { additionalProperty: unknown }).additionalProperty);
       const ptr = childPointer(e.instancePath, key);
+      if (full(ptr)) continue;
       const props = schemaAt(root, e.instancePath)?.['properties'] as Record<string, Schema> | undefined;
       const known = props ? Object.keys(props) : [];
       const hint = closest(key, known);
-      let message = `unknown key \`${key}\``;
+      let message = `unknown key \`${clip(key)}\``;
       if (hint) message += `; did you mean \`${hint}\`?`;
       if (known.length > 0) message += `${hint ? ' Known' : '; known'} keys: ${known.join(', ')}`;
       if (!out.has(ptr)) out.set(ptr, { file, path: prefix + ptr, message });
@@ -101,6 +109,7 @@ export function toProblems(root: Schema, errors: readonly ErrorObject[], data: u
     if (e.keyword === 'required') {
       const key = String((e.params as { missingProperty: unknown }).missingProperty);
       const ptr = childPointer(e.instancePath, key);
+      if (full(ptr)) continue;
       const accepts = acceptsAt(root, ptr);
       if (!out.has(ptr)) out.set(ptr, { file, path: prefix + ptr, message: `is required${accepts ? `; it must be ${accepts}` : ''}` });
       continue;
@@ -111,14 +120,14 @@ export function toProblems(root: Schema, errors: readonly ErrorObject[], data: u
     else byPath.set(e.instancePath, [e]);
   }
   for (const [ptr, list] of byPath) {
-    if (out.has(ptr)) continue;
+    if (out.has(ptr) || full(ptr)) continue;
     const accepts = acceptsAt(root, ptr);
     const tooLong = list.find((e) => e.keyword === 'maxLength' || e.keyword === 'maxItems' || e.keyword === 'maxProperties');
     const nameError = list.find((e) => e.propertyName !== undefined);
     let message: string;
     if (nameError) {
       const name = String(nameError.propertyName);
-      message = `has an invalid header name \`${name}\`; it must be ${accepts ?? 'a header name'}`;
+      message = `has an invalid header name \`${clip(name)}\`; it must be ${accepts ?? 'a header name'}`;
     } else if (tooLong) {
       const limit = (tooLong.params as { limit?: unknown }).limit;
       const what = tooLong.keyword === 'maxLength' ? 'characters' : 'entries';
@@ -130,5 +139,5 @@ export function toProblems(root: Schema, errors: readonly ErrorObject[], data: u
     }
     out.set(ptr, { file, path: prefix + ptr, value: nameError ? undefined : valueAt(data, ptr), message });
   }
-  return [...out.values()];
+  return unlisted.size > 0 ? [...out.values(), moreProblems(file, unlisted.size)] : [...out.values()];
 }

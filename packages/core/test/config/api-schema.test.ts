@@ -321,3 +321,40 @@ describe('warnings', () => {
     expect(warnings).toEqual(['api/shop.json: is_token_mandatory has no effect unless oauth2_access_token is true']);
   });
 });
+
+// Found by the generated tests (test/fuzz/): a document of 80 000 unknown keys (under 1 MB, a
+// management API body) took 20 s of CPU to describe and made a 41 MB message.
+describe('hostile sizes are refused quickly, with a bounded message', () => {
+  it('80 000 unknown keys: 50 problems listed and one line counting the rest, in well under a second', () => {
+    const metadata: Record<string, unknown> = { url: '/x', hostname: '*' };
+    for (let i = 0; i < 80_000; i++) metadata[`k${i}`] = 1;
+    const started = Date.now();
+    const problems = problemsOf(() => validateApiJson({ api_metadata: metadata }, 'x.json'));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(problems).toEqual([{ file: 'x.json', path: '/api_metadata', message: 'has too many entries (80002; at most 1024 in one object or list)' }]);
+  });
+
+  it('1 000 unknown keys (under the entry bound): the first 50 described, the other 950 counted', () => {
+    const metadata: Record<string, unknown> = { url: '/x', hostname: '*' };
+    for (let i = 0; i < 1_000; i++) metadata[`k${i}`] = 1;
+    const problems = problemsOf(() => validateApiJson({ api_metadata: metadata }, 'x.json'));
+    expect(problems).toHaveLength(51);
+    expect(problems[0]!.path).toBe('/api_metadata/k0');
+    expect(problems[50]).toEqual({ file: 'x.json', path: '', message: '950 more problems not listed' });
+  });
+
+  it('a list of 60 000 items in a field, and 10 001 values in all, are refused where they are', () => {
+    const big = problemsOf(() => validateApiJson(api({ api_pattern_enforcement: { methods_allowed: Array.from({ length: 60_000 }, () => 'GET') } }), 'x.json'));
+    expect(big.map((p) => p.path)).toEqual(['/api_metadata/api_pattern_enforcement/methods_allowed']);
+    const servers = Array.from({ length: 1_000 }, (_, i) => ({ host: `h${i}`, port: 1, server_spike_threshold: '0/second', server_connection_quota: 0, x: [1, 2, 3, 4, 5] }));
+    const many = problemsOf(() => validateApiJson(api({ servers }), 'x.json'));
+    expect(many[0]!.message).toBe('makes the document too large (more than 10000 values in all)');
+  });
+
+  it('a 70 000-character unknown key is cut in the message', () => {
+    const key = 'a'.repeat(70_000);
+    const [p] = problemsOf(() => validateApiJson(api({ [key]: 1 }), 'x.json'));
+    expect(p!.path).toBe(`/api_metadata/${key}`);
+    expect(formatConfigProblem(p!).length).toBeLessThan(1_000);
+  });
+});

@@ -348,3 +348,31 @@ describe('normaliseAseConf (settings passed in code)', () => {
     expect(proto[0]!.path).toBe('__proto__');
   });
 });
+
+// Found by the generated tests (test/fuzz/): the exact inputs.
+describe('hostile ase.conf files', () => {
+  it('20 000 unknown keys: refused quickly with 50 problems and one line counting the rest', () => {
+    const text = Array.from({ length: 20_000 }, (_, i) => `key${i}=1`).join('\n');
+    const started = Date.now();
+    const problems = problemsOf(() => parse(text));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(problems).toHaveLength(51);
+    expect(problems[50]).toEqual({ file: FILE, path: '', message: '19950 more problems not listed' });
+  });
+
+  it('server_ca_cert_path with a control character is refused here, not by the file system at start', () => {
+    const [p] = problemsOf(() => parse('server_ca_cert_path=/etc/ca\u0000.pem'));
+    expect(p).toMatchObject({ path: 'line 1: server_ca_cert_path', message: 'must be a file path without control characters, or ""' });
+  });
+
+  it('a comma-separated list has the same entry bound as the list form from code', () => {
+    const [p] = problemsOf(() => parse(`management_allowed_hosts=${Array(5_000).fill('a').join(',')}`));
+    expect(p!.message).toMatch(/^has 5000 entries \(at most 256\); it must be/);
+    expect(() => normaliseAseConf({ management_allowed_hosts: Array(5_000).fill('a') })).toThrow(/management_allowed_hosts: has too many entries/);
+  });
+
+  it('a 1 MB key is cut in the message', () => {
+    const [p] = problemsOf(() => parse(`${'x'.repeat(1_000_000)}=1`));
+    expect(formatConfigProblem(p!).length).toBeLessThan(2_000);
+  });
+});

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ASE_CONF_DEFAULTS } from '../../src/config/defaults';
-import { apiIdFromFile, fromObjects, isValidApiId, loadApiFile, loadConfigDir } from '../../src/config/load';
+import { apiIdFromFile, fromObjects, isValidApiId, loadApiFile, loadConfigDir, readServerCa } from '../../src/config/load';
+import { createEnforcer } from '../../src/enforcer';
+import { silentLogger } from '../../src/types';
 import { AseConfigError } from '../../src/errors';
 import { problemsOf } from './helpers';
 
@@ -215,5 +217,49 @@ describe('fromObjects (configuration in code)', () => {
   it('two APIs on the same hostname and url are an error', () => {
     const [p] = problemsOf(() => fromObjects({ apis: { a: { api_metadata: { url: '/s', hostname: '*' } }, b: { api_metadata: { url: '/s/', hostname: '*' } } } }));
     expect(p!.path).toBe('/apis/b/api_metadata/url');
+  });
+});
+
+// Found by the generated tests (test/fuzz/): the exact inputs.
+describe('hostile files', () => {
+  it('an API file that is not UTF-8 is refused with the line and column of the first bad byte, not loaded with U+FFFD', () => {
+    const bytes = Buffer.concat([Buffer.from(GOOD.slice(0, 14)), Buffer.from([0xff]), Buffer.from(GOOD.slice(14))]);
+    const file = path.join(dir, 'api', 'shop.json');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, bytes);
+    const [p, ...rest] = problemsOf(() => loadConfigDir(dir));
+    expect(rest).toEqual([]);
+    expect(p).toEqual({ file, path: '', message: 'is not valid UTF-8: byte 0xff at line 1, column 15' });
+  });
+
+  it('an ase.conf that is not UTF-8 is refused the same way', () => {
+    write('ase.conf', 'http_ws_port=8080\n');
+    fs.appendFileSync(path.join(dir, 'ase.conf'), Buffer.from([0x65, 0x6e, 0xc0, 0xaf, 0x0a]));
+    const [p] = problemsOf(() => loadConfigDir(dir));
+    expect(p).toEqual({ file: path.join(dir, 'ase.conf'), path: '', message: 'is not valid UTF-8: byte 0xc0 at line 2, column 3' });
+  });
+
+  it('a key given twice in one object of an API file is refused at its path, whichever copy would win', () => {
+    const file = write('api/shop.json', '{"api_metadata": {"enable_blocking": true, "url": "/shop", "hostname": "*",\n "enable_blocking": false}}');
+    const [p] = problemsOf(() => loadConfigDir(dir));
+    expect(p).toEqual({ file, path: '/api_metadata/enable_blocking', message: 'duplicate key `enable_blocking` (line 2); each key may appear once in an object' });
+    // The same key in two different objects is no duplicate.
+    write('api/shop.json', '{"api_metadata": {"url": "/shop", "hostname": "*", "servers": [{"host": "a", "port": 1}, {"host": "b", "port": 1}]}}');
+    expect(loadConfigDir(dir).apis.get('shop')?.api_metadata.servers).toHaveLength(2);
+  });
+
+  it('server_ca_cert_path naming a file that cannot be read: createEnforcer throws a config error naming ase.conf and the key', async () => {
+    const conf = write('ase.conf', `server_ca_cert_path=${path.join(dir, 'missing.pem')}\n`);
+    let thrown: unknown;
+    try {
+      await createEnforcer({ configDir: dir, logger: silentLogger }).close();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AseConfigError);
+    expect((thrown as AseConfigError).problems).toEqual([
+      { file: conf, path: 'server_ca_cert_path', value: path.join(dir, 'missing.pem'), message: 'cannot be read (ENOENT); it must be a readable PEM file, or ""' },
+    ]);
+    expect(() => readServerCa(dir, '<options.conf>')).toThrow(/<options\.conf>: server_ca_cert_path: cannot be read \(EISDIR\)/);
   });
 });
