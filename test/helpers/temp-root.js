@@ -27,9 +27,12 @@ function removeAbandoned(tmp) {
   }
 }
 
-/** The `ase-*` entries of the system's temporary folder, apart from runs' own folders. */
+/**
+ * The `ase-*` entries of the system's temporary folder, apart from runs' own folders and the
+ * benchmarks' (`ase-bench-*`: bench/ runs outside jest, and may run beside a test run).
+ */
 function aseEntries(tmp) {
-  return fs.readdirSync(tmp).filter((name) => name.startsWith('ase-') && !name.startsWith(PREFIX));
+  return fs.readdirSync(tmp).filter((name) => name.startsWith('ase-') && !name.startsWith(PREFIX) && !name.startsWith('ase-bench-'));
 }
 
 module.exports = {
