@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import express from 'express';
 import { adminExpress } from '@ase/admin';
 import { type Enforcer, createEnforcer, silentLogger } from '@ase/core';
-import { api, configDir } from '../helpers/config';
+import { api, configDir, invalidApi } from '../helpers/config';
 import { type Backend, listen, request, startBackend } from '../helpers/http';
 import { type RunningCli, runCli } from '../helpers/cli';
 
@@ -104,7 +104,7 @@ describe('against a management API mounted under /admin in an Express app', () =
     expect(r.err).toMatch(/^ase: client_spike_threshold: must be a rate like "10\/second"/);
     expect(r.err).not.toMatch(/request body|\/flow_control\//);
     const bad = path.join(configDir(), 'bad.json');
-    fs.writeFileSync(bad, JSON.stringify(api('/bad', { enable_blocking: 'yes' })));
+    fs.writeFileSync(bad, JSON.stringify(invalidApi('/bad', { enable_blocking: 'yes' })));
     const file = await ase('--url', url, 'add_api', bad);
     expect(file.code).toBe(1);
     expect(file.err).toMatch(/bad\.json: enable_blocking: must be true or false \(got "yes"\)/);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '@ase/cli';
-import { api, configDir, servers } from '../helpers/config';
+import { api, configDir, invalidApi, servers } from '../helpers/config';
 import { type Backend, freePort, request, startBackend } from '../helpers/http';
 import { type RunningCli, runCli } from '../helpers/cli';
 
@@ -107,7 +107,7 @@ describe('ase management commands against a running ase start', () => {
   test('add_api refuses an invalid file, naming the file and the field; nothing is sent', async () => {
     const d = configDir();
     const bad = path.join(d, 'bad.json');
-    fs.writeFileSync(bad, JSON.stringify(api('/bad', { enable_blocking: 'yes' })));
+    fs.writeFileSync(bad, JSON.stringify(invalidApi('/bad', { enable_blocking: 'yes' })));
     const r = await run('add_api', bad);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`ase: invalid API file ${bad}:`);

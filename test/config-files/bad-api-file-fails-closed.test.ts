@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AseConfigError, createEnforcer, silentLogger } from '@ase/core';
-import { api, configDir, servers } from '../helpers/config';
+import { api, configDir, invalidApi, servers } from '../helpers/config';
 import { type Backend, freePort, request, startBackend } from '../helpers/http';
 import { startExpressApp } from '../helpers/express-app';
 import { runCli } from '../helpers/cli';
@@ -11,7 +11,7 @@ function badDir(goodPort: number): string {
   return configDir({
     apis: {
       good: api('/good', { servers: servers(goodPort) }),
-      shop: api('/shop', { enable_blocking: 'yes' }),
+      shop: invalidApi('/shop', { enable_blocking: 'yes' }),
     },
     rawApis: { broken: '{ "api_metadata": { "url": "/x", ' },
   });

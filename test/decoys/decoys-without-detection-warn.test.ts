@@ -1,4 +1,4 @@
-import { type Logger, createEnforcer } from '@ase/core';
+import { type EnforcerOptions, type Logger, createEnforcer } from '@ase/core';
 import { api, configDir } from '../helpers/config';
 
 const decoy = { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'decoy', decoy_subpaths: ['admin'] };
@@ -31,7 +31,7 @@ describe('decoys that cannot list anyone are warned about at start', () => {
       { apis: { shop: api('/shop', { decoy_config: decoy }) }, conf: { enable_ase_detected_attack: true } },
       { configDir: configDir({ conf: 'enable_ase_detected_attack=true\n', apis: { shop: api('/shop', { decoy_config: decoy }) } }) },
       { apis: { plain: api('/plain') } },
-    ]) {
+    ] as EnforcerOptions[]) {
       const { logger, warned } = capture();
       const e = createEnforcer({ logger, ...opts });
       try {

@@ -20,7 +20,7 @@ const decorated = fc
 /** Zero, one (mostly) or two Host lines. */
 export const hostLinesArb: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 8, arbitrary: decorated.map((h) => [h]) },
-  { weight: 1, arbitrary: fc.constant([]) },
+  { weight: 1, arbitrary: fc.constant<string[]>([]) },
   { weight: 2, arbitrary: fc.tuple(decorated, decorated).map(([a, b]) => [a, b]) },
 );
 

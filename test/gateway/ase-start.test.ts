@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { api, configDir, servers, tempDir } from '../helpers/config';
+import { api, configDir, invalidApi, servers, tempDir } from '../helpers/config';
 import { type Backend, freePort, rawRequest, request, startBackend } from '../helpers/http';
 import { runCli } from '../helpers/cli';
 
@@ -63,7 +63,7 @@ describe('ase start: the standalone gateway', () => {
 
   test('with --skip-invalid-apis, one bad API file is reported by name and skipped; the others load', async () => {
     const dir = configDir({
-      apis: { good: api('/good', { servers: servers(backend.port) }), invalid: api('/bad', { enable_blocking: 'yes' }) },
+      apis: { good: api('/good', { servers: servers(backend.port) }), invalid: invalidApi('/bad', { enable_blocking: 'yes' }) },
       rawApis: { broken: '{ "api_metadata": { "url": "/x", ' },
     });
     const port = await freePort();

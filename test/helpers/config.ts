@@ -1,9 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ApiJsonInput } from '@ase/core';
 
 /** A minimal API definition; `over` is merged into api_metadata. */
-export function api(url: string, over: Record<string, unknown> = {}): { api_metadata: Record<string, unknown> } {
+export function api(url: string, over: Partial<ApiJsonInput['api_metadata']> = {}): ApiJsonInput {
+  return { api_metadata: { protocol: 'http', url, hostname: '*', ...over } };
+}
+
+/** An API definition that must fail validation: `over` may hold wrong types and unknown keys. */
+export function invalidApi(url: string, over: Record<string, unknown>): { api_metadata: Record<string, unknown> } {
   return { api_metadata: { protocol: 'http', url, hostname: '*', ...over } };
 }
 

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Enforcer, MemoryStickyStore, createEnforcer, silentLogger } from '@ase/core';
+import { type ApiJsonInput, type Enforcer, MemoryStickyStore, createEnforcer, silentLogger } from '@ase/core';
 import { MAX_PENDING_DETECTIONS } from '../../packages/core/src/lists/list-journal';
 import { HARNESSES } from '../conformance/harness';
 import type { RunningApp } from '../conformance/harness';
@@ -28,7 +28,7 @@ const pattern = {
   error_message_body: '401 Unauthorized',
 };
 
-function apis(backendPort: number): Record<string, unknown> {
+function apis(backendPort: number): Record<string, ApiJsonInput> {
   return {
     // Rate-limit windows: two requests a minute per client.
     limited: { api_metadata: { url: '/limited', hostname: '*', flow_control: { client_spike_threshold: '2/minute' } } },

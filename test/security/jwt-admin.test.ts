@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { api } from '../helpers/config';
+import { api, invalidApi } from '../helpers/config';
 import { MOUNTS, call, serveAdmin } from '../admin/harness';
 
 /**
@@ -28,7 +28,7 @@ describe.each(MOUNTS)('jwt_verification over the management API on the $name', (
       expect(read.text).not.toContain(SECRET);
 
       const inline = await call(s.port, 'POST', '/v4/ase/api?api_id=inline', {
-        body: api('/inline', { jwt: JWT, jwt_verification: { ...verification, secret: SECRET } }),
+        body: invalidApi('/inline', { jwt: JWT, jwt_verification: { ...verification, secret: SECRET } }),
       });
       expect(inline.status).toBe(403);
       expect(inline.json).toEqual({ status: 'validation_error', status_message: expect.stringMatching(/unknown key `secret`/) });

@@ -13,7 +13,8 @@ export interface KoaContextLike {
   originalUrl?: string;
   req: IncomingMessage;
   res: ServerResponse;
-  request: { rawBody?: unknown; body?: unknown };
+  /** `object &`: without it this all-optional type is "weak", and Koa's Request (which has neither field unless a body parser ran) would not be assignable. */
+  request: object & { rawBody?: unknown; body?: unknown };
   status: number;
   body: unknown;
   set(field: string, value: string): void;

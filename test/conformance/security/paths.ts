@@ -1,4 +1,4 @@
-import type { Expected, Scenario, Step } from '../types';
+import type { Expected, RequestStep, Scenario, Step } from '../types';
 import { FASTIFY_BAD_URL, api, on } from '../scenarios';
 
 /**
@@ -42,7 +42,7 @@ const scenario = (name: string, steps: Step[]): Scenario => ({
   apis: APIS,
   steps: [{ act: [{ deny: { type: 'token', value: 'bad' } }], ...steps[0]! } as Step, ...steps.slice(1)],
 });
-const get = (path: string, expect: Expected, headers: Record<string, string> = BAD): Step => ({ request: { path, raw: true, headers }, expect });
+const get = (path: string, expect: Expected, headers: Record<string, string> = BAD): RequestStep => ({ request: { path, raw: true, headers }, expect });
 
 export const SCENARIOS: Scenario[] = [
   scenario("dot segments out of an in-process API's url are refused: the app's router reads them under it", [

@@ -186,7 +186,7 @@ describe('JwtVerifier key files', () => {
     fs.mkdirSync(path.join(dir, 'api'));
     fs.mkdirSync(path.join(dir, 'keys'));
     fs.copyFileSync(path.join(KEYS, 'hs256.secret'), path.join(dir, 'keys', 'hs.secret'));
-    const json = api({ jwt_verification: { algorithms: ['HS256'], secret_file: 'keys/hs.secret' } });
+    const json = api({ jwt_verification: { algorithms: ['HS256'], secret_file: 'keys/hs.secret' } }) as { api_metadata: object };
     fs.writeFileSync(path.join(dir, 'api', 'shop.json'), JSON.stringify(json));
     const logger = { info() {}, warn() {}, error() {} };
     const enforcer = new Enforcer({ configDir: dir, logger });
@@ -196,7 +196,7 @@ describe('JwtVerifier key files', () => {
       fs.rmSync(path.join(dir, 'keys', 'hs.secret'));
       expect(enforcer.getApi('shop')?.jwtVerifier).toBeInstanceOf(JwtVerifier);
       // ... but an API change that names an unreadable key is refused, and nothing is persisted.
-      await expect(enforcer.updateApi('shop', { ...json, api_metadata: { ...(json as { api_metadata: object }).api_metadata, enable_blocking: true } })).rejects.toThrow(
+      await expect(enforcer.updateApi('shop', { ...json, api_metadata: { ...json.api_metadata, enable_blocking: true } })).rejects.toThrow(
         /api[\\/]shop\.json: \/api_metadata\/jwt_verification\/secret_file: cannot read .*hs\.secret \(ENOENT\)/,
       );
       expect(JSON.parse(fs.readFileSync(path.join(dir, 'api', 'shop.json'), 'utf8'))).toEqual(json);

@@ -195,7 +195,7 @@ describe('proxyWebSocket', () => {
     const mask = [1, 2, 3, 4];
     const frame = Buffer.from([0x81, 0x82, ...mask, 'h'.charCodeAt(0) ^ 1, 'i'.charCodeAt(0) ^ 2]);
     const sock = net.connect(port, '127.0.0.1');
-    cleanups.push(() => sock.destroy());
+    cleanups.push(() => void sock.destroy());
     let text = '';
     sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
     sock.write(
