@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ASE_CONF_DEFAULTS } from '../config/defaults';
 import { AseConfigError, AseError, type ConfigProblem } from '../errors';
 import { loadApiDir, loadConfFile } from '../config/load';
 import { ClientList } from '../lists/client-list';
@@ -29,7 +31,7 @@ export function checkConfigDir(dir: string): ConfigDirCheck {
       return load();
     } catch (err) {
       if (err instanceof AseConfigError) problems.push(...err.problems);
-      else if (err instanceof AseError) problems.push({ file: dir, path: '', message: err.message });
+      else if (err instanceof AseError) problems.push(problemIn(err.message, dir));
       else throw err;
       return undefined;
     }
@@ -39,17 +41,22 @@ export function checkConfigDir(dir: string): ConfigDirCheck {
   const apis = collect(() => loadApiDir(dir));
   warnings.push(...(apis?.warnings ?? []));
   let listEntries = 0;
-  if (conf) {
-    const budget = new ListBudget(conf.conf.attack_list_memory, conf.conf.attack_list_shares);
+  // With a bad ase.conf the lists are still read, under the default memory budget.
+  const settings = conf?.conf ?? ASE_CONF_DEFAULTS;
+  if (fs.existsSync(dir)) {
+    const budget = new ListBudget(settings.attack_list_memory, settings.attack_list_shares);
     const replica = { blacklist: new ClientList('blacklist', budget), whitelist: new ClientList('whitelist', budget) };
     const dataDir = path.join(dir, 'data');
     const skipped = collect(() => readListFiles(dataDir, replica));
     // An entry skipped at start is a listed client silently no longer listed: a problem here.
-    for (const w of skipped ?? []) {
-      const at = w.indexOf(': ');
-      problems.push(at > 0 ? { file: w.slice(0, at), path: '', message: w.slice(at + 2) } : { file: path.join(dataDir, 'lists.json'), path: '', message: w });
-    }
+    for (const w of skipped ?? []) problems.push(problemIn(w, path.join(dataDir, 'lists.json')));
     listEntries = replica.blacklist.size + replica.whitelist.size;
   }
   return { problems, warnings, apis: apis?.apis.size ?? 0, listEntries };
+}
+
+/** `FILE: message` (how the list files word their problems) as a problem of FILE; else one of `file`. */
+function problemIn(text: string, file: string): ConfigProblem {
+  const at = text.indexOf(': ');
+  return at > 0 && path.isAbsolute(text.slice(0, at)) ? { file: text.slice(0, at), path: '', message: text.slice(at + 2) } : { file, path: '', message: text };
 }
