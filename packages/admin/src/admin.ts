@@ -457,6 +457,16 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
         },
       },
 
+      // A dry run of the decision (docs/explain.md). The target may carry credentials in its
+      // query: the audit line names only what was decided.
+      [`${P}/explain`]: {
+        POST: async (call) => {
+          const x = await e.explain(await this.body(call));
+          call.audit.push(['api', x.api ?? '(none)'], ['outcome', x.outcome]);
+          return json(200, x);
+        },
+      },
+
       [`${P}/cluster`]: {
         GET: async () => {
           const cluster = await this.options.cluster?.();

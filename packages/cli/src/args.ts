@@ -20,6 +20,12 @@ export interface CliArgs {
     password?: string;
     help?: boolean;
     skipInvalidApis?: boolean;
+    /** `-H 'Name: value'` lines of `ase explain`, in order. */
+    headers?: string[];
+    /** `--ip ADDR` of `ase explain`: the client address. */
+    ip?: string;
+    /** `--json`: print the answer as JSON (`ase explain`). */
+    json?: boolean;
   };
 }
 
@@ -27,7 +33,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis'>> = {
+const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json'>> = {
   '--bind': 'bind',
   '--admin-bind': 'adminBind',
   '--url': 'url',
@@ -38,6 +44,7 @@ const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skip
   '--host': 'host',
   '-u': 'user',
   '-p': 'password',
+  '--ip': 'ip',
 };
 
 function port(flag: string, v: string): number {
@@ -85,6 +92,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       else out.flags[key] = v;
     } else if (a === '-h' || a === '--help') {
       out.flags.help = true;
+    } else if (a === '-H' || a === '--header') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value like 'Authorization: Bearer ...'`);
+      (out.flags.headers ??= []).push(v);
+    } else if (a === '--json') {
+      out.flags.json = true;
     } else if (a === '--skip-invalid-apis') {
       out.flags.skipInvalidApis = true;
     } else if (a.startsWith('-') && a.length > 1) {

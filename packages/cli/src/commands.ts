@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AseConfigError, apiIdFromFile, apiIdProblem, formatConfigProblem, readApiFile, secretKeyProblem } from '@ase/core';
 import { type AdminClient, CliError, pointerInWords } from './admin-client';
+import { explainCommand } from './explain-command';
 
 /** What a management command gets: the client, the config directory, and how to ask for a secret. */
 export interface CommandContext {
@@ -9,6 +10,8 @@ export interface CommandContext {
   configDir: string;
   /** Reads a secret: from the environment, else the terminal (hidden), else undefined. */
   askSecret(prompt: string, envName: string): Promise<string | undefined>;
+  /** The options only `ase explain` takes: `-H` lines, `--ip`, `--json`. */
+  explain: { headers: readonly string[]; ip?: string | undefined; json: boolean };
 }
 
 export interface Command {
@@ -397,4 +400,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   update_bytes_out_threshold: flowCommand('bytes_out_threshold'),
   update_server_spike_threshold: serverFlowCommand('server_spike_threshold'),
   update_server_connection_quota: serverFlowCommand('server_connection_quota'),
+  explain: explainCommand,
 };

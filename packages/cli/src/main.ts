@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, AseError, type Logger, closest, parseAseConf } from '@ase/core';
+import { AseConfigError, AseError, type Logger, checkConfigDir, closest, formatConfigProblem, parseAseConf } from '@ase/core';
 import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
 import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
@@ -22,6 +22,11 @@ const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [-
         127.0.0.1:8010). An API file that does not load stops the start, unless
         --skip-invalid-apis reports it and starts without it.
 
+  check CONFIG_DIR
+        Check the configuration directory as a start would read it (ase.conf, every api/*.json,
+        the lists in data/), starting nothing: prints each problem as FILE: FIELD: MESSAGE and
+        exits 1, or prints a one-line summary and exits 0.
+
 Management commands (they call the management API of a running ase start):
 ${MANAGEMENT_HELP}
 
@@ -35,9 +40,10 @@ ${MANAGEMENT_HELP}
 /** What a usage error prints after its message: a few lines, not the whole help. */
 const SHORT_USAGE = `usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--url URL] COMMAND [ARGS]
        ase start [--config-dir DIR] [--port N] [--bind ADDR] [--admin-port N] [--admin-bind ADDR]
+       ase check CONFIG_DIR
 Run "ase help" for every command and option.`;
 
-const COMMAND_NAMES = ['start', 'help', ...Object.keys(COMMANDS)];
+const COMMAND_NAMES = ['start', 'check', 'help', ...Object.keys(COMMANDS)];
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -69,7 +75,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`ase: no command given\n${SHORT_USAGE}`);
     return 2;
   }
+  const { headers, ip, json } = args.flags;
+  if (args.command !== 'explain' && (headers !== undefined || ip !== undefined || json !== undefined)) {
+    console.error(`ase: ${headers ? '-H' : ip !== undefined ? '--ip' : '--json'} is an option of ase explain only\n${SHORT_USAGE}`);
+    return 2;
+  }
   if (args.command === 'start') return start(args);
+  if (args.command === 'check') return check(args.positionals);
   if (Object.prototype.hasOwnProperty.call(COMMANDS, args.command)) return manage(args);
   const near = closest(args.command, COMMAND_NAMES);
   console.error(`ase: unknown command "${args.command}"${near ? `; did you mean "${near}"?` : ''}\n${SHORT_USAGE}`);
@@ -101,7 +113,8 @@ async function manage(args: CliArgs): Promise<number> {
       password,
       command,
     });
-    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret }, args.positionals);
+    const explain = { headers: args.flags.headers ?? [], ip: args.flags.ip, json: args.flags.json === true };
+    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret, explain }, args.positionals);
     if (lines.length > 0) console.log(lines.join('\n'));
     return 0;
   } catch (err) {
@@ -112,6 +125,24 @@ async function manage(args: CliArgs): Promise<number> {
     console.error(`ase: ${command} failed: ${(err as Error).message}`);
     return 1;
   }
+}
+
+/** `ase check CONFIG_DIR`: every problem a start would meet, nothing started. */
+function check(positionals: readonly string[]): number {
+  if (positionals.length !== 1) {
+    console.error(`ase: check takes the config directory, got ${positionals.length} arguments\nusage: ase check CONFIG_DIR`);
+    return 2;
+  }
+  const dir = path.resolve(positionals[0]!);
+  const r = checkConfigDir(dir);
+  for (const w of r.warnings) console.error(`warning: ${w}`);
+  if (r.problems.length > 0) {
+    for (const p of r.problems) console.error(formatConfigProblem(p));
+    console.error(`${dir}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
+    return 1;
+  }
+  console.log(`${dir}: ok (ase.conf, ${r.apis} API${r.apis === 1 ? '' : 's'}, ${r.listEntries} list entr${r.listEntries === 1 ? 'y' : 'ies'})`);
+  return 0;
 }
 
 async function start(args: CliArgs): Promise<number> {

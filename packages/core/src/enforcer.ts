@@ -21,6 +21,8 @@ import { ManagementService } from './management/management-service';
 import { EnforcerMetrics } from './metrics/enforcer-metrics';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
+import { type Explanation, explain } from './pipeline/explain';
+import { parseExplainRequest } from './request/explain-request';
 import { TrustedProxies } from './request/client-ip';
 import { type EnforcerStats, enforcerStats } from './setup/enforcer-stats';
 import { StoreSet } from './setup/store-set';
@@ -144,6 +146,17 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   decide(raw: RawRequest): Decision | Promise<Decision> {
     if (this.loading) return this.ready.then(() => decide(this.ctx, raw));
     return decide(this.ctx, raw);
+  }
+
+  /**
+   * What the enforcer would do with a request, without doing it (docs/explain.md): the same
+   * stages as `decide`, in a dry run that writes no list entry, consumes no counter, takes no
+   * server slot, emits no event and logs nothing. `request` is checked first (a bad one throws).
+   */
+  async explain(request: unknown): Promise<Explanation> {
+    const parsed = parseExplainRequest(request);
+    if (this.loading) await this.ready;
+    return explain(this.ctx, parsed);
   }
 
   /** Sends a `proxy` decision's request to its backend. Adapters give it Node's req/res. */

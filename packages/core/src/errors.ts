@@ -37,6 +37,8 @@ export const ERRORS = {
   /** The shared state store (Redis) cannot be reached: a change is refused rather than acknowledged and lost. */
   ERR_ASE_STORE_UNAVAILABLE: { status: 503, wire: { status: 503, label: 'store_unavailable', message: 'shared state store unreachable' } },
   ERR_ASE_INTERNAL: { status: 500 },
+  /** A request to explain (`POST /v4/ase/explain`) that does not describe a request. */
+  ERR_ASE_EXPLAIN_REQUEST: { status: 400, wire: { status: 403, label: 'validation_error' } },
   ERR_ASE_DUPLICATE_SERVER: { status: 409, wire: { status: 403, label: 'server_exists', message: 'server already exists' } },
   ERR_ASE_UNKNOWN_SERVER: { status: 404, wire: { status: 404, label: 'server_not_found', message: 'server does not exist' } },
 } as const satisfies Record<string, { status: number; wire?: WireAnswer }>;
@@ -176,4 +178,5 @@ export const configValueInvalid = (message: string): AseError => new AseError('E
 /** A state file the enforcer keeps cannot be read or used; starting without it would be unsafe. */
 export const stateFileUnusable = (message: string, cause?: unknown): AseError =>
   new AseError('ERR_ASE_STATE_FILE', message, cause === undefined ? undefined : { cause });
+export const explainRequestInvalid = (why: string): AseError => new AseError('ERR_ASE_EXPLAIN_REQUEST', why);
 export const secretKeyInvalid = (why: string): AseError => new AseError('ERR_ASE_SECRET_KEY', why);

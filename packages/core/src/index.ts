@@ -7,6 +7,8 @@ export { Enforcer, createEnforcer, startEnforcer } from './enforcer';
 export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent, ApiStats, EnforcerStats, TableSize } from './enforcer';
 export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
 export { silentLogger } from './types';
+export type { ExplainIdentifier, ExplainOutcome, ExplainStage, Explanation } from './pipeline/explain';
+export { type ExplainRequest, parseExplainRequest } from './request/explain-request';
 export { decisionSettler } from './http/decision-settler';
 export { RESPONSES, textResponse } from './policy/responses';
 export { fromNodeRequest } from './http/node-request';
@@ -23,6 +25,7 @@ export type { ApiJson, ApiJsonInput, ApiMetadata, AseConf, ServerJson } from './
 export { ASE_CONF_DEFAULTS, API_DEFAULTS } from './config/defaults';
 export { loadConfigDir, loadConfFile, loadApiDir, loadApiFile, apiIdFromFile } from './config/load';
 export { readListFiles } from './persistence/file-list-store';
+export { type ConfigDirCheck, checkConfigDir } from './setup/check-config-dir';
 export { bindProblem, parseAseConf } from './config/ase-conf';
 export { closest } from './config/suggest';
 export { validateApiJson } from './config/api-schema';

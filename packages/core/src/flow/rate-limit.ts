@@ -43,6 +43,11 @@ export interface RateLimiter {
    * store), so the request path needs no Promise for them. Stores over the network lack it.
    */
   consumeSync?(key: string, points?: number): LimitResult;
+  /**
+   * What `consume(key)` would answer now, without counting: a dry run (`enforcer.explain`) must
+   * not use up a client's budget. In-process counters answer at once.
+   */
+  peek(key: string): LimitResult | Promise<LimitResult>;
   /** Points per window (the `N` of `N/second`). */
   readonly limit: number;
   /** Window length in seconds (1, 60 or 3600). */
@@ -56,6 +61,8 @@ export interface RateLimiter {
  */
 export interface StoreLimiter {
   consume(key: string, points?: number): Promise<StoreLimiterRes>;
+  /** The key's state without consuming; null when it has no window open (RLF's `get`). */
+  get?(key: string): Promise<StoreLimiterRes | null>;
 }
 
 /** RLF's `RateLimiterRes`, structurally. */
@@ -160,11 +167,28 @@ class FlexibleLimiter implements RateLimiter {
       } catch {
         // a listener's failure must not turn into a rejected consume
       }
-      const windowMs = this.windowSeconds * 1000;
-      return this.opts.failClosed
-        ? { ok: false, remaining: 0, retryAfterMs: STORE_FAILURE_RETRY_MS, resetMs: STORE_FAILURE_RETRY_MS, degraded: true }
-        : { ok: true, remaining: this.limit, resetMs: windowMs, degraded: true };
+      return this.storeFailed();
     }
+  }
+
+  async peek(key: string): Promise<LimitResult> {
+    const windowMs = this.windowSeconds * 1000;
+    if (!this.store.get) return { ok: true, remaining: this.limit, resetMs: windowMs };
+    try {
+      const res = await this.store.get(key);
+      const consumed = (res?.consumedPoints ?? 0) + 1;
+      const wait = res ? ms(res.msBeforeNext) : windowMs;
+      return consumed > this.limit ? { ok: false, remaining: 0, retryAfterMs: wait, resetMs: wait } : { ok: true, remaining: this.limit - consumed, resetMs: wait };
+    } catch {
+      return this.storeFailed();
+    }
+  }
+
+  private storeFailed(): LimitResult {
+    const windowMs = this.windowSeconds * 1000;
+    return this.opts.failClosed
+      ? { ok: false, remaining: 0, retryAfterMs: STORE_FAILURE_RETRY_MS, resetMs: STORE_FAILURE_RETRY_MS, degraded: true }
+      : { ok: true, remaining: this.limit, resetMs: windowMs, degraded: true };
   }
 }
 
@@ -180,6 +204,7 @@ export class CounterLimiter implements RateLimiter {
   readonly limit: number;
   readonly windowSeconds: number;
   readonly consumeSync?: (key: string, points?: number) => LimitResult;
+  private readonly peekLocal?: (key: string) => WindowCount | undefined;
   private readonly windowMs: number;
 
   constructor(
@@ -195,6 +220,7 @@ export class CounterLimiter implements RateLimiter {
       // The rule's own table: the request's key as it is, no `prefix + key` string per request.
       const scope = store.scope(keyPrefix);
       this.consumeSync = (key, points = 1) => this.result(scope.consume(key, points, this.windowMs));
+      this.peekLocal = (key) => scope.get(key);
     } else if (store.localKeys) {
       this.consumeSync = (key, points = 1) => this.settleSync(store.consume(this.keyPrefix + key, points, this.windowMs));
     }
@@ -212,6 +238,25 @@ export class CounterLimiter implements RateLimiter {
     } catch (err) {
       return Promise.resolve(this.failed(err));
     }
+  }
+
+  peek(key: string): LimitResult | Promise<LimitResult> {
+    if (this.peekLocal) return this.afterOne(this.peekLocal(key));
+    try {
+      const c = this.store.get(this.keyPrefix + key);
+      if (!isPromise(c)) return this.afterOne(c);
+      return c.then(
+        (w) => this.afterOne(w),
+        (err: unknown) => this.unavailable(err),
+      );
+    } catch (err) {
+      return this.unavailable(err);
+    }
+  }
+
+  /** The result one more point would give on top of window `c` (undefined: none open). */
+  private afterOne(c: WindowCount | undefined): LimitResult {
+    return this.result(c ? { consumed: c.consumed + 1, resetMs: c.resetMs } : { consumed: 1, resetMs: this.windowMs });
   }
 
   private settleSync(counted: WindowCount | Promise<WindowCount>): LimitResult {
@@ -233,6 +278,11 @@ export class CounterLimiter implements RateLimiter {
     } catch {
       // a listener's failure must not turn into a rejected consume
     }
+    return this.unavailable(err);
+  }
+
+  /** The answer while the store fails (a peek answers it without telling `onStoreError`). */
+  private unavailable(err: unknown): LimitResult {
     // A shared store configured to fail closed says so by refusing as unavailable.
     return this.opts.failClosed || isStoreUnavailable(err)
       ? { ok: false, remaining: 0, retryAfterMs: STORE_FAILURE_RETRY_MS, resetMs: STORE_FAILURE_RETRY_MS, degraded: true }

@@ -15,6 +15,11 @@ export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: Enforc
   let listed = false;
   const protectedProxy = identifier.type === 'ip' && ctx.conf.enable_xff && ctx.trusted.has(identifier.value);
   const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: clientKey(ctx, identifier.value) } : identifier;
+  if (ctx.dryRun) {
+    const listable = ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name);
+    ctx.dryRun.detections.push({ kind, identifier: entry, listed: listable && !ctx.denyList.has(entry.type, entry.value, entry.name) });
+    return;
+  }
   if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
     try {
       listed = ctx.denyList.add(entry, kind);

@@ -6,7 +6,9 @@ import type { ClientList } from '../lists/client-list';
 import { RotationTracker } from '../lists/rotation-tracker';
 import { ClientIpResolver, type TrustedProxies, ipv6Prefix } from '../request/client-ip';
 import type { ListChange } from '../stores/types';
-import type { Decision, Logger, RespondReason, ResponseSpec } from '../types';
+import type { Decision, EnforcerRequest, Logger, RespondReason, ResponseSpec } from '../types';
+import type { JwtCheck } from '../identity/jwt-verifier';
+import type { DenyTag, ListEntry } from '../lists/entries';
 
 /**
  * Everything the stages of a decision read, built once per enforcer: the hot path allocates no
@@ -28,9 +30,24 @@ export interface DecisionContext {
   aseDetected: boolean;
   /** Makes a detection's list change durable in the background: the request does not wait for it. */
   recordListChange(change: ListChange): void;
+  /**
+   * Set only on the copy of the context `explain` decides with (explain.ts): the stages note here
+   * what they would do instead of doing it (no list writes, no counters consumed, no slots taken).
+   */
+  readonly dryRun?: DryRun | undefined;
 }
 
-export type DecisionContextParts = Omit<DecisionContext, 'rotation' | 'ipResolver' | 'firewall' | 'aseDetected'> & {
+/** What a dry run of the stages saw, for explain.ts to describe. */
+export interface DryRun {
+  /** Why no API matched, when none did. */
+  unmatched?: 'no_host' | 'no_api';
+  request?: EnforcerRequest;
+  jwt?: JwtCheck | undefined;
+  /** The detections the stages would have recorded, and whether each would add a deny-list entry. */
+  readonly detections: { kind: DenyTag; identifier: ListEntry; listed: boolean }[];
+}
+
+export type DecisionContextParts = Omit<DecisionContext, 'rotation' | 'ipResolver' | 'firewall' | 'aseDetected' | 'dryRun'> & {
   /** Reports a problem of the set-up (once, for a proxy's X-Forwarded-For the enforcer ignores). */
   warn(message: string): void;
 };

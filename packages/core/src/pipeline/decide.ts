@@ -31,9 +31,13 @@ export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promis
   const match = ctx.apis.matcher.match(host, target.matchPath);
   const literal = literalForApp(ctx, match, target.literalMatchPath);
   if (literal !== undefined && dotSegmentsStepAside(ctx, host, match, target.matchPath, literal)) return respond('malformed', undefined, RESPONSES.malformed());
-  if (match.kind !== 'api') return unmatched(ctx, match, target.matchPath);
+  if (match.kind !== 'api') {
+    if (ctx.dryRun) ctx.dryRun.unmatched = match.kind;
+    return unmatched(ctx, match, target.matchPath);
+  }
   const { api } = match;
   const req = enforcerRequest(ctx, raw, target, host);
+  if (ctx.dryRun) ctx.dryRun.request = req;
 
   const decoy = answerDecoy(ctx, match, req, literal);
   if (decoy) return decoy;
@@ -44,6 +48,7 @@ export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promis
 
 /** The stages after the JWT check (`jwt`, when the API verifies them). */
 function screen(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, jwt: JwtCheck | undefined): Decision | Promise<Decision> {
+  if (ctx.dryRun) ctx.dryRun.jwt = jwt;
   if (ctx.firewall) {
     const refused = refuseInvalidJwt(ctx, api, req, jwt) ?? checkClient(ctx, api, req, jwt);
     if (refused) return refused;

@@ -4,6 +4,7 @@ import { RESPONSES, textResponse } from '../policy/responses';
 import type { Decision, EnforcerRequest } from '../types';
 import { type DecisionContext, clientKey, respond } from './context';
 import { route } from './route';
+import { isPromise } from '../stores/maybe-async';
 
 /**
  * Client flow control (`client_spike_threshold`), then the route stage. In-process counters answer
@@ -14,6 +15,11 @@ export function limitClient(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerR
   if (!limiter) return route(ctx, rt, req);
   // Keyed by client (an IPv6 client by its network), so moving inside one's own /64 does not reset it.
   const key = clientKey(ctx, req.ip);
+  if (ctx.dryRun) {
+    // A dry run reads the counter: it must not use up the client's budget.
+    const peeked = limiter.peek(key);
+    return isPromise(peeked) ? peeked.then((r) => afterClientLimit(ctx, rt, req, limiter, r)) : afterClientLimit(ctx, rt, req, limiter, peeked);
+  }
   if (limiter.consumeSync) return afterClientLimit(ctx, rt, req, limiter, limiter.consumeSync(key));
   return limiter.consume(key).then((r) => afterClientLimit(ctx, rt, req, limiter, r));
 }

@@ -29,6 +29,12 @@ export function route(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerRequest
 function routeTo(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerRequest, stickyKey: string | undefined, pinned: string | undefined): Decision | Promise<Decision> {
   const { api } = rt;
   const forwardPath = mapToInternal(api, req.path) + req.query;
+  // A dry run takes no scheduler slot and leaves the round-robin cursor where it is.
+  if (ctx.dryRun) {
+    const pinnedUp = pinned !== undefined ? rt.pool.find(pinned) : undefined;
+    const upstream = pinnedUp && rt.pool.isUsable(pinnedUp) ? pinnedUp : rt.pool.servers.find((s) => rt.pool.isUsable(s));
+    return upstream ? { action: 'proxy', api, request: req, upstream, forwardPath, stickyKey } : respond('no_backend', api, RESPONSES.noBackend());
+  }
   if (rt.scheduler && ctx.firewall) {
     return rt.scheduler.acquire({ preferred: pinned }).then((slot): Decision => {
       const upstream = slot.ok ? rt.pool.find(slot.id) : undefined;

@@ -20,6 +20,8 @@ function fakeSpike(answer: () => LimitResult): RateLimiter & { calls: number } {
       l.calls++;
       return answer();
     },
+    // The scheduler never peeks (only explain's client flow control does): counted apart.
+    peek: () => answer(),
   };
   return l;
 }
