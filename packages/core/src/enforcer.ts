@@ -19,6 +19,7 @@ import type { AdminCredentials } from './management/credentials';
 import { ListOperations } from './management/list-operations';
 import { ManagementMounts } from './management/management-mounts';
 import { ManagementService } from './management/management-service';
+import { DecisionCounts } from './metrics/decision-counts';
 import { EnforcerMetrics } from './metrics/enforcer-metrics';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
@@ -69,6 +70,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
   private readonly agents: BackendAgents;
   private readonly metricSet: EnforcerMetrics;
+  private readonly decisions = new DecisionCounts();
   private accessLog: AccessLog | undefined;
   private loading = true;
   private closed = false;
@@ -79,7 +81,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
-    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health });
+    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     const conf = options.conf
@@ -97,7 +99,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
     this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger);
-    this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime });
+    this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.decisions.forget(id) });
     const { mode, logger, denyList, allowList, apis, lists } = this;
     const warn = (m: string): void => this.warn(m);
     const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c) }));
@@ -142,8 +144,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * `decisionSettler`). A request that comes before the stores have loaded waits for them.
    */
   decide(raw: RawRequest): Decision | Promise<Decision> {
-    if (this.loading) return this.ready.then(() => decide(this.ctx, raw));
-    return decide(this.ctx, raw);
+    // Counted here, where the decision is final, once per request (ase_decisions_total).
+    const d = this.loading ? this.ready.then(() => decide(this.ctx, raw)) : decide(this.ctx, raw);
+    return d instanceof Promise ? d.then(this.decisions.count) : this.decisions.count(d);
   }
 
   /** Sends a `proxy` decision's request to its backend. Adapters give it Node's req/res. */

@@ -17,6 +17,8 @@ export interface LiveApisOptions {
   trustedPeer: (peer: string) => boolean;
   /** Counters, connection slots and sticky pins: held by the stores, so they outlive an edit. */
   stores: RuntimeStores;
+  /** Called with the id of an API deleted, so what was kept per API (its metrics) goes too. */
+  onRemove?: (id: string) => void;
 }
 
 /**
@@ -76,6 +78,7 @@ export class LiveApis {
     this.runtimes.delete(id);
     this.rebuildMatcher();
     rt?.close();
+    this.options.onRemove?.(id);
   }
 
   rebuildMatcher(): void {

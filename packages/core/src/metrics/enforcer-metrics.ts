@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { StoreHealth } from '../stores/types';
 import { buildInfo } from './build-info';
+import type { DecisionCounts } from './decision-counts';
 import { promClient } from './prom';
 import { storeMetrics } from './store-metrics';
 
@@ -17,6 +18,8 @@ export interface MetricsOptions {
 export interface MetricSources {
   /** The stores' health, when they report one. */
   storeHealth?: StoreHealth | undefined;
+  /** The decisions counted on the request path. */
+  decisions?: DecisionCounts;
 }
 
 /**
@@ -48,6 +51,7 @@ export class EnforcerMetrics {
     this.current = registry;
     if (this.closed) return registry;
     buildInfo(registry);
+    this.sources.decisions?.register(registry);
     if (this.sources.storeHealth) storeMetrics(registry, this.sources.storeHealth);
     this.names = registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n));
     return registry;
