@@ -21,6 +21,7 @@ import { ManagementMounts } from './management/management-mounts';
 import { ManagementService } from './management/management-service';
 import { DecisionCounts } from './metrics/decision-counts';
 import { EnforcerMetrics } from './metrics/enforcer-metrics';
+import type { EnforcerState } from './metrics/state-metrics';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
@@ -71,6 +72,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly agents: BackendAgents;
   private readonly metricSet: EnforcerMetrics;
   private readonly decisions = new DecisionCounts();
+  private metricState: EnforcerState | undefined;
   private accessLog: AccessLog | undefined;
   private loading = true;
   private closed = false;
@@ -81,7 +83,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
-    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions });
+    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions, state: () => this.metricState });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     const conf = options.conf
@@ -101,6 +103,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger);
     this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.decisions.forget(id) });
     const { mode, logger, denyList, allowList, apis, lists } = this;
+    this.metricState = { denyList, allowList, budget, runtimes: () => apis.runtimes.values(), stats: () => this.stats() };
     const warn = (m: string): void => this.warn(m);
     const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c) }));
     this.management = new ManagementService({ apis, store: this.stores.apis, lists, switches: ctx, configDir, logger, warn });

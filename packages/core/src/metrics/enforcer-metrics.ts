@@ -3,6 +3,7 @@ import type { StoreHealth } from '../stores/types';
 import { buildInfo } from './build-info';
 import type { DecisionCounts } from './decision-counts';
 import { promClient } from './prom';
+import { type EnforcerState, stateMetrics } from './state-metrics';
 import { storeMetrics } from './store-metrics';
 
 export interface MetricsOptions {
@@ -20,6 +21,8 @@ export interface MetricSources {
   storeHealth?: StoreHealth | undefined;
   /** The decisions counted on the request path. */
   decisions?: DecisionCounts;
+  /** The lists, APIs and tables, once the enforcer has them. */
+  state?: () => EnforcerState | undefined;
 }
 
 /**
@@ -52,6 +55,7 @@ export class EnforcerMetrics {
     if (this.closed) return registry;
     buildInfo(registry);
     this.sources.decisions?.register(registry);
+    if (this.sources.state) stateMetrics(registry, this.sources.state);
     if (this.sources.storeHealth) storeMetrics(registry, this.sources.storeHealth);
     this.names = registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n));
     return registry;
