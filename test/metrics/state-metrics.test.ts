@@ -1,6 +1,7 @@
 /**
  * The state gauges of `/metrics`, read when scraped: list sizes and memory, backend health, open
- * WebSocket connections and the bounded tables, through real listeners and a real backend.
+ * WebSocket connections and the bounded tables; and the upstream histogram and flow control's
+ * refusals, through real listeners and a real backend.
  */
 import * as http from 'node:http';
 import WebSocket from 'ws';
@@ -29,6 +30,7 @@ beforeAll(async () => {
     apis: {
       web: api('/web', { servers: servers(backend.port, deadPort) }),
       chat: api('/chat', { protocol: 'ws', servers: servers(wsBackend.port) }),
+      limited: api('/limited', { flow_control: { client_spike_threshold: '1/minute' } }),
     } as never,
   });
   await enforcer.ready;
@@ -107,4 +109,26 @@ test('ase_table_entries and ase_table_max_entries show the bounded tables of enf
   expect(m.get('ase_table_max_entries{table="rotation"}')).toBe(stats.rotation.max);
   expect(m.get('ase_table_max_entries{table="rate_limit_counters"}')).toBe(stats.counters!.max);
   expect(m.get('ase_queued_requests{api="web"}')).toBe(0);
+});
+
+test('ase_upstream_duration_seconds observes each proxied request once, in the API\'s buckets', async () => {
+  const count = 'ase_upstream_duration_seconds_count{api="web"}';
+  const before = (await scrape()).get(count) ?? 0;
+  const r = await request(app.port, { path: '/web/timed' });
+  expect(r.status).toBe(200);
+  const m = await scrape();
+  expect(m.get(count)).toBe(before + 1);
+  expect(m.get('ase_upstream_duration_seconds_bucket{api="web",le="+Inf"}')).toBe(before + 1);
+  expect(m.get('ase_upstream_duration_seconds_bucket{api="web",le="10"}')).toBe(before + 1);
+  expect(m.get('ase_upstream_duration_seconds_sum{api="web"}')).toBeGreaterThan(0);
+  // Requests the app answers (no servers) are not proxied: no series.
+  expect([...m.keys()].some((k) => k.includes('ase_upstream_duration_seconds') && k.includes('limited'))).toBe(false);
+});
+
+test('ase_rate_limited_total counts the requests flow control refused, by API and kind', async () => {
+  const key = 'ase_rate_limited_total{api="limited",kind="client_spike"}';
+  expect((await scrape()).has(key)).toBe(false);
+  expect((await request(app.port, { path: '/limited/a' })).status).toBe(200);
+  expect((await request(app.port, { path: '/limited/a' })).status).toBe(429);
+  expect((await scrape()).get(key)).toBe(1);
 });

@@ -22,6 +22,8 @@ import { ManagementService } from './management/management-service';
 import { DecisionCounts } from './metrics/decision-counts';
 import { EnforcerMetrics } from './metrics/enforcer-metrics';
 import type { EnforcerState } from './metrics/state-metrics';
+import { UpstreamTimes } from './metrics/upstream-times';
+import { FlowCounts } from './metrics/flow-counts';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
@@ -72,6 +74,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   private readonly agents: BackendAgents;
   private readonly metricSet: EnforcerMetrics;
   private readonly decisions = new DecisionCounts();
+  private readonly upstreamTimes = new UpstreamTimes();
+  private readonly flow = new FlowCounts();
   private metricState: EnforcerState | undefined;
   private accessLog: AccessLog | undefined;
   private loading = true;
@@ -83,7 +87,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
-    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions, state: () => this.metricState });
+    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions, upstreamTimes: this.upstreamTimes, flow: this.flow, state: () => this.metricState });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     const conf = options.conf
@@ -101,8 +105,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
     this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger);
-    this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.decisions.forget(id) });
+    this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.forgetMetrics(id), onUpstreamTiming: (id, s) => this.upstreamTimes.observe(id, s) });
     const { mode, logger, denyList, allowList, apis, lists } = this;
+    this.on('flow_control', this.flow.count);
     this.metricState = { denyList, allowList, budget, runtimes: () => apis.runtimes.values(), stats: () => this.stats() };
     const warn = (m: string): void => this.warn(m);
     const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c) }));
@@ -132,6 +137,13 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    */
   get metrics(): Registry {
     return this.metricSet.registry;
+  }
+
+  /** A deleted API's series go with it. */
+  private forgetMetrics(apiId: string): void {
+    this.decisions.forget(apiId);
+    this.upstreamTimes.forget(apiId);
+    this.flow.forget(apiId);
   }
 
   /** The stores have loaded: decisions may go ahead. */

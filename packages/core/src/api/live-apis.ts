@@ -19,6 +19,8 @@ export interface LiveApisOptions {
   stores: RuntimeStores;
   /** Called with the id of an API deleted, so what was kept per API (its metrics) goes too. */
   onRemove?: (id: string) => void;
+  /** Where a proxied request's backend response time goes (the metrics). */
+  onUpstreamTiming?: (api: string, seconds: number) => void;
 }
 
 /**
@@ -66,6 +68,7 @@ export class LiveApis {
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
       trustedPeer,
       stores,
+      onUpstreamTiming: this.options.onUpstreamTiming,
     }, old);
     this.runtimes.set(id, rt);
     old?.retire(rt);

@@ -2,6 +2,8 @@ import type { Registry } from 'prom-client';
 import type { StoreHealth } from '../stores/types';
 import { buildInfo } from './build-info';
 import type { DecisionCounts } from './decision-counts';
+import type { FlowCounts } from './flow-counts';
+import type { UpstreamTimes } from './upstream-times';
 import { promClient } from './prom';
 import { type EnforcerState, stateMetrics } from './state-metrics';
 import { storeMetrics } from './store-metrics';
@@ -21,6 +23,10 @@ export interface MetricSources {
   storeHealth?: StoreHealth | undefined;
   /** The decisions counted on the request path. */
   decisions?: DecisionCounts;
+  /** Backend response times of proxied requests. */
+  upstreamTimes?: UpstreamTimes;
+  /** Requests flow control refused. */
+  flow?: FlowCounts;
   /** The lists, APIs and tables, once the enforcer has them. */
   state?: () => EnforcerState | undefined;
 }
@@ -55,6 +61,8 @@ export class EnforcerMetrics {
     if (this.closed) return registry;
     buildInfo(registry);
     this.sources.decisions?.register(registry);
+    this.sources.upstreamTimes?.register(registry);
+    this.sources.flow?.register(registry);
     if (this.sources.state) stateMetrics(registry, this.sources.state);
     if (this.sources.storeHealth) storeMetrics(registry, this.sources.storeHealth);
     this.names = registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n));
