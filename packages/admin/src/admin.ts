@@ -162,6 +162,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       res = this.errorAnswer(err);
     }
     this.record(call, res);
+    this.enforcer.managementCalls.call(req.method, res.status);
     return res;
   }
 
@@ -213,8 +214,9 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     const { req } = call;
     const locked = (wait: number): AdminResponse =>
       fail(429, `too many failed attempts from ${req.ip}; try again in ${wait} seconds`, { 'retry-after': String(wait) });
+    const refused = this.enforcer.managementCalls;
     const wait = this.throttle?.retryAfter(req.ip) ?? 0;
-    if (wait > 0) return locked(wait);
+    if (wait > 0) return refused.authFailure('locked_out'), locked(wait);
 
     let access = header(req.headers, 'x-ase-access-key');
     let secret = header(req.headers, 'x-ase-secret-key');
@@ -223,13 +225,14 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       ({ access, secret } = basic);
       call.audit.push(['authorization', 'basic']);
     }
-    if (access === undefined) return fail(403, 'x-ase-access-key header missing');
-    if (secret === undefined) return fail(403, 'x-ase-secret-key header missing');
+    if (access === undefined) return refused.authFailure('missing_key'), fail(403, 'x-ase-access-key header missing');
+    if (secret === undefined) return refused.authFailure('missing_key'), fail(403, 'x-ase-secret-key header missing');
     // The attempt is counted before the slow comparison, so parallel guesses spend the budget too.
     const reserved = this.throttle?.begin(req.ip) ?? 0;
-    if (reserved > 0) return locked(reserved);
+    if (reserved > 0) return refused.authFailure('locked_out'), locked(reserved);
     if (!(await this.enforcer.adminCredentials.verify(access, secret))) {
       if (this.throttle?.failed(req.ip)) this.logger.warn(`management API: ${req.ip} locked out after repeated authorization failures`);
+      refused.authFailure('wrong_key');
       return fail(403, 'authorization failure');
     }
     this.throttle?.succeed(req.ip);

@@ -24,6 +24,7 @@ import { EnforcerMetrics } from './metrics/enforcer-metrics';
 import type { EnforcerState } from './metrics/state-metrics';
 import { UpstreamTimes } from './metrics/upstream-times';
 import { FlowCounts } from './metrics/flow-counts';
+import { ManagementCounts } from './metrics/management-counts';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { TrustedProxies } from './request/client-ip';
@@ -63,6 +64,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * operator out of the API that removes it.
    */
   readonly managementMounts = new ManagementMounts();
+  /** What @ase/admin counts of the management calls it answers (`ase_management_*` metrics). */
+  readonly managementCalls = new ManagementCounts();
 
   private readonly ctx: DecisionContext;
   private readonly apis: LiveApis;
@@ -87,7 +90,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
-    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions, upstreamTimes: this.upstreamTimes, flow: this.flow, state: () => this.metricState });
+    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions, upstreamTimes: this.upstreamTimes, flow: this.flow, management: this.managementCalls, state: () => this.metricState });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     const conf = options.conf

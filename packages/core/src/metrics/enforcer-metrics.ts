@@ -3,6 +3,7 @@ import type { StoreHealth } from '../stores/types';
 import { buildInfo } from './build-info';
 import type { DecisionCounts } from './decision-counts';
 import type { FlowCounts } from './flow-counts';
+import type { ManagementCounts } from './management-counts';
 import type { UpstreamTimes } from './upstream-times';
 import { promClient } from './prom';
 import { type EnforcerState, stateMetrics } from './state-metrics';
@@ -27,6 +28,8 @@ export interface MetricSources {
   upstreamTimes?: UpstreamTimes;
   /** Requests flow control refused. */
   flow?: FlowCounts;
+  /** Calls of the management API. */
+  management?: ManagementCounts;
   /** The lists, APIs and tables, once the enforcer has them. */
   state?: () => EnforcerState | undefined;
 }
@@ -63,6 +66,7 @@ export class EnforcerMetrics {
     this.sources.decisions?.register(registry);
     this.sources.upstreamTimes?.register(registry);
     this.sources.flow?.register(registry);
+    this.sources.management?.register(registry);
     if (this.sources.state) stateMetrics(registry, this.sources.state);
     if (this.sources.storeHealth) storeMetrics(registry, this.sources.storeHealth);
     this.names = registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n));
