@@ -132,3 +132,14 @@ test('ase_rate_limited_total counts the requests flow control refused, by API an
   expect((await request(app.port, { path: '/limited/a' })).status).toBe(429);
   expect((await scrape()).get(key)).toBe(1);
 });
+
+test("a deleted API's series go with it (decisions, upstream times, rate limiting, gauges); the others stay", async () => {
+  const before = [...(await scrape()).keys()];
+  for (const id of ['web', 'limited']) expect(before.some((k) => k.includes(`api="${id}"`) && k.startsWith('ase_decisions_total'))).toBe(true);
+  expect(before.some((k) => k.startsWith('ase_upstream_duration_seconds') && k.includes('api="web"'))).toBe(true);
+  await enforcer.deleteApi('web');
+  await enforcer.deleteApi('limited');
+  const after = [...(await scrape()).keys()];
+  expect(after.filter((k) => k.includes('api="web"') || k.includes('api="limited"'))).toEqual([]);
+  expect(after).toContain('ase_websocket_connections{api="chat"}');
+});
