@@ -58,6 +58,35 @@ describe.each(MOUNTS)('%s', (mount) => {
     expect(s.audit.join('\n')).not.toContain(Buffer.from('admin:admin').toString('base64'));
   });
 
+  test('ase_management_requests_total counts each answered call by method and status; ase_management_auth_failures_total the refused keys', async () => {
+    // Scrapes without keys, so that the lockout below does not lock the scraper out too.
+    const s = await served(mount, { admin: { throttle: { maxFailures: 2 }, metricsAuth: false } });
+    const read = async (): Promise<Map<string, number>> => {
+      const text = (await call(s.port, 'GET', '/metrics', { auth: false })).text;
+      return new Map([...text.matchAll(/^(ase_management_\w+\{[^}]*\}) (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    };
+    const before = await read();
+    expect(before.get('ase_management_auth_failures_total{reason="wrong_key"}')).toBe(0);
+    expect((await call(s.port, 'GET', '/v4/ase/status')).status).toBe(200);
+    expect((await call(s.port, 'GET', '/v4/ase/nothing')).status).toBe(404);
+    expect((await call(s.port, 'PUT', '/v4/ase/status')).status).toBe(405);
+    expect((await call(s.port, 'GET', '/v4/ase/status', { auth: false })).status).toBe(403);
+    expect((await call(s.port, 'GET', '/v4/ase/status', { secret: 'guess-1' })).status).toBe(403);
+    expect((await call(s.port, 'GET', '/v4/ase/status', { secret: 'guess-2' })).status).toBe(403);
+    expect((await call(s.port, 'GET', '/v4/ase/status')).status).toBe(429);
+    const after = await read();
+    const moved = (k: string): number => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+    // The first scrape itself is one more 200 GET.
+    expect(moved('ase_management_requests_total{method="GET",status="200"}')).toBe(2);
+    expect(moved('ase_management_requests_total{method="GET",status="404"}')).toBe(1);
+    expect(moved('ase_management_requests_total{method="GET",status="403"}')).toBe(3);
+    expect(moved('ase_management_requests_total{method="GET",status="429"}')).toBe(1);
+    expect(moved('ase_management_requests_total{method="PUT",status="405"}')).toBe(1);
+    expect(moved('ase_management_auth_failures_total{reason="missing_key"}')).toBe(1);
+    expect(moved('ase_management_auth_failures_total{reason="wrong_key"}')).toBe(2);
+    expect(moved('ase_management_auth_failures_total{reason="locked_out"}')).toBe(1);
+  });
+
   test('metricsAuth: false lets a scraper in without the keys; the JSON endpoints still want them', async () => {
     const s = await served(mount, { admin: { metricsAuth: false } });
     const scraped = await call(s.port, 'GET', '/metrics', { auth: false });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, canonicalEntry, decodeUtf8, firstDuplicateKey, maskIdentifier, wireAnswer } from '@ase/core';
+import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, type ManagementAuthFailure, canonicalEntry, decodeUtf8, firstDuplicateKey, maskIdentifier, wireAnswer } from '@ase/core';
 import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
 import { AuditFile, type AuditRecord, MASK, formatAudit } from './audit-log';
 import { basicCredentials, metricsPathOf, scrape } from './metrics-route';
@@ -162,6 +162,7 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       res = this.errorAnswer(err);
     }
     this.record(call, res);
+    this.enforcer.managementCalls.call(req.method, res.status);
     return res;
   }
 
@@ -213,8 +214,12 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     const { req } = call;
     const locked = (wait: number): AdminResponse =>
       fail(429, `too many failed attempts from ${req.ip}; try again in ${wait} seconds`, { 'retry-after': String(wait) });
+    const refuse = (reason: ManagementAuthFailure, answer: AdminResponse): AdminResponse => {
+      this.enforcer.managementCalls.authFailure(reason);
+      return answer;
+    };
     const wait = this.throttle?.retryAfter(req.ip) ?? 0;
-    if (wait > 0) return locked(wait);
+    if (wait > 0) return refuse('locked_out', locked(wait));
 
     let access = header(req.headers, 'x-ase-access-key');
     let secret = header(req.headers, 'x-ase-secret-key');
@@ -223,14 +228,14 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       ({ access, secret } = basic);
       call.audit.push(['authorization', 'basic']);
     }
-    if (access === undefined) return fail(403, 'x-ase-access-key header missing');
-    if (secret === undefined) return fail(403, 'x-ase-secret-key header missing');
+    if (access === undefined) return refuse('missing_key', fail(403, 'x-ase-access-key header missing'));
+    if (secret === undefined) return refuse('missing_key', fail(403, 'x-ase-secret-key header missing'));
     // The attempt is counted before the slow comparison, so parallel guesses spend the budget too.
     const reserved = this.throttle?.begin(req.ip) ?? 0;
-    if (reserved > 0) return locked(reserved);
+    if (reserved > 0) return refuse('locked_out', locked(reserved));
     if (!(await this.enforcer.adminCredentials.verify(access, secret))) {
       if (this.throttle?.failed(req.ip)) this.logger.warn(`management API: ${req.ip} locked out after repeated authorization failures`);
-      return fail(403, 'authorization failure');
+      return refuse('wrong_key', fail(403, 'authorization failure'));
     }
     this.throttle?.succeed(req.ip);
     return undefined;

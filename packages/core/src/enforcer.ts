@@ -18,7 +18,12 @@ import type { AdminCredentials } from './management/credentials';
 import { ListOperations } from './management/list-operations';
 import { ManagementMounts } from './management/management-mounts';
 import { ManagementService } from './management/management-service';
+import { DecisionCounts } from './metrics/decision-counts';
 import { EnforcerMetrics } from './metrics/enforcer-metrics';
+import type { EnforcerState } from './metrics/state-metrics';
+import { UpstreamTimes } from './metrics/upstream-times';
+import { FlowCounts } from './metrics/flow-counts';
+import { ManagementCounts } from './metrics/management-counts';
 import { type DecisionContext, clientKey, createDecisionContext, trustedPeer } from './pipeline/context';
 import { decide } from './pipeline/decide';
 import { type Explanation, explain } from './pipeline/explain';
@@ -60,6 +65,8 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * operator out of the API that removes it.
    */
   readonly managementMounts = new ManagementMounts();
+  /** What @ase/admin counts of the management calls it answers (`ase_management_*` metrics). */
+  readonly managementCalls = new ManagementCounts();
 
   private readonly ctx: DecisionContext;
   private readonly apis: LiveApis;
@@ -70,6 +77,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   /** Keep-alive connections to backends, shared by all APIs (docs/performance.md). */
   private readonly agents: BackendAgents;
   private readonly metricSet: EnforcerMetrics;
+  private readonly decisions = new DecisionCounts();
+  private readonly upstreamTimes = new UpstreamTimes();
+  private readonly flow = new FlowCounts();
+  private metricState: EnforcerState | undefined;
   private accessLog: AccessLog | undefined;
   private loading = true;
   private closed = false;
@@ -80,7 +91,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
-    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health });
+    this.metricSet = new EnforcerMetrics(options.metrics, { storeHealth: options.stores?.health, decisions: this.decisions, upstreamTimes: this.upstreamTimes, flow: this.flow, management: this.managementCalls, state: () => this.metricState });
 
     const fromDir = configDir ? loadConfFile(configDir) : undefined;
     const conf = options.conf
@@ -99,8 +110,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
     this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger);
-    this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime });
+    this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.forgetMetrics(id), onUpstreamTiming: (id, s) => this.upstreamTimes.observe(id, s) });
     const { mode, logger, denyList, allowList, apis, lists } = this;
+    this.on('flow_control', this.flow.count);
+    this.metricState = { denyList, allowList, budget, runtimes: () => apis.runtimes.values(), stats: () => this.stats() };
     const warn = (m: string): void => this.warn(m);
     const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c) }));
     this.management = new ManagementService({ apis, store: this.stores.apis, lists, switches: ctx, configDir, logger, warn });
@@ -131,6 +144,13 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return this.metricSet.registry;
   }
 
+  /** A deleted API's series go with it. */
+  private forgetMetrics(apiId: string): void {
+    this.decisions.forget(apiId);
+    this.upstreamTimes.forget(apiId);
+    this.flow.forget(apiId);
+  }
+
   /** The stores have loaded: decisions may go ahead. */
   private started(): void {
     if (this.closed) return;
@@ -144,8 +164,9 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * `decisionSettler`). A request that comes before the stores have loaded waits for them.
    */
   decide(raw: RawRequest): Decision | Promise<Decision> {
-    if (this.loading) return this.ready.then(() => decide(this.ctx, raw));
-    return decide(this.ctx, raw);
+    // Counted here, where the decision is final, once per request (ase_decisions_total).
+    const d = this.loading ? this.ready.then(() => decide(this.ctx, raw)) : decide(this.ctx, raw);
+    return d instanceof Promise ? d.then(this.decisions.count) : this.decisions.count(d);
   }
 
   /**

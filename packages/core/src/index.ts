@@ -37,6 +37,7 @@ export type { StoredEntry } from './lists/client-list';
 // management (issue 4)
 export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './management/credentials';
 export { ManagementMounts, type ManagementHandler } from './management/management-mounts';
+export type { ManagementAuthFailure, ManagementCounts } from './metrics/management-counts';
 export { apiIdProblem, isValidApiId, readApiFile } from './config/load';
 export { duplicateServer, unknownServer, storeUnavailable, isStoreUnavailable } from './errors';
 export type { FlowControlJson } from './config/types';

@@ -23,6 +23,8 @@ export interface ApiRuntimeDeps {
   onServerDown(api: string, server: Upstream, error: string): void;
   onHealthChange(api: string, server: Upstream, healthy: boolean): void;
   writeResponse(res: ServerResponse, spec: ResponseSpec): void;
+  /** Where a proxied request's backend response time goes (`ase_upstream_duration_seconds`). */
+  onUpstreamTiming?: ((api: string, seconds: number) => void) | undefined;
   /** Whether a socket peer is a trusted proxy (enable_xff and xff_trusted_proxies). */
   trustedPeer?: ((peer: string) => boolean) | undefined;
   /**
@@ -96,6 +98,7 @@ export class ApiRuntime {
             trustedPeer: deps.trustedPeer,
             agents: deps.agents,
             onServerDown: (u, error) => deps.onServerDown(api.id, u, error),
+            onTiming: deps.onUpstreamTiming && ((s) => deps.onUpstreamTiming!(api.id, s)),
             writeResponse: deps.writeResponse,
           })
         : undefined;

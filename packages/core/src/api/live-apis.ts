@@ -17,6 +17,10 @@ export interface LiveApisOptions {
   trustedPeer: (peer: string) => boolean;
   /** Counters, connection slots and sticky pins: held by the stores, so they outlive an edit. */
   stores: RuntimeStores;
+  /** Called with the id of an API deleted, so what was kept per API (its metrics) goes too. */
+  onRemove?: (id: string) => void;
+  /** Where a proxied request's backend response time goes (the metrics). */
+  onUpstreamTiming?: (api: string, seconds: number) => void;
 }
 
 /**
@@ -64,6 +68,7 @@ export class LiveApis {
       writeResponse: (res, spec) => writeNodeResponse(res, spec),
       trustedPeer,
       stores,
+      onUpstreamTiming: this.options.onUpstreamTiming,
     }, old);
     this.runtimes.set(id, rt);
     old?.retire(rt);
@@ -76,6 +81,7 @@ export class LiveApis {
     this.runtimes.delete(id);
     this.rebuildMatcher();
     rt?.close();
+    this.options.onRemove?.(id);
   }
 
   rebuildMatcher(): void {

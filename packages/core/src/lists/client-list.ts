@@ -82,6 +82,11 @@ export class ClientList {
     return this.budget.used;
   }
 
+  /** Entries per type (the metrics read it when scraped). */
+  get sizeByType(): ReadonlyMap<EntryType, number> {
+    return this.perType;
+  }
+
   hasType(type: EntryType): boolean {
     return (this.perType.get(type) ?? 0) > 0;
   }

@@ -1,7 +1,12 @@
 import type { Registry } from 'prom-client';
 import type { StoreHealth } from '../stores/types';
 import { buildInfo } from './build-info';
+import type { DecisionCounts } from './decision-counts';
+import type { FlowCounts } from './flow-counts';
+import type { ManagementCounts } from './management-counts';
+import type { UpstreamTimes } from './upstream-times';
 import { promClient } from './prom';
+import { type EnforcerState, stateMetrics } from './state-metrics';
 import { storeMetrics } from './store-metrics';
 
 export interface MetricsOptions {
@@ -17,6 +22,16 @@ export interface MetricsOptions {
 export interface MetricSources {
   /** The stores' health, when they report one. */
   storeHealth?: StoreHealth | undefined;
+  /** The decisions counted on the request path. */
+  decisions?: DecisionCounts;
+  /** Backend response times of proxied requests. */
+  upstreamTimes?: UpstreamTimes;
+  /** Requests flow control refused. */
+  flow?: FlowCounts;
+  /** Calls of the management API. */
+  management?: ManagementCounts;
+  /** The lists, APIs and tables, once the enforcer has them. */
+  state?: () => EnforcerState | undefined;
 }
 
 /**
@@ -48,6 +63,11 @@ export class EnforcerMetrics {
     this.current = registry;
     if (this.closed) return registry;
     buildInfo(registry);
+    this.sources.decisions?.register(registry);
+    this.sources.upstreamTimes?.register(registry);
+    this.sources.flow?.register(registry);
+    this.sources.management?.register(registry);
+    if (this.sources.state) stateMetrics(registry, this.sources.state);
     if (this.sources.storeHealth) storeMetrics(registry, this.sources.storeHealth);
     this.names = registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n));
     return registry;

@@ -57,6 +57,8 @@ export interface ForwarderOptions {
   /** PEM CA bundle for HTTPS backends when the forwarder has its own pools. */
   ca?: Buffer | undefined;
   onServerDown?: (u: Upstream, error: string) => void;
+  /** Seconds from sending to the backend's response headers, once per answered request (the metrics). */
+  onTiming?: ((seconds: number) => void) | undefined;
   writeResponse: (res: ServerResponse, spec: ResponseSpec) => void;
 }
 
@@ -208,6 +210,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abort: ((err?: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private readonly onDrain = (): void => this.resume?.();
+  private readonly started = performance.now();
 
   constructor(
     private readonly forwarder: Forwarder,
@@ -248,6 +251,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
       out.push(name, value);
     }
+    this.forwarder.opts.onTiming?.((performance.now() - this.started) / 1000);
     const { onResponse } = this.job;
     if (onResponse) onResponse(this.current, setCookie ? { 'set-cookie': setCookie } : {});
     this.res.writeHead(statusCode, statusText, out as string[]);
