@@ -132,16 +132,8 @@ export class RedisApiStore implements ApiStore {
   }
 
   async load(): Promise<LoadedApis> {
-    let state: Awaited<ReturnType<RedisApiStore['read']>>;
-    const gate = this.opts.start;
-    try {
-      // Known to be away while a start goes on without it: no need to wait for its retries again.
-      if (gate?.mode === 'open' && this.opts.health?.status === 'unreachable') throw this.opts.health.lastError ?? new Error('redis unreachable');
-      state = await this.read();
-    } catch (err) {
-      if (!gate || !this.opts.health?.isOutage(err)) throw err;
-      const refused = gate.loadFailed('apis', this.opts.health.lastError ?? err);
-      if (refused) throw refused;
+    const state = this.opts.start ? await this.opts.start.read('apis', this.opts.health, () => this.read()) : await this.read();
+    if (state === undefined) {
       const loaded = this.opts.startState?.() ?? { apis: new Map<string, ApiJson>(), switches: {}, warnings: [] };
       this.remember(loaded.apis, undefined);
       this.seeds = loaded.apis;

@@ -148,16 +148,8 @@ export class RedisListStore implements ListStore {
   }
 
   async load(replica: ListReplica): Promise<string[]> {
-    let state: Awaited<ReturnType<RedisListStore['read']>>;
-    const gate = this.opts.start;
-    try {
-      // Known to be away while a start goes on without it: no need to wait for its retries again.
-      if (gate?.mode === 'open' && this.opts.health?.status === 'unreachable') throw this.opts.health.lastError ?? new Error('redis unreachable');
-      state = await this.read();
-    } catch (err) {
-      if (!gate || !this.opts.health?.isOutage(err)) throw err;
-      const refused = gate.loadFailed('lists', this.opts.health.lastError ?? err);
-      if (refused) throw refused;
+    const state = this.opts.start ? await this.opts.start.read('lists', this.opts.health, () => this.read()) : await this.read();
+    if (state === undefined) {
       this.replica = replica;
       this.stream.detached = true;
       return this.opts.startState?.(replica) ?? [];

@@ -1,4 +1,4 @@
-import type { FailureMode } from './health';
+import type { FailureMode, RedisHealth } from './health';
 
 /** What the stores do when Redis does not answer as they load: refuse (`closed`), or start without it (`open`). */
 export type StartMode = FailureMode;
@@ -37,6 +37,24 @@ export class StartGate {
       );
     }
     return undefined;
+  }
+
+  /**
+   * A store's first read of the cluster's state: the state, or `undefined` when Redis does not
+   * answer and the start is `open` (the store then serves its start state). Rejects when the
+   * start is `closed`, or with an error that is not an outage.
+   */
+  async read<T>(store: 'lists' | 'apis', health: RedisHealth | undefined, read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      // Known to be away while a start goes on without it: no need to wait for its retries again.
+      if (this.mode === 'open' && health?.status === 'unreachable') throw health.lastError ?? new Error('redis unreachable');
+      return await read();
+    } catch (err) {
+      if (!health?.isOutage(err)) throw err;
+      const refused = this.loadFailed(store, health.lastError ?? err);
+      if (refused) throw refused;
+      return undefined;
+    }
   }
 
   /** The store has read the cluster's state and handed it to its listeners. */
