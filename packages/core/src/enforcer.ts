@@ -38,7 +38,7 @@ import { forwardDecision } from './upstream/forward';
 import type { ServerPool } from './upstream/server-pool';
 import { type TunnelContext, endTunnels, handleUpgrade } from './upstream/tunnel';
 
-export type { AttackEvent, BlockedEvent, EnforcerEvents, FlowControlEvent } from './events';
+export type { AttackEvent, BlockedEvent, EnforcerEvents, FlowControlEvent, SecurityEvent, SecurityEventType } from './events';
 export type { EnforcerOptions } from './setup/enforcer-options';
 export type { ApiStats, EnforcerStats, TableSize } from './setup/enforcer-stats';
 
@@ -109,7 +109,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     const budget = new ListBudget(conf.attack_list_memory, conf.attack_list_shares);
     this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
-    this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger);
+    this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger, this);
     this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.forgetMetrics(id), onUpstreamTiming: (id, s) => this.upstreamTimes.observe(id, s) });
     const { mode, logger, denyList, allowList, apis, lists } = this;
     this.on('flow_control', this.flow.count);

@@ -1,6 +1,7 @@
-import type { StoredEntry } from './lists/client-list';
 import type { DenyTag, ListEntry } from './lists/entries';
-import type { RespondReason } from './types';
+import type { BlockedEvent, SecurityEvent } from './security-event';
+
+export type { BlockedEvent, SecurityEvent, SecurityEventType } from './security-event';
 
 /** Emitted for every detection, so applications, the access log and metrics can follow them. */
 export interface AttackEvent {
@@ -15,15 +16,6 @@ export interface AttackEvent {
   blocked: boolean;
 }
 
-export interface BlockedEvent {
-  reason: RespondReason;
-  api: string;
-  ip: string;
-  entry?: StoredEntry;
-  /** False when the API only detects (`enable_blocking: false`): the request was served. */
-  blocked: boolean;
-}
-
 /** A request refused by flow control: over `client_spike_threshold`, or no server slot free. */
 export interface FlowControlEvent {
   kind: 'client_spike' | 'server_busy' | 'queue_full' | 'queue_timeout' | 'bytes_in' | 'bytes_out';
@@ -34,6 +26,10 @@ export interface FlowControlEvent {
 export interface EnforcerEvents {
   attack: [AttackEvent];
   blocked: [BlockedEvent];
+  decoy: [SecurityEvent];
+  violation: [SecurityEvent];
+  listed: [SecurityEvent];
+  unlisted: [SecurityEvent];
   backend_down: [{ api: string; server: string; error: string }];
   backend_up: [{ api: string; server: string; error: string }];
   flow_control: [FlowControlEvent];

@@ -4,7 +4,7 @@
  * call `enforcer.decide()`, and apply the returned `Decision`.
  */
 export { Enforcer, createEnforcer, startEnforcer } from './enforcer';
-export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent, ApiStats, EnforcerStats, TableSize } from './enforcer';
+export type { EnforcerOptions, EnforcerEvents, AttackEvent, BlockedEvent, FlowControlEvent, SecurityEvent, SecurityEventType, ApiStats, EnforcerStats, TableSize } from './enforcer';
 export type { Decision, EnforcerRequest, RawRequest, ResponseSpec, RespondReason, Protocol, Logger, Headers } from './types';
 export { silentLogger } from './types';
 export type { ExplainIdentifier, ExplainOutcome, ExplainStage, Explanation } from './pipeline/explain';

@@ -1,7 +1,9 @@
 import { persistFailed } from '../errors';
-import type { ClientList } from '../lists/client-list';
+import type { EnforcerEventSink } from '../events';
+import type { ClientList, StoredEntry } from '../lists/client-list';
 import { ASE_DETECTED_TAGS, type DenyTag, type ListEntry, canonicalEntry } from '../lists/entries';
 import { putEntry } from '../lists/journal-format';
+import { listEvent } from '../security-event';
 import type { ListChange, ListName, ListStore } from '../stores/types';
 import type { Logger } from '../types';
 
@@ -17,7 +19,15 @@ export class ListOperations {
     private readonly allowList: ClientList,
     private readonly store: ListStore,
     private readonly logger: Logger,
+    private readonly events?: EnforcerEventSink,
   ) {}
+
+  /** Tells listeners of a change made here, once it is stored: a change taken back is not reported. */
+  private report(op: 'listed' | 'unlisted', name: ListName, entries: readonly StoredEntry[]): void {
+    if (!this.events || this.events.listenerCount(op) === 0) return;
+    const list = name === 'blacklist' ? 'deny' : 'allow';
+    for (const e of entries) this.events.emit(op, listEvent(op, list, 'management', e));
+  }
 
   /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
   addDeny(input: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
@@ -49,7 +59,11 @@ export class ListOperations {
     const list = this.listOf(name);
     const entry = canonicalEntry(input); // same form as requests are matched in (IPs, api_key names)
     const added = list.add(entry, tag);
-    if (added) await this.persistOrUndo({ list: name, op: 'add', entry: list.entry(entry)! }, () => list.remove(entry));
+    if (added) {
+      const stored = list.entry(entry)!;
+      await this.persistOrUndo({ list: name, op: 'add', entry: stored }, () => list.remove(entry));
+      this.report('listed', name, [stored]);
+    }
     return added;
   }
 
@@ -58,7 +72,10 @@ export class ListOperations {
     const entry = canonicalEntry(input);
     const was = list.entry(entry);
     const removed = list.remove(entry);
-    if (removed && was) await this.persistOrUndo({ list: name, op: 'remove', entry: was }, () => list.add(entry, was.tag));
+    if (removed && was) {
+      await this.persistOrUndo({ list: name, op: 'remove', entry: was }, () => list.add(entry, was.tag));
+      this.report('unlisted', name, [was]);
+    }
     return removed;
   }
 
@@ -81,6 +98,7 @@ export class ListOperations {
     await this.persistOrUndo({ list: name, op: 'clear', ...(tags ? { tags } : {}) }, () => {
       for (const e of doomed) putEntry(list, e);
     });
+    this.report('unlisted', name, doomed);
     return n;
   }
 

@@ -3,6 +3,7 @@ import { typeIndex } from '../lists/client-list';
 import type { DenyTag, ListEntry } from '../lists/entries';
 import { keyHash } from '../lists/presence-filter';
 import type { ClientIdentifiers } from '../identity/identifiers';
+import { listEvent, securityEvent } from '../security-event';
 import type { EnforcerRequest } from '../types';
 import { type DecisionContext, clientKey } from './context';
 
@@ -11,7 +12,7 @@ import { type DecisionContext, clientKey } from './context';
  * listed as its client key (an IPv6 client's network). A client address whose violations come
  * under `ip_rotation_threshold` distinct stronger identifiers is listed itself, with the same tag.
  */
-export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked = api.enableBlocking): void {
+export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked = api.enableBlocking, rotated = false): void {
   let listed = false;
   const protectedProxy = identifier.type === 'ip' && ctx.conf.enable_xff && ctx.trusted.has(identifier.value);
   const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: clientKey(ctx, identifier.value) } : identifier;
@@ -23,14 +24,21 @@ export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: Enforc
   if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
     try {
       listed = ctx.denyList.add(entry, kind);
-      if (listed) ctx.recordListChange({ list: 'blacklist', op: 'add', entry: ctx.denyList.entry(entry)! });
+      if (listed) {
+        const stored = ctx.denyList.entry(entry)!;
+        ctx.recordListChange({ list: 'blacklist', op: 'add', entry: stored });
+        if (ctx.events.listenerCount('listed') > 0) ctx.events.emit('listed', listEvent('listed', 'deny', 'detection', stored, api.id, req, blocked));
+      }
     } catch (err) {
       ctx.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
     }
   }
   ctx.events.emit('attack', { kind, api: api.id, ip: req.ip, identifier: entry, listed, blocked });
+  // The client address listed for rotating identifiers is the same violation: one event for it.
+  const type = kind === 'decoy' ? 'decoy' : 'violation';
+  if (!rotated && ctx.events.listenerCount(type) > 0) ctx.events.emit(type, securityEvent(type, api.id, kind, req, entry, blocked));
   if (ctx.aseDetected && identifier.type !== 'ip' && ctx.rotation.note(clientKey(ctx, req.ip), keyHash(typeIndex(identifier.type), identifier.name ?? '', identifier.value))) {
-    recordAttack(ctx, api, req, kind, { type: 'ip', value: req.ip }, blocked);
+    recordAttack(ctx, api, req, kind, { type: 'ip', value: req.ip }, blocked, true);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CompiledApi } from '../api/compiled-api';
 import { type ClientIdentifiers, type UsernameTrust, apiKeysDisagree, readApiKey, readCookie, readToken, readUsername } from '../identity/identifiers';
 import type { ClientList, StoredEntry } from '../lists/client-list';
+import { blockedEvent } from '../security-event';
 import type { Decision, EnforcerRequest } from '../types';
 import { type DecisionContext, respond } from './context';
 
@@ -20,7 +21,7 @@ export function findDenied(ctx: DecisionContext, ids: ClientIdentifiers): Stored
  */
 export function refuseDenied(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, denied: StoredEntry | undefined): Decision | undefined {
   if (!denied) return undefined;
-  ctx.events.emit('blocked', { reason: 'deny_list', api: api.id, ip: req.ip, entry: denied, blocked: api.enableBlocking });
+  if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent('deny_list', api.id, req, denied, api.enableBlocking));
   return api.enableBlocking ? respond('deny_list', api, api.blockResponse) : undefined;
 }
 

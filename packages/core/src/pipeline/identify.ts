@@ -1,6 +1,7 @@
 import type { CompiledApi } from '../api/compiled-api';
 import { type UsernameTrust, readJwtCopies } from '../identity/identifiers';
 import type { JwtCheck } from '../identity/jwt-verifier';
+import { blockedEvent } from '../security-event';
 import type { Decision, EnforcerRequest } from '../types';
 import { type DecisionContext, respond, trustedPeer } from './context';
 
@@ -22,7 +23,7 @@ export function checkJwt(ctx: DecisionContext, api: CompiledApi, req: EnforcerRe
 /** A required JWT is authentication: no list entry stands in for it, the allow list included. */
 export function refuseInvalidJwt(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, jwt: JwtCheck | undefined): Decision | undefined {
   if (!jwt || jwt.ok || !api.jwtVerifier?.required) return undefined;
-  ctx.events.emit('blocked', { reason: 'invalid_jwt', api: api.id, ip: req.ip, blocked: true });
+  if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent('invalid_jwt', api.id, req, undefined, true));
   return respond('invalid_jwt', api, api.blockResponse);
 }
 
