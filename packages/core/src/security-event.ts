@@ -78,8 +78,9 @@ export function listEvent(
 
 /**
  * The `blocked` event: a {@link SecurityEvent}, with the fields listeners read before it had that
- * shape (`ip`, `entry`). `entry` holds the listed value unmasked (the access log masks it when it
- * writes it), so it is not enumerable: it stays out of `JSON.stringify` and spreads.
+ * shape (`ip`, `entry`). They are not enumerable, so the event serialises as the documented shape:
+ * `entry` holds the listed value unmasked (the access log masks it when it writes it), and must
+ * stay out of `JSON.stringify` and spreads.
  */
 export interface BlockedEvent extends SecurityEvent {
   type: 'blocked';
@@ -91,7 +92,7 @@ export interface BlockedEvent extends SecurityEvent {
 
 export function blockedEvent(reason: RespondReason, api: string, req: EventRequest, entry: StoredEntry | undefined, blocked: boolean): BlockedEvent {
   const e = securityEvent('blocked', api, reason, req, entry, blocked) as BlockedEvent;
-  e.ip = req.ip;
+  Object.defineProperty(e, 'ip', { value: req.ip, enumerable: false });
   if (entry) Object.defineProperty(e, 'entry', { value: entry, enumerable: false });
   return e;
 }
