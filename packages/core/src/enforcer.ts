@@ -9,7 +9,8 @@ import { ASE_CONF_DEFAULTS } from './config/defaults';
 import { fromObjects, loadConfFile, readServerCa } from './config/load';
 import { normaliseAseConf } from './config/ase-conf';
 import type { ApiJsonInput, AseConf, FlowControlJson, ServerJson } from './config/types';
-import { type EnforcerOptions, consoleLogger } from './setup/enforcer-options';
+import { DefaultLogger } from './setup/default-logger';
+import type { EnforcerOptions } from './setup/enforcer-options';
 import type { EnforcerEvents } from './events';
 import { AccessLog } from './logs/access-log';
 import { ClientList, ListBudget } from './lists/client-list';
@@ -87,7 +88,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   constructor(options: EnforcerOptions = {}) {
     super();
-    this.logger = options.logger ?? consoleLogger;
+    this.logger = options.logger ?? new DefaultLogger();
     this.mode = options.mode ?? 'middleware';
     const configDir = (this.configDir = options.configDir ? path.resolve(options.configDir) : undefined);
     // First: a registry that cannot take the metrics fails the start before any store is opened.
@@ -337,6 +338,14 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   /** Open WebSocket connections of an API, as `/v4/ase/persistentconnection` reports them; unknown APIs throw. */
   persistentConnections(apiId: string): { ws: number; wss: number } {
     return this.management.persistentConnections(apiId);
+  }
+
+  /**
+   * For framework plugins: log through the host app's logger when createEnforcer was given none.
+   * The start-up warnings are repeated there. False when the enforcer keeps its own logger.
+   */
+  useHostLogger(logger: Logger): boolean {
+    return this.logger instanceof DefaultLogger && this.logger.adopt(logger, this.warnings);
   }
 
   private warn(msg: string): void {

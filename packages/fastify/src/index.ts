@@ -67,6 +67,8 @@ const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) =>
       throw invalidConfig([{ file: `route ${String(route.method)} ${route.url}`, path: 'config.ase', value, message: 'must be true or false' }]);
     }
   });
+  // An enforcer created without a logger logs where the app does.
+  enforcer.useHostLogger(fastify.log);
   const settle = settlerFor(enforcer);
   fastify.addHook('onRequest', (request, reply, next) => {
     if (request.routeOptions.config?.ase === false) return next();
@@ -84,7 +86,9 @@ const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) =>
 
 /**
  * `fastify.register(asePlugin, { enforcer })`: checks every request of the app in `onRequest`
- * (requests that match no route included), and closes the enforcer when the app closes.
+ * (requests that match no route included), and closes the enforcer when the app closes. An
+ * enforcer created without `logger` logs through `fastify.log` from then on, its start-up warnings
+ * repeated there; one created with a logger keeps it.
  */
 export const asePlugin: FastifyPluginCallback<AsePluginOptions> = fp(plugin, { fastify: '5.x', name: '@ase/fastify' });
 
