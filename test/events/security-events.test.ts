@@ -153,11 +153,15 @@ describe.each(HARNESSES.map((h) => [h.framework, h] as const))('%s', (_name, har
     await enforcer.removeAllow({ type: 'api_key', name: 'x-key', value: 'allow-key-6' });
     await enforcer.removeDeny({ type: 'token', value: 'listed-token-2' });
     await enforcer.removeDeny({ type: 'token', value: 'never-listed-7' });
+    await enforcer.addAllow({ type: 'username', value: 'carol' });
+    await enforcer.clearAllow();
     const key = { type: 'api_key', name: 'x-key', value: 'allo****' };
     expect(seen.map(({ time: _t, ...rest }) => ({ ...rest }))).toEqual([
       { type: 'listed', api: null, reason: 'manual', client: { identifier: key }, blocked: false, list: 'allow', source: 'management' },
       { type: 'unlisted', api: null, reason: 'manual', client: { identifier: key }, blocked: false, list: 'allow', source: 'management' },
       { type: 'unlisted', api: null, reason: 'manual', client: { identifier: token('list****') }, blocked: false, list: 'deny', source: 'management' },
+      { type: 'listed', api: null, reason: 'manual', client: { identifier: { type: 'username', value: 'carol' } }, blocked: false, list: 'allow', source: 'management' },
+      { type: 'unlisted', api: null, reason: 'manual', client: { identifier: { type: 'username', value: 'carol' } }, blocked: false, list: 'allow', source: 'management' },
     ]);
     const text = JSON.stringify(seen);
     for (const s of ['allow-key-6', 'listed-token-2']) expect(text).not.toContain(s);
