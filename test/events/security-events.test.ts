@@ -9,21 +9,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Enforcer, type SecurityEvent, createEnforcer, silentLogger } from '@ase/core';
 import { HARNESSES, type RunningApp } from '../conformance/harness';
-import { api } from '../helpers/config';
+import { api, pattern } from '../helpers/config';
 import { type RequestOptions, request } from '../helpers/http';
 
 const JWT = path.join(__dirname, '..', 'fixtures', 'jwt');
 const TYPES = ['blocked', 'decoy', 'violation', 'listed', 'unlisted'] as const;
-const pattern = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  protocol_allowed: '',
-  http_redirect: { response_code: '', response_def: '', https_url: '' },
-  methods_allowed: [],
-  content_type_allowed: '',
-  error_code: '401',
-  error_def: 'Unauthorized',
-  error_message_body: '401 Unauthorized',
-  ...over,
-});
 
 const APIS = {
   shop: api('/shop', {

@@ -38,3 +38,15 @@ export function configDir(opts: { conf?: string; apis?: Record<string, unknown>;
   }
   return dir;
 }
+
+/** An `api_pattern_enforcement` that allows everything (401 when it refuses), with `over` on top. */
+export const pattern = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  protocol_allowed: '',
+  http_redirect: { response_code: '', response_def: '', https_url: '' },
+  methods_allowed: [],
+  content_type_allowed: '',
+  error_code: '401',
+  error_def: 'Unauthorized',
+  error_message_body: '401 Unauthorized',
+  ...over,
+});

@@ -10,20 +10,10 @@ import { type Enforcer, createEnforcer, silentLogger } from '@ase/core';
 import { type AdminServer, startAdminServer } from '@ase/admin';
 import { HARNESSES, type RunningApp } from '../conformance/harness';
 import { call } from '../admin/harness';
-import { api } from '../helpers/config';
+import { api, pattern } from '../helpers/config';
 import { type RequestOptions, request } from '../helpers/http';
 
 const JWT = path.join(__dirname, '..', 'fixtures', 'jwt');
-const pattern = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  protocol_allowed: '',
-  http_redirect: { response_code: '', response_def: '', https_url: '' },
-  methods_allowed: [],
-  content_type_allowed: '',
-  error_code: '401',
-  error_def: 'Unauthorized',
-  error_message_body: '401 Unauthorized',
-  ...over,
-});
 
 const APIS = {
   shop: api('/shop', {
