@@ -1,3 +1,4 @@
+import { pattern } from '../helpers/config';
 import * as path from 'node:path';
 import type { AttackEvent, ListEntry } from '@ase/core';
 import { DELAYED_MS } from './backends';
@@ -36,16 +37,6 @@ const fromBackend = (name: string, url: string): Pick<Expected, 'status' | 'reac
 });
 const ip = (tag: ListedEntry['tag'], value = '127.0.0.1'): ListedEntry => ({ type: 'ip', value, tag });
 
-const pattern = (over: Record<string, unknown>): Record<string, unknown> => ({
-  protocol_allowed: '',
-  http_redirect: { response_code: '', response_def: '', https_url: '' },
-  methods_allowed: [],
-  content_type_allowed: '',
-  error_code: '401',
-  error_def: 'Unauthorized',
-  error_message_body: '401 Unauthorized',
-  ...over,
-});
 const violation: Expected = { status: 401, reason: 'Unauthorized', headers: ASE_HEADERS, body: '401 Unauthorized', reached: 'nobody' };
 
 const identity = { oauth2_access_token: true, apikey_header: 'X-API-Key', cookie: 'JSESSIONID', username_header: 'x-user' };

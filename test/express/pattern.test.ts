@@ -1,17 +1,7 @@
-import { api, servers } from '../helpers/config';
+import { api, servers, pattern } from '../helpers/config';
 import { type Backend, request, startBackend } from '../helpers/http';
 import { type AppUnderTest, startExpressApp } from '../helpers/express-app';
 
-const pattern = (over: Record<string, unknown>): Record<string, unknown> => ({
-  protocol_allowed: '',
-  http_redirect: { response_code: '', response_def: '', https_url: '' },
-  methods_allowed: [],
-  content_type_allowed: '',
-  error_code: '401',
-  error_def: 'Unauthorized',
-  error_message_body: '401 Unauthorized',
-  ...over,
-});
 
 describe('Express adapter: pattern enforcement', () => {
   let backend: Backend;
