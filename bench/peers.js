@@ -51,7 +51,9 @@ function which(bin) {
     return ['/usr/sbin', '/usr/local/sbin'].map((d) => path.join(d, bin)).find((f) => fs.existsSync(f));
   }
 }
-const has = (bin) => which(bin) !== undefined;
+function has(bin) {
+  return which(bin) !== undefined;
+}
 
 function pin(pid, core) {
   if (pinned) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
