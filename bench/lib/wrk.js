@@ -1,6 +1,6 @@
 'use strict';
-// Throughput with wrk (C, one thread): autocannon tops out near the fastest peers (nginx, HAProxy)
-// on one core, wrk does not. A Lua script cycles through the same request templates as autocannon
+// Throughput with wrk (C, one thread), so that the load generator's own cost on the shared load core
+// holds the fastest peers (nginx, HAProxy) back as little as possible. A Lua script cycles through the same request templates as autocannon
 // would, counts the answers by status in each thread, and prints one JSON line when done.
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
