@@ -4,6 +4,9 @@
 //
 //   node bench/instructions.js                     this build
 //   node bench/instructions.js --against=DIR       this build and another checkout (set up and built)
+//   node bench/instructions.js --entries=1000,1000000 --cache-sim
+//                                                  this build with each deny-list size; --cache-sim also
+//                                                  counts simulated cache misses (first level, last level)
 //
 // Each build runs the realistic policy of bench/core.js (50 APIs, 100 000 deny entries, client rate
 // limit on) twice under callgrind: 100 000 warm-up decisions alone, then the same plus 200 000; the
@@ -18,12 +21,15 @@ const path = require('node:path');
 const WARMUP = 100_000;
 const MEASURED = 200_000;
 
-/** The child: `n` decisions after the warm-up, in the checkout `dir`. */
-function child(dir, n) {
+const ENTRIES = (process.argv.find((a) => a.startsWith('--entries=')) ?? '').slice(10).split(',').filter(Boolean).map(Number);
+const CACHE_SIM = process.argv.includes('--cache-sim');
+
+/** The child: `n` decisions after the warm-up, in the checkout `dir`, with `entries` deny entries. */
+function child(dir, n, entries = 100_000) {
   const core = require(require.resolve('@ase/core', { paths: [path.join(dir, 'bench')] }));
   const { CONF, realisticPolicy, fillDenyList, requests } = require(path.join(dir, 'bench', 'lib', 'policy'));
   const enforcer = core.createEnforcer({ logger: core.silentLogger, conf: CONF, apis: realisticPolicy() });
-  fillDenyList(enforcer, 100_000);
+  fillDenyList(enforcer, entries);
   const reqs = requests(4096);
   for (let i = 0; i < WARMUP + n; i++) {
     const d = enforcer.decide(reqs[i & 4095]);
@@ -32,32 +38,57 @@ function child(dir, n) {
   return enforcer.close();
 }
 
-/** Instructions callgrind counted for one child run. */
-function count(dir, n) {
+/** Instructions callgrind counted for one child run ([instructions, D1 misses, LL data misses] with --cache-sim). */
+function count(dir, n, entries = 100_000) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bench-cg-')), 'callgrind.out');
   return new Promise((resolve, reject) => {
     execFile(
       'valgrind',
-      ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', __filename, '--child', dir, String(n)],
+      [
+        '--tool=callgrind',
+        '--smc-check=all-non-file',
+        // A 32 MB, 16-way last-level cache (a server CPU's L3 slice): valgrind otherwise takes the size the
+        // machine reports, 512 MB on some virtual machines, where nothing ever misses.
+        ...(CACHE_SIM ? ['--cache-sim=yes', '--LL=33554432,16,64'] : []),
+        `--callgrind-out-file=${out}`,
+        process.execPath,
+        '--single-threaded',
+        __filename,
+        '--child',
+        dir,
+        String(n),
+        String(entries),
+      ],
       { maxBuffer: 1 << 24 },
       (err, _stdout, stderr) => {
         fs.rmSync(path.dirname(out), { recursive: true, force: true });
-        const m = /Collected : (\d+)/.exec(stderr);
-        if (err || !m) reject(new Error(`callgrind failed for ${dir} (${err ? err.message : 'no count'}): ${stderr.slice(-500)}`));
-        else resolve(Number(m[1]));
+        const m = /Collected : ([\d ]+)/.exec(stderr);
+        if (err || !m) return reject(new Error(`callgrind failed for ${dir} (${err ? err.message : 'no count'}): ${stderr.slice(-500)}`));
+        // Events: Ir, and with the cache simulation Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
+        const ev = m[1].trim().split(/\s+/).map(Number);
+        resolve(CACHE_SIM ? [ev[0], ev[4] + ev[5], ev[7] + ev[8]] : [ev[0]]);
       },
     );
   });
 }
 
-async function perDecision(dir) {
-  const [base, more] = await Promise.all([count(dir, 0), count(dir, MEASURED)]);
-  return (more - base) / MEASURED;
+async function perDecision(dir, entries) {
+  const [base, more] = await Promise.all([count(dir, 0, entries), count(dir, MEASURED, entries)]);
+  return more.map((v, i) => (v - base[i]) / MEASURED);
+}
+
+async function bySize() {
+  const here = path.resolve(__dirname, '..');
+  for (const entries of ENTRIES) {
+    const [ir, d1, ll] = await perDecision(here, entries);
+    console.log(`${entries} deny entries: ${Math.round(ir)} instructions per decision${CACHE_SIM ? `, ${d1.toFixed(1)} first-level data misses, ${ll.toFixed(2)} last-level data misses` : ''}`);
+  }
 }
 
 async function main() {
+  if (ENTRIES.length) return bySize();
   const against = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
-  const [ours, theirs] = await Promise.all([perDecision(path.resolve(__dirname, '..')), against ? perDecision(path.resolve(against)) : undefined]);
+  const [[ours], [theirs] = []] = await Promise.all([perDecision(path.resolve(__dirname, '..')), against ? perDecision(path.resolve(against)) : []]);
   console.log(`instructions per decision, this build: ${Math.round(ours)}`);
   if (theirs !== undefined) {
     console.log(`instructions per decision, ${against}: ${Math.round(theirs)}`);
@@ -66,7 +97,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--child') {
-  child(process.argv[3], Number(process.argv[4])).catch((err) => {
+  child(process.argv[3], Number(process.argv[4]), Number(process.argv[5] ?? 100_000)).catch((err) => {
     console.error(err);
     process.exit(1);
   });

@@ -45,6 +45,7 @@ process.on('message', (job) => {
         times.sort((a, b) => a - b);
         out.p50us = percentileUs(times, 0.5);
         out.p99us = percentileUs(times, 0.99);
+        out.p999us = percentileUs(times, 0.999);
       }
       process.send({ id: job.id, result: out });
     },

@@ -39,7 +39,7 @@ async function inProcess(argv: string[], env: Record<string, string> = {}): Prom
 
 async function startAse(dir: string, extra: string[] = ['--admin-port', '0']): Promise<{ cli: RunningCli; port: number; adminPort: number; stop(): Promise<void> }> {
   const cli = runCli(['start', '--config-dir', dir, '--port', '0', ...extra]);
-  const m = await cli.waitFor(/ASE ready: express gateway on port (\d+), \d+ APIs? loaded from .*; management API on 127\.0\.0\.1:(\d+)/);
+  const m = await cli.waitFor(/ASE ready: node gateway on port (\d+), \d+ APIs? loaded from .*; management API on 127\.0\.0\.1:(\d+)/);
   return {
     cli,
     port: Number(m[1]),
@@ -75,7 +75,7 @@ describe('ase management commands against a running ase start', () => {
       'ASE for Node.js, API Security Enforcer',
       'status                  : started',
       'mode                    : inline',
-      'framework               : express',
+      'framework               : node',
       `http/ws                 : port ${ase.port}`,
       `management              : port ${ase.adminPort}`,
       'firewall                : enabled',

@@ -55,7 +55,7 @@ describe('ase explain against a running ase start', () => {
       },
     });
     cli = runCli(['start', '--config-dir', dir, '--port', '0', '--admin-port', '0']);
-    const m = await cli.waitFor(/ASE ready: express gateway on port (\d+), \d+ APIs? loaded from .*; management API on 127\.0\.0\.1:(\d+)/);
+    const m = await cli.waitFor(/ASE ready: node gateway on port (\d+), \d+ APIs? loaded from .*; management API on 127\.0\.0\.1:(\d+)/);
     port = Number(m[1]);
     adminPort = Number(m[2]);
     run = (...args) => inProcess(['--admin-port', String(adminPort), ...args]);

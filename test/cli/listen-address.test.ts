@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli';
  * both as the listeners report them. Traffic only ever goes to loopback.
  */
 
-const READY = /ASE ready: express gateway on port (\d+), \d+ APIs? loaded from .*; listening on (\S+):(\d+); management API on (\S+):(\d+)\n/;
+const READY = /ASE ready: node gateway on port (\d+), \d+ APIs? loaded from .*; listening on (\S+):(\d+); management API on (\S+):(\d+)\n/;
 
 async function start(args: string[]): Promise<{ m: RegExpMatchArray; stop(): Promise<void> }> {
   const cli = runCli(['start', '--port', '0', '--admin-port', '0', ...args]);

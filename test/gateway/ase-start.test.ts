@@ -19,7 +19,7 @@ describe('ase start: the standalone gateway', () => {
     const port = await freePort();
     const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--admin-port', '0']);
     try {
-      await cli.waitFor(/ASE ready: express gateway on port (\d+), 1 API loaded/);
+      await cli.waitFor(/ASE ready: node gateway on port (\d+), 1 API loaded/);
       expect((await request(port, { path: '/shop/items' })).status).toBe(200);
       expect(backend.seen.at(-1)?.url).toBe('/shop/items');
       const unknown = await request(port, { path: '/nothing' });
@@ -97,7 +97,7 @@ describe('ase start: the standalone gateway', () => {
     expect(cli.stderr()).toMatch(/enable_firewal/);
   });
 
-  test.each(['express', 'koa', 'fastify'])('--framework %s serves the same gateway and stops cleanly', async (fw) => {
+  test.each(['node', 'express', 'koa', 'fastify'])('--framework %s serves the same gateway and stops cleanly', async (fw) => {
     const dir = configDir({
       conf: 'enable_ase_detected_attack=true\n',
       apis: {
@@ -144,7 +144,7 @@ describe('ase start: the standalone gateway', () => {
     expect(bad.stderr()).toMatch(/--port must be a port number/);
     const unknownFw = runCli(['start', '--framework', 'hapi']);
     expect(await unknownFw.exited).toBe(2);
-    expect(unknownFw.stderr()).toMatch(/--framework must be one of express, koa, fastify/);
+    expect(unknownFw.stderr()).toMatch(/--framework must be one of node, express, koa, fastify/);
   });
 
   test('a port already in use is reported, not thrown', async () => {

@@ -18,7 +18,7 @@ const roundTrip = (ws: WebSocket, text: string): Promise<string> =>
     ws.send(text);
   });
 
-describe.each(['express', 'koa', 'fastify'])('WebSocket through ase start --framework %s', (framework) => {
+describe.each(['node', 'express', 'koa', 'fastify'])('WebSocket through ase start --framework %s', (framework) => {
   let backend: Awaited<ReturnType<typeof startWsBackend>>;
   let cli: ReturnType<typeof runCli>;
   let port: number;
@@ -90,7 +90,7 @@ describe.each(['express', 'koa', 'fastify'])('WebSocket through ase start --fram
   });
 });
 
-describe.each(['express', 'koa', 'fastify'])('WebSocket byte thresholds per client through ase start --framework %s', (framework) => {
+describe.each(['node', 'express', 'koa', 'fastify'])('WebSocket byte thresholds per client through ase start --framework %s', (framework) => {
   let backend: Awaited<ReturnType<typeof startWsBackend>>;
   let cli: ReturnType<typeof runCli>;
   let port: number;

@@ -1,10 +1,28 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AseConfigError, type Enforcer, type Logger, type ResponseSpec, closeServer, createEnforcer, listenOn, loadConfFile, startEnforcer, writeNodeResponse } from '@ase/core';
+import {
+  AseConfigError,
+  type Enforcer,
+  type Logger,
+  type ResponseSpec,
+  closeServer,
+  createEnforcer,
+  decisionSettler,
+  fromNodeRequest,
+  guardUpgrades,
+  listenOn,
+  loadConfFile,
+  startEnforcer,
+  toAseError,
+  writeNodeResponse,
+} from '@ase/core';
 import type { ClusterNode } from './cluster-node';
 
-export const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
+/** `node`: a plain node:http server with the core, no framework (the default: it measures fastest). */
+export const FRAMEWORKS = ['node', 'express', 'koa', 'fastify'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
+/** What serves when the user does not choose (bench/peers.js measures the choices side by side). */
+export const DEFAULT_FRAMEWORK: Framework = 'node';
 
 export interface GatewayOptions {
   configDir: string;
@@ -42,6 +60,14 @@ const UNKNOWN_API: ResponseSpec = {
   body: 'Error: Unknown API',
 };
 
+/** A failure inside the enforcer: the request fails closed, the operator's log says why. */
+const INTERNAL_ERROR: ResponseSpec = {
+  status: 500,
+  reason: 'Internal Server Error',
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body: 'Internal Server Error',
+};
+
 /** A plain Node server's timeouts (never listens). */
 const NODE_SERVER_DEFAULTS = http.createServer();
 
@@ -61,6 +87,41 @@ interface Served {
  * Each loads its framework and adapter only when chosen (each costs ~100 ms at start-up).
  */
 const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promise<Served>> = {
+  // No framework: a gateway answers every request itself, so a router, request/response wrappers and
+  // a middleware chain would only cost time. The same decision, forwarder and upgrade guard as the
+  // adapters use.
+  async node(enforcer, logger) {
+    const fail = (req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void => {
+      logger.error(`request failed: ${errorText(toAseError(err))}`);
+      writeNodeResponse(res, INTERNAL_ERROR, req.method);
+    };
+    const settle = decisionSettler<http.IncomingMessage, http.ServerResponse, undefined, void>(
+      enforcer,
+      (req) => fromNodeRequest(req),
+      (req, res, _unused, decision) => {
+        switch (decision.action) {
+          case 'respond':
+            writeNodeResponse(res, decision.response, req.method);
+            return;
+          case 'proxy':
+            enforcer.forward(req, res, decision);
+            return;
+          case 'pass':
+            writeNodeResponse(res, UNKNOWN_API, req.method);
+            return;
+        }
+      },
+      (req, res, _unused, err) => fail(req, res, err),
+    );
+    const server = http.createServer((req, res) => {
+      const mgmt = enforcer.managementMounts.size > 0 ? enforcer.managementMounts.route(req.url ?? '/') : undefined;
+      if (mgmt) return void mgmt.handler(req, res, mgmt.url).catch((err: unknown) => fail(req, res, err));
+      void settle(req, res, undefined);
+    });
+    guardUpgrades(server, enforcer);
+    return { server, stop: async () => {} };
+  },
+
   async express(enforcer) {
     const express = require('express') as typeof import('express');
     const { aseMiddleware: expressMiddleware, aseUpgrade } = require('@ase/express') as typeof import('@ase/express');
@@ -131,7 +192,7 @@ async function openClusterOf(opts: GatewayOptions): Promise<ClusterNode | undefi
 
 /** The standalone product: an app of the chosen framework with the enforcer in gateway mode. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const framework = opts.framework ?? 'express';
+  const framework = opts.framework ?? DEFAULT_FRAMEWORK;
   const base = { configDir: opts.configDir, mode: 'gateway' as const, logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true };
   const cluster = await openClusterOf(opts);
   let enforcer: Enforcer;

@@ -15,7 +15,7 @@ const MANAGEMENT_HELP = Object.entries(COMMANDS)
 const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [--url URL] [--config-dir DIR] COMMAND [ARGS]
 
   start [--config-dir DIR] [--port N] [--bind ADDR] [--admin-port N] [--admin-bind ADDR]
-        [--framework express|koa|fastify] [--skip-invalid-apis]
+        [--framework node|express|koa|fastify] [--skip-invalid-apis]
         Run the standalone gateway on the config directory DIR (default ./config): data on
         --bind:--port (else http_ws_bind:http_ws_port of ase.conf, every interface:8000), the
         management API on --admin-bind:--admin-port (else management_bind:management_port,
@@ -148,13 +148,13 @@ function check(positionals: readonly string[]): number {
 async function start(args: CliArgs): Promise<number> {
   // Loaded here: the management commands do not need the frameworks, and start faster without them.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { FRAMEWORKS, FrameworkUnavailableError, startGateway } = require('./gateway') as typeof import('./gateway');
+  const { DEFAULT_FRAMEWORK, FRAMEWORKS, FrameworkUnavailableError, startGateway } = require('./gateway') as typeof import('./gateway');
   const logger = stdLogger();
   if (args.positionals.length > 0) {
     console.error(`ase: start takes no arguments (got "${args.positionals[0]!}"); the config directory is --config-dir DIR\n${SHORT_USAGE}`);
     return 2;
   }
-  const framework = args.flags.framework ?? 'express';
+  const framework = args.flags.framework ?? DEFAULT_FRAMEWORK;
   if (!(FRAMEWORKS as readonly string[]).includes(framework)) {
     console.error(`ase: --framework must be one of ${FRAMEWORKS.join(', ')} (got "${framework}")`);
     return 2;
