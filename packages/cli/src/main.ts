@@ -211,7 +211,8 @@ async function start(args: CliArgs): Promise<number> {
   try {
     const cluster = gw.cluster;
     const admin = createAdmin(gw.enforcer, {
-      info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, framework }),
+      // The decision service runs on no framework: the status leaves it out.
+      info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, ...(mode === 'decide' ? {} : { framework }) }),
       ...(cluster ? { cluster: () => cluster.info() } : {}),
     });
     adminSrv = await startAdminServer(admin, { port: adminPort, host: adminBind });
