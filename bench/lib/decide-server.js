@@ -8,9 +8,8 @@ const http = require('node:http');
 const { createEnforcer, decisionHandler, silentLogger } = require('@ase/core');
 const { CONF, realisticPolicy, fillDenyList } = require('./policy');
 
-const [kind, proxy = 'nginx'] = process.argv.slice(2);
-
-function handler() {
+/** The request listener of `kind` (also used by bench/decide-instructions.js). */
+function handler(kind, proxy = 'nginx') {
   if (kind === 'bare') {
     return (req, res) => {
       res.writeHead(200, { 'content-length': '0' });
@@ -23,7 +22,12 @@ function handler() {
   return decisionHandler(enforcer, { proxy });
 }
 
-const server = http.createServer(handler());
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => process.send({ ready: true, port: server.address().port }));
-process.on('disconnect', () => process.exit(0));
+module.exports = { handler };
+
+if (require.main === module) {
+  const [kind, proxy = 'nginx'] = process.argv.slice(2);
+  const server = http.createServer(handler(kind, proxy));
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send({ ready: true, port: server.address().port }));
+  process.on('disconnect', () => process.exit(0));
+}
