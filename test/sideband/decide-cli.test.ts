@@ -10,6 +10,7 @@ describe('ase start --mode decide', () => {
     [['--mode', 'decide', '--proxy', 'haproxy'], /--proxy must be one of nginx, envoy, traefik \(got "haproxy"\)/],
     [['--proxy', 'nginx'], /--proxy and --path-prefix go with --mode decide/],
     [['--path-prefix', '/authz'], /--proxy and --path-prefix go with --mode decide/],
+    [['--mode', 'decide', '--framework', 'koa'], /--framework goes with the gateway/],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const cli = runCli(['start', '--config-dir', configDir(), '--port', '0', '--admin-port', '0', ...args]);
     expect(await cli.exited).toBe(2);

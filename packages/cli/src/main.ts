@@ -167,6 +167,10 @@ async function start(args: CliArgs): Promise<number> {
     console.error(`ase: --mode must be gateway or decide (got "${mode}")`);
     return 2;
   }
+  if (mode === 'decide' && args.flags.framework !== undefined) {
+    console.error('ase: --framework goes with the gateway; the decision service (--mode decide) runs on node:http alone');
+    return 2;
+  }
   const proxy = args.flags.proxy ?? 'nginx';
   if (mode === 'decide' ? !(SIDEBAND_PROXIES as readonly string[]).includes(proxy) : args.flags.proxy !== undefined || args.flags.pathPrefix !== undefined) {
     console.error(mode === 'decide' ? `ase: --proxy must be one of ${SIDEBAND_PROXIES.join(', ')} (got "${proxy}")` : 'ase: --proxy and --path-prefix go with --mode decide');

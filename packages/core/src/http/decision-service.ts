@@ -142,10 +142,8 @@ export function decisionHandler(enforcer: Enforcer, options: DecisionServiceOpti
       return fail(res, err);
     }
     if (decision instanceof Promise) {
-      decision.then(
-        (d) => answer(req, res, d),
-        (err: unknown) => fail(res, err),
-      );
+      // A throw while answering fails closed too, rather than leaving an unhandled rejection.
+      decision.then((d) => answer(req, res, d)).catch((err: unknown) => fail(res, err));
     } else {
       answer(req, res, decision);
     }
