@@ -122,6 +122,24 @@ describe('Envoy ext_authz (HTTP service): the original request under path_prefix
   });
 });
 
+describe('an API with servers and server flow control', () => {
+  test('the server slot a decision takes is given back at once: the proxy, not ASE, carries the request', async () => {
+    const logger = recordingLogger();
+    // Without queueing a server at its quota answers 503 at once: a slot kept would refuse the second request.
+    const enforcer = createEnforcer({ logger, conf: { enable_xff: true }, apis: { q: api('/q', { servers: [{ host: '127.0.0.1', port: 9, server_connection_quota: 1 }] } as never) } });
+    const l = await listen(http.createServer(decisionHandler(enforcer, { proxy: 'envoy' })));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await request(l.port, { path: '/q/items', headers: { 'x-forwarded-for': '203.0.113.7' } });
+        expect([r.status, r.headers['x-ase-api']]).toEqual([200, 'q']);
+      }
+    } finally {
+      await l.close();
+      await enforcer.close();
+    }
+  });
+});
+
 describe('Traefik ForwardAuth: a GET with the original request in X-Forwarded-*', () => {
   const traefik = (method: string, uri: string, client: string, o: { proto?: string; headers?: Record<string, string | string[]> } = {}) => ({
     method: 'GET',
