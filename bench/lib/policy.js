@@ -134,7 +134,22 @@ function blockedHttpRequests(count = 64) {
   return out;
 }
 
+
+/**
+ * autocannon `requests` as nginx's auth_request asks about passing traffic (`blocked`: traffic
+ * from deny-listed clients): the original method and target in X-Original-*, the client's
+ * address in X-Forwarded-For, its identifiers and content type in its own headers; no body (nginx sends none).
+ */
+function nginxDecisionRequests({ blocked = false, count = 64 } = {}) {
+  const source = blocked ? blockedHttpRequests(count) : passingHttpRequests(count);
+  return source.map((r) => {
+    const headers = { ...r.headers, 'x-original-uri': r.path, 'x-original-method': r.method, 'x-forwarded-proto': 'http' };
+    return { method: 'GET', path: '/.ase/decide', headers };
+  });
+}
+
 module.exports = {
+  nginxDecisionRequests,
   API_COUNT,
   DENY_ENTRIES,
   CLIENT_RATE,

@@ -14,13 +14,15 @@ export interface RequestOptions {
   path?: string;
   headers?: Record<string, string | string[]>;
   body?: string;
+  /** The client's own address (any 127.x.y.z reaches a loopback server): a client other than 127.0.0.1. */
+  localAddress?: string;
 }
 
 /** One HTTP/1.1 request over a fresh connection; the path is sent exactly as given. */
 export function request(port: number, opts: RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: opts.headers, agent: false },
+      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: opts.headers, agent: false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

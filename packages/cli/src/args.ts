@@ -15,6 +15,12 @@ export interface CliArgs {
     /** Base URL of the management API (`http://host:port/prefix`), for the management commands. */
     url?: URL;
     framework?: string;
+    /** `ase start --mode gateway|decide`. */
+    mode?: string;
+    /** `ase start --mode decide`: which proxy asks (nginx, envoy, traefik). */
+    proxy?: string;
+    /** `ase start --mode decide --proxy envoy`: Envoy's path_prefix. */
+    pathPrefix?: string;
     host?: string;
     user?: string;
     password?: string;
@@ -41,6 +47,9 @@ const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skip
   '--port': 'port',
   '--admin-port': 'adminPort',
   '--framework': 'framework',
+  '--mode': 'mode',
+  '--proxy': 'proxy',
+  '--path-prefix': 'pathPrefix',
   '--host': 'host',
   '-u': 'user',
   '-p': 'password',

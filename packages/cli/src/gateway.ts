@@ -182,7 +182,7 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
  * With `enable_cluster=true` in ase.conf, the cluster's Redis stores (lists, APIs, counters, slots,
  * pins, membership); else undefined and the gateway keeps its state in the config directory.
  */
-async function openClusterOf(opts: GatewayOptions): Promise<ClusterNode | undefined> {
+export async function openClusterOf(opts: Pick<GatewayOptions, 'configDir' | 'skipInvalidApis' | 'logger'>): Promise<ClusterNode | undefined> {
   const { conf } = loadConfFile(opts.configDir);
   if (!conf.enable_cluster) return undefined;
   // Loaded only for a cluster: a single gateway never opens a Redis connection or loads ioredis.

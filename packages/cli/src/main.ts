@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, AseError, type Logger, checkConfigDir, closest, formatConfigProblem, parseAseConf } from '@ase/core';
+import { AseConfigError, AseError, type Logger, SIDEBAND_PROXIES, type SidebandProxy, checkConfigDir, closest, formatConfigProblem, parseAseConf } from '@ase/core';
 import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
 import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
@@ -21,6 +21,9 @@ const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [-
         management API on --admin-bind:--admin-port (else management_bind:management_port,
         127.0.0.1:8010). An API file that does not load stops the start, unless
         --skip-invalid-apis reports it and starts without it.
+        --mode decide [--proxy nginx|envoy|traefik] [--path-prefix P]: instead of the gateway,
+        the decision service nginx auth_request, Envoy ext_authz or Traefik ForwardAuth asks
+        (docs/sideband.md), on the same port and with the same management API.
 
   check CONFIG_DIR
         Check the configuration directory as a start would read it (ase.conf, every api/*.json,
@@ -159,10 +162,31 @@ async function start(args: CliArgs): Promise<number> {
     console.error(`ase: --framework must be one of ${FRAMEWORKS.join(', ')} (got "${framework}")`);
     return 2;
   }
+  const mode = args.flags.mode ?? 'gateway';
+  if (mode !== 'gateway' && mode !== 'decide') {
+    console.error(`ase: --mode must be gateway or decide (got "${mode}")`);
+    return 2;
+  }
+  if (mode === 'decide' && args.flags.framework !== undefined) {
+    console.error('ase: --framework goes with the gateway; the decision service (--mode decide) runs on node:http alone');
+    return 2;
+  }
+  const proxy = args.flags.proxy ?? 'nginx';
+  if (mode === 'decide' ? !(SIDEBAND_PROXIES as readonly string[]).includes(proxy) : args.flags.proxy !== undefined || args.flags.pathPrefix !== undefined) {
+    console.error(mode === 'decide' ? `ase: --proxy must be one of ${SIDEBAND_PROXIES.join(', ')} (got "${proxy}")` : 'ase: --proxy and --path-prefix go with --mode decide');
+    return 2;
+  }
   const configDir = path.resolve(args.flags.configDir ?? './config');
   let gw: Gateway;
   try {
-    gw = await startGateway({ configDir, port: args.flags.port, host: args.flags.bind, framework: framework as Framework, logger, skipInvalidApis: args.flags.skipInvalidApis });
+    const common = { configDir, port: args.flags.port, host: args.flags.bind, logger, skipInvalidApis: args.flags.skipInvalidApis };
+    if (mode === 'decide') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { startDecideServer } = require('./decide-server') as typeof import('./decide-server');
+      gw = await startDecideServer({ ...common, proxy: proxy as SidebandProxy, pathPrefix: args.flags.pathPrefix });
+    } else {
+      gw = await startGateway({ ...common, framework: framework as Framework });
+    }
   } catch (err) {
     if (err instanceof FrameworkUnavailableError || err instanceof UsageError) {
       console.error(`ase: ${err.message}`);
@@ -191,7 +215,8 @@ async function start(args: CliArgs): Promise<number> {
   try {
     const cluster = gw.cluster;
     const admin = createAdmin(gw.enforcer, {
-      info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, framework }),
+      // The decision service runs on no framework: the status leaves it out.
+      info: () => ({ http_ws_port: gw.port, management_port: adminSrv?.port ?? adminPort, ...(mode === 'decide' ? {} : { framework }) }),
       ...(cluster ? { cluster: () => cluster.info() } : {}),
     });
     adminSrv = await startAdminServer(admin, { port: adminPort, host: adminBind });
@@ -229,7 +254,7 @@ async function start(args: CliArgs): Promise<number> {
   const apis = gw.enforcer.listApis().length;
   const at = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info(
-    `ASE ready: ${framework} gateway on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${joined ? `cluster ${conf.cluster_id}` : configDir}; ` +
+    `ASE ready: ${mode === 'decide' ? `decision service for ${proxy}` : `${framework} gateway`} on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${joined ? `cluster ${conf.cluster_id}` : configDir}; ` +
       `listening on ${at(gw.address, gw.port)}; management API on ${at(adminSrv.host, adminSrv.port)}`,
   );
   return stopped;

@@ -1,0 +1,77 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AseConfigError, type Enforcer, type Logger, type SidebandProxy, closeServer, createEnforcer, decisionHandler, listenOn, startEnforcer } from '@ase/core';
+import { type Gateway, openClusterOf } from './gateway';
+
+export interface DecideServerOptions {
+  configDir: string;
+  /** Port of the decision service; `http_ws_port` of ase.conf when undefined. 0 picks a free port. */
+  port?: number | undefined;
+  /** Address to listen on; `http_ws_bind` of ase.conf when undefined; `*` = every interface. */
+  host?: string | undefined;
+  proxy: SidebandProxy;
+  /** Envoy's `path_prefix`. */
+  pathPrefix?: string | undefined;
+  logger: Logger;
+  skipInvalidApis?: boolean;
+}
+
+/**
+ * `ase start --mode decide`: the decision service for nginx, Envoy or Traefik (docs/sideband.md)
+ * on the data port, the same configuration directory, lists and cluster as the gateway. The
+ * enforcer runs as the middleware does (the proxy, not ASE, routes), and with enable_xff on:
+ * every decision request comes from a proxy, so the client address is its X-Forwarded-For,
+ * believed only from an address of xff_trusted_proxies (loopback unless ase.conf says otherwise).
+ */
+export async function startDecideServer(opts: DecideServerOptions): Promise<Gateway> {
+  const base = { configDir: opts.configDir, mode: 'middleware' as const, logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true, conf: { enable_xff: true } };
+  const cluster = await openClusterOf(opts);
+  let enforcer: Enforcer;
+  try {
+    enforcer = cluster ? await startEnforcer({ ...base, stores: cluster.stores }) : createEnforcer(base);
+  } catch (err) {
+    if (!cluster) throw err;
+    await cluster.close().catch(() => undefined);
+    if (err instanceof AseConfigError) throw err;
+    throw cluster.unreachable(err);
+  }
+  const leave = async (): Promise<void> => {
+    await enforcer.close();
+    await cluster?.close();
+  };
+  let server: http.Server;
+  try {
+    server = http.createServer(decisionHandler(enforcer, { proxy: opts.proxy, pathPrefix: opts.pathPrefix }));
+  } catch (err) {
+    await leave();
+    throw err;
+  }
+  // Proxies keep connections to their auth service open: a longer keep-alive than Node's 5 s
+  // default spares them reconnecting between bursts.
+  server.keepAliveTimeout = 65_000;
+  const port = opts.port ?? enforcer.conf.http_ws_port;
+  const bind = opts.host ?? enforcer.conf.http_ws_bind;
+  try {
+    await listenOn(server, port, bind === '*' ? undefined : bind);
+  } catch (err) {
+    await leave();
+    throw err;
+  }
+  const { port: bound, address } = server.address() as AddressInfo;
+  if (cluster) {
+    try {
+      await cluster.join(bind, bound);
+    } catch (err) {
+      await closeServer(server, 0);
+      await leave();
+      throw err;
+    }
+  }
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await closeServer(server, 5000);
+      await leave();
+    })());
+  return { enforcer, server, port: bound, address, cluster, close };
+}
