@@ -8,7 +8,7 @@ import { ClientIpResolver, type TrustedProxies, ipv6Prefix } from '../request/cl
 import type { ListChange } from '../stores/types';
 import type { Decision, EnforcerRequest, Logger, RespondReason, ResponseSpec } from '../types';
 import type { JwtCheck } from '../identity/jwt-verifier';
-import type { DenyTag, ListEntry } from '../lists/entries';
+import type { DenyTag, EntryType, ListEntry } from '../lists/entries';
 
 /**
  * Everything the stages of a decision read, built once per enforcer: the hot path allocates no
@@ -77,8 +77,14 @@ export function createDecisionContext(parts: DecisionContextParts): DecisionCont
   };
 }
 
-export function respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
-  return { action: 'respond', reason, api, response };
+export function respond(
+  reason: RespondReason,
+  api: CompiledApi | undefined,
+  response: ResponseSpec,
+  listed?: { readonly type: EntryType; readonly tag: DenyTag },
+): Decision {
+  // Every answer has the same fields, so the code reading decisions sees one shape.
+  return { action: 'respond', reason, api, response, listed };
 }
 
 /** Forwarding headers are believed from the peer only when it is a trusted proxy and enable_xff is on. */
