@@ -9,6 +9,7 @@ import type { ListChange } from '../stores/types';
 import type { Decision, EnforcerRequest, Logger, RespondReason, ResponseSpec } from '../types';
 import type { JwtCheck } from '../identity/jwt-verifier';
 import type { DenyTag, EntryType, ListEntry } from '../lists/entries';
+import { type EventRequest, blockedEvent } from '../security-event';
 
 /**
  * Everything the stages of a decision read, built once per enforcer: the hot path allocates no
@@ -85,6 +86,16 @@ export function respond(
 ): Decision {
   // Every answer has the same fields, so the code reading decisions sees one shape.
   return { action: 'respond', reason, api, response, listed };
+}
+
+/**
+ * A refusal of the client's request (a policy block, a malformed request, a client over its rate
+ * limit): the answer, reported first as a `blocked` event to whoever listens. The event is built
+ * only when someone does.
+ */
+export function refuse(ctx: DecisionContext, reason: RespondReason, api: CompiledApi | undefined, req: EventRequest, response: ResponseSpec): Decision {
+  if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent(reason, api ? api.id : null, req, undefined, true));
+  return respond(reason, api, response);
 }
 
 /** Forwarding headers are believed from the peer only when it is a trusted proxy and enable_xff is on. */
