@@ -189,6 +189,9 @@ describe('ase top against a running ase start', () => {
     const other = runCli(['--admin-port', String(adminPort), 'status', '--once']);
     expect(await other.exited).toBe(2);
     expect(other.stderr()).toContain('ase: --once is an option of ase top only');
+    const help = runCli(['help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toContain('  top [--interval 2s] [--once]\n        a live view of the running enforcer');
   });
 
   test('in a terminal: the alternate screen, redrawn in place, and q restores the terminal', async () => {
