@@ -194,27 +194,55 @@ describe('ase top against a running ase start', () => {
     expect(help.stdout()).toContain('  top [--interval 2s] [--once]\n        a live view of the running enforcer');
   });
 
-  test('in a terminal: the alternate screen, redrawn in place, and q restores the terminal', async () => {
-    // script(1) runs the command in a real pseudo-terminal; stty -g before and after shows the
-    // terminal's modes are as they were (raw mode undone).
-    const inner = `stty -g; ${process.execPath} ${ASE_BIN} --admin-port ${adminPort} -p admin top --interval 300ms; echo "exit=$?"; stty -g`;
-    const child = spawn('script', ['-qfec', inner, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COLUMNS: '100', LINES: '30' } });
+  /** Runs `inner` under script(1), in a real pseudo-terminal; resolves once it exits. */
+  function inTerminal(inner: string): { out(): string; frames(): number; write(s: string): void; exited: Promise<number | null> } {
+    const child = spawn('script', ['-qfec', inner, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    const exited = new Promise<number | null>((r) => child.on('exit', r));
-    const frames = (): number => out.split('\x1b[Hase top  ').length - 1;
+    return {
+      out: () => out,
+      frames: () => out.split('\x1b[Hase top  ').length - 1,
+      write: (s) => void child.stdin.write(s),
+      exited: new Promise((r) => child.on('exit', r)),
+    };
+  }
+  const until = async (ok: () => boolean): Promise<void> => {
     const deadline = Date.now() + 10_000;
-    while (frames() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(frames()).toBeGreaterThanOrEqual(2); // drawn, then redrawn in place from the top left
-    child.stdin.write('q');
-    expect(await exited).toBe(0);
+    while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
+  /** `stty -g` lines: the terminal's modes, printed before and after. */
+  const modes = (out: string): string[] => out.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+){10,}\r?$/.test(l));
+
+  test.each([
+    ['q', 'q'],
+    ['Ctrl-C', '\x03'],
+  ])('in a terminal: the alternate screen, redrawn in place, and %s restores the terminal', async (_key, key) => {
+    // stty -g before and after shows the terminal's modes are as they were (raw mode undone).
+    const t = inTerminal(`stty -g; ${process.execPath} ${ASE_BIN} --admin-port ${adminPort} -p admin top --interval 300ms; echo "exit=$?"; stty -g`);
+    await until(() => t.frames() >= 2);
+    expect(t.frames()).toBeGreaterThanOrEqual(2); // drawn, then redrawn in place from the top left
+    t.write(key);
+    expect(await t.exited).toBe(0);
+    const out = t.out();
     expect(out).toContain('\x1b[?1049h'); // the alternate screen
     const left = out.lastIndexOf('\x1b[?25h\x1b[?1049l'); // cursor shown, alternate screen left
     expect(left).toBeGreaterThan(out.lastIndexOf('\x1b[Hase top  '));
     expect(out).toMatch(/^shop +[\d.-]+ +\d+ +\d+ +\d+\x1b\[K/m);
     expect(out).toContain('exit=0');
-    const modes = out.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+){10,}\r?$/.test(l));
-    expect(modes).toHaveLength(2);
-    expect(modes[1]).toBe(modes[0]);
+    const m = modes(out);
+    expect(m).toHaveLength(2);
+    expect(m[1]).toBe(m[0]);
+  });
+
+  test('in a terminal: SIGTERM leaves the alternate screen and exits 0', async () => {
+    // Started in the background of the terminal's shell, which prints its pid and waits for it.
+    const t = inTerminal(`${process.execPath} ${ASE_BIN} --admin-port ${adminPort} -p admin top --interval 300ms & echo "pid=$!"; wait $!; echo "exit=$?"`);
+    await until(() => t.frames() >= 1 && /pid=\d+/.test(t.out()));
+    expect(t.frames()).toBeGreaterThanOrEqual(1);
+    process.kill(Number(/pid=(\d+)/.exec(t.out())![1]), 'SIGTERM');
+    expect(await t.exited).toBe(0);
+    const out = t.out();
+    expect(out.lastIndexOf('\x1b[?25h\x1b[?1049l')).toBeGreaterThan(out.lastIndexOf('\x1b[Hase top  '));
+    expect(out).toContain('exit=0');
   });
 });
