@@ -10,8 +10,8 @@ import { type Enforcer, createEnforcer, silentLogger } from '@ase/core';
 import { type AdminServer, startAdminServer } from '@ase/admin';
 import { HARNESSES, type RunningApp } from '../conformance/harness';
 import { call } from '../admin/harness';
-import { api, pattern } from '../helpers/config';
-import { type RequestOptions, request } from '../helpers/http';
+import { api, pattern, servers } from '../helpers/config';
+import { type RequestOptions, freePort, request } from '../helpers/http';
 
 const JWT = path.join(__dirname, '..', 'fixtures', 'jwt');
 
@@ -93,6 +93,7 @@ const STEPS: Step[] = [
   },
   { name: 'malformed Host', request: { path: '/shop/items', headers: { host: 'good.example@evil.example' } }, status: 400, counted: series('', 'blocked', 'malformed') },
   { name: 'health probe', request: { path: '/ase' }, status: 200, counted: series('', 'answered', 'health') },
+  { name: 'no backend up', before: { path: '/down/x' }, request: { path: '/down/x' }, status: 503, counted: series('down', 'unavailable', 'no_backend') },
   { name: 'invalid JWT', request: { path: '/signed/x', headers: { authorization: `Bearer ${forgedJwt()}` } }, status: 401, counted: series('signed', 'blocked', 'invalid_jwt') },
 ];
 
@@ -103,7 +104,9 @@ describe.each(HARNESSES.map((h) => [h.framework, h] as const))('%s', (_name, har
 
   beforeAll(async () => {
     // Violations list nobody here, so each step's client is as the step says.
-    enforcer = createEnforcer({ logger: silentLogger, conf: { enable_ase_detected_attack: false, enable_ase_health: true }, apis: APIS as never });
+    // `down` has one server, where nothing listens: the first request finds it down.
+    const down = api('/down', { servers: servers(await freePort()) });
+    enforcer = createEnforcer({ logger: silentLogger, conf: { enable_ase_detected_attack: false, enable_ase_health: true }, apis: { ...APIS, down } as never });
     await enforcer.ready;
     await enforcer.addDeny({ type: 'token', value: 'listed-token' });
     app = await harness.start(enforcer);
