@@ -28,6 +28,9 @@ const JWT_ONLY = process.argv.includes('--jwt-only');
 // `--only=` (Express by default), against the Redis at BENCH_REDIS_URL (redis://127.0.0.1:6379).
 const CLUSTER_ONLY = process.argv.includes('--cluster-only');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// `--metrics-only` runs only the metrics cost: passing traffic through the first framework of
+// `--only=` (Express by default), ASE with its metrics scraped every second vs never loaded.
+const METRICS_ONLY = process.argv.includes('--metrics-only');
 // `--against=DIR`: DIR is another checkout of this repository (say, the last release, set up and
 // built); its ASE servers run beside this one's in the same rounds, and rows compare the two builds.
 const AGAINST = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
@@ -203,9 +206,10 @@ async function main() {
   }
   const backend = await start('lib/backend.js', [], LOAD_CORE);
   const loader = await start('lib/load.js', [], LOAD_CORE);
-  if (CLUSTER_ONLY) {
+  if (CLUSTER_ONLY || METRICS_ONLY) {
     try {
-      await clusterRows(rows, details, loader, backend);
+      if (CLUSTER_ONLY) await clusterRows(rows, details, loader, backend);
+      else await metricsRows(rows, details, loader, backend);
     } finally {
       stop(loader);
       stop(backend);
@@ -360,6 +364,52 @@ async function coreAndScale(rows, details) {
     ratio: fmtRatio(scale.decisionRatio),
     target: `≤ ${TARGET.scaleRatio.toFixed(2)}× (as fast)`,
     verdict: verdictAtMost(scale.decisionRatio, TARGET.scaleRatio),
+  });
+}
+
+/**
+ * What the metrics cost passing traffic: one framework's ASE gateway whose metrics are never loaded
+ * (prom-client not even required) against the same gateway scraped every second, in the same
+ * rounds. Decisions are counted either way (plain numbers); the scrape turns them into text.
+ */
+async function metricsRows(rows, details, loader, backend) {
+  const fw = ONLY[0] ?? 'express';
+  const label = { express: 'Express', koa: 'Koa', fastify: 'Fastify' }[fw] ?? fw;
+  if (fw !== 'express') throw new Error('--metrics-only runs on Express (the ase-scraped server is an Express app)');
+  log(`${label}: passing traffic, ASE with metrics never loaded vs scraped every second (${ROUNDS} rounds × ${DURATION} s)`);
+  let scrapes = 0;
+  let medianMs = 0;
+  const [plain, scraped] = await compare({
+    framework: fw,
+    variants: [
+      { kind: 'ase', status: 200 },
+      { kind: 'ase-scraped', status: 200 },
+    ],
+    requests: passingHttpRequests(),
+    loader,
+    backend,
+    checkBackend: true,
+    then: async (servers) => {
+      const s = servers[1].proc.child;
+      ({ scrapes, medianMs } = await new Promise((resolve) => {
+        s.once('message', resolve);
+        s.send({ cmd: 'scrapes' });
+      }));
+    },
+  });
+  if (!(scrapes > 0)) throw new Error('the scraped server was never scraped');
+  details.metrics = { framework: fw, scrapes, scrapeMedianMs: medianMs, variants: [plain, scraped] };
+  const p = summarise(plain);
+  const m = summarise(scraped, plain);
+  rows.push({
+    scenario: `metrics: passing traffic, scraped every second (${scrapes} scrapes, median ${medianMs.toFixed(1)} ms each) vs never loaded`,
+    framework: label,
+    baseline: `${fmtInt(p.rps)} req/s, p99 ${p.p99} ms`,
+    ours: `${fmtInt(m.rps)} req/s, p99 ${m.p99} ms`,
+    ratio: fmtRatio(m.ratio),
+    target: '≥ 0.95×',
+    verdict: verdictAtLeast(m.ratio, 0.95),
+    value: m.ratio,
   });
 }
 

@@ -7,6 +7,8 @@
 //   ase            the framework with ASE, realistic policy (lib/policy.js), APIs proxied to the backend
 //   hello          the framework's own hello world
 //   ase-hello      the same hello world protected by ASE in-process (realistic policy, no servers)
+//   ase-scraped    as `ase`, and its metrics scraped (enforcer.metrics.metrics(), the text a
+//                  Prometheus scrape gets) every second; `ase` never loads prom-client at all
 //   ase-redis      as `ase`, with every store on Redis (`redisStores`); two more arguments: the
 //                  Redis URL and the clusterId (run.js deletes the cluster's keys afterwards)
 const http = require('node:http');
@@ -43,9 +45,33 @@ async function redisEnforcer() {
   return e;
 }
 
+/**
+ * Every second, what a Prometheus scrape of /metrics costs the process (the registry's text); the
+ * wall time of each is kept (an upper bound on its CPU time on a busy machine).
+ */
+function scrapeEverySecond(e) {
+  const took = [];
+  setInterval(() => {
+    const t = performance.now();
+    void e.metrics.metrics().then((text) => {
+      if (!text.includes('# TYPE ase_decisions_total counter')) throw new Error('a scrape without ase_decisions_total');
+      took.push(performance.now() - t);
+    });
+  }, 1000).unref();
+  process.on('message', (m) => {
+    if (m && m.cmd === 'scrapes') {
+      const sorted = [...took].sort((a, b) => a - b);
+      process.send({ scrapes: took.length, medianMs: sorted[sorted.length >> 1] ?? 0 });
+    }
+  });
+}
+
 /** The enforcer of an ASE kind that forwards to the backend. */
 async function forwardingEnforcer() {
-  return kind === 'ase-redis' ? redisEnforcer() : enforcer(true);
+  if (kind === 'ase-redis') return redisEnforcer();
+  const e = enforcer(true);
+  if (kind === 'ase-scraped') scrapeEverySecond(e);
+  return e;
 }
 
 async function expressApp() {
@@ -53,9 +79,9 @@ async function expressApp() {
   const { aseMiddleware } = require('@ase/express');
   const app = express();
   if (kind === 'proxy') app.use(hpm());
-  else if (kind === 'ase' || kind === 'ase-redis') app.use(aseMiddleware(await forwardingEnforcer()));
+  else if (kind === 'ase' || kind === 'ase-scraped' || kind === 'ase-redis') app.use(aseMiddleware(await forwardingEnforcer()));
   else if (kind === 'ase-hello') app.use(aseMiddleware(enforcer(false)));
-  if (kind === 'proxy' || kind === 'ase' || kind === 'ase-redis') app.use((req, res) => res.status(599).end()); // never reached
+  if (kind === 'proxy' || kind === 'ase' || kind === 'ase-scraped' || kind === 'ase-redis') app.use((req, res) => res.status(599).end()); // never reached
   else app.use((req, res) => res.send(HELLO));
   return http.createServer(app);
 }
@@ -111,6 +137,9 @@ async function main() {
     server.keepAliveTimeout = 60_000;
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   }
+  // `ase` must not have loaded prom-client: the comparison is against metrics never loaded.
+  const promLoaded = Object.keys(require.cache).some((f) => /[\\/]prom-client[\\/]/.test(f));
+  if (kind === 'ase' && promLoaded) throw new Error('the ase server loaded prom-client');
   process.send({ ready: true, port: server.address().port });
 }
 

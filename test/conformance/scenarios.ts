@@ -436,7 +436,7 @@ const patterns = (name: string, steps: Step[]): Scenario => ({
 const PATTERN: Scenario[] = [
   patterns('a method outside methods_allowed is blocked with the API error response and deny-lists the client everywhere', [
     { request: { path: '/methods/x', method: 'POST', headers: { 'content-length': '0' } }, expect: { ...fromBackend('b', '/methods/x'), received: { method: 'POST' } } },
-    { request: { path: '/methods/x', method: 'DELETE' }, expect: { ...violation, denyList: [ip('invalid_method')], events: ['attack:invalid_method:true'] } },
+    { request: { path: '/methods/x', method: 'DELETE' }, expect: { ...violation, denyList: [ip('invalid_method')], events: ['attack:invalid_method:true', 'blocked:invalid_method'] } },
     // The entry now blocks the client on every API with enable_blocking, with that API's response.
     { request: { path: '/other/y' }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
   ]),
@@ -530,7 +530,7 @@ const PATTERN: Scenario[] = [
     { request: { path: '/mandatory/x', headers: { authorization: 'Bearer t-1' } }, expect: { ...fromBackend('b', '/mandatory/x'), denyList: [], events: [] } },
     {
       request: { path: '/mandatory/x' },
-      expect: { ...unauthorized, denyList: [ip('missing_token')], events: ['attack:missing_token:true'], attacks: [attack('missing_token', 'mandatory')] },
+      expect: { ...unauthorized, denyList: [ip('missing_token')], events: ['attack:missing_token:true', 'blocked:missing_token'], attacks: [attack('missing_token', 'mandatory')] },
     },
     { request: { path: '/mandatory/x', headers: { authorization: 'Bearer t-1' } }, expect: { ...unauthorized, events: ['blocked:deny_list'] } },
   ]),
@@ -786,7 +786,7 @@ const tooMany: Expected = {
   },
   body: 'Error: Too Many Requests',
   reached: 'nobody',
-  events: ['flow_control:client_spike'],
+  events: ['flow_control:client_spike', 'blocked:rate_limited'],
 };
 const busy = (retryAfter: string | RegExp = '1'): Answer => ({
   status: 503,

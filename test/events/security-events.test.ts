@@ -22,6 +22,9 @@ const APIS = {
     api_pattern_enforcement: pattern({ methods_allowed: ['GET'] }),
     decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'decoy', decoy_subpaths: ['/shop/admin'] },
   }),
+  secure: api('/secure', { enable_blocking: true, oauth2_access_token: true, api_pattern_enforcement: pattern({ protocol_allowed: 'https' }) }),
+  mandatory: api('/mandatory', { enable_blocking: true, oauth2_access_token: true, is_token_mandatory: true }),
+  limited: api('/limited', { flow_control: { client_spike_threshold: '1/minute' } }),
   watch: api('/watch', { enable_blocking: false, oauth2_access_token: true, api_pattern_enforcement: pattern({ methods_allowed: ['GET'] }) }),
   signed: api('/signed', {
     jwt: { location: 'h:authorization:bearer', username: 'sub', clientid: '' },
@@ -46,6 +49,8 @@ const token = (value: string) => ({ type: 'token', value });
 
 interface Step {
   name: string;
+  /** Sent first, its events not checked (the request a rate limit lets through). */
+  before?: RequestOptions;
   request: RequestOptions;
   status: number;
   /** The events, in order, without `time` (checked apart). */
@@ -78,8 +83,42 @@ const STEPS: Step[] = [
     events: [
       { type: 'listed', api: 'shop', reason: 'invalid_method', client: { ip: IP, identifier: token('bad-****') }, blocked: true, ...http('DELETE', '/shop/items'), list: 'deny', source: 'detection' },
       { type: 'violation', api: 'shop', reason: 'invalid_method', client: { ip: IP, identifier: token('bad-****') }, blocked: true, ...http('DELETE', '/shop/items') },
+      { type: 'blocked', api: 'shop', reason: 'invalid_method', client: { ip: IP }, blocked: true, ...http('DELETE', '/shop/items') },
     ],
     secrets: ['bad-token-3'],
+  },
+  {
+    name: 'protocol violation',
+    request: { path: '/secure/x?k=query-secret', headers: { authorization: 'Bearer proto-token-9' } },
+    status: 401,
+    events: [
+      { type: 'listed', api: 'secure', reason: 'invalid_protocol', client: { ip: IP, identifier: token('prot****') }, blocked: true, ...http('GET', '/secure/x'), list: 'deny', source: 'detection' },
+      { type: 'violation', api: 'secure', reason: 'invalid_protocol', client: { ip: IP, identifier: token('prot****') }, blocked: true, ...http('GET', '/secure/x') },
+      { type: 'blocked', api: 'secure', reason: 'invalid_protocol', client: { ip: IP }, blocked: true, ...http('GET', '/secure/x') },
+    ],
+    secrets: ['query-secret', 'proto-token-9'],
+  },
+  {
+    name: 'CORS preflight refused (nobody listed)',
+    request: { method: 'OPTIONS', path: '/shop/items', headers: { origin: 'https://app.example', 'access-control-request-method': 'DELETE', authorization: 'Bearer pre-token-8' } },
+    status: 401,
+    events: [{ type: 'blocked', api: 'shop', reason: 'cors_preflight', client: { ip: IP }, blocked: true, ...http('OPTIONS', '/shop/items') }],
+    secrets: ['pre-token-8'],
+  },
+  {
+    name: 'over the rate limit (429)',
+    before: { path: '/limited/a' },
+    request: { path: '/limited/a?x=query-secret' },
+    status: 429,
+    events: [{ type: 'blocked', api: 'limited', reason: 'rate_limited', client: { ip: IP }, blocked: true, ...http('GET', '/limited/a') }],
+    secrets: ['query-secret'],
+  },
+  {
+    name: 'malformed request (no API, no path)',
+    request: { path: '/shop/items', headers: { host: 'good.example@evil.example' } },
+    status: 400,
+    events: [{ type: 'blocked', api: null, reason: 'malformed', client: { ip: IP }, blocked: true, method: 'GET' }],
+    secrets: ['evil.example'],
   },
   {
     name: 'method violation (detect-only API)',
@@ -110,7 +149,9 @@ describe.each(HARNESSES.map((h) => [h.framework, h] as const))('%s', (_name, har
   const listen = (e: SecurityEvent): void => void seen.push(e);
 
   beforeAll(async () => {
-    enforcer = createEnforcer({ logger: silentLogger, conf: { enable_ase_detected_attack: true }, apis: APIS as never });
+    // Several steps violate from one address with different tokens: rotation (its own `listed`
+    // event) is off, so each step's events are its own.
+    enforcer = createEnforcer({ logger: silentLogger, conf: { enable_ase_detected_attack: true, ip_rotation_threshold: 0 }, apis: APIS as never });
     await enforcer.ready;
     await enforcer.addDeny({ type: 'token', value: 'listed-token-2' });
     for (const t of TYPES) enforcer.on(t, listen);
@@ -124,6 +165,7 @@ describe.each(HARNESSES.map((h) => [h.framework, h] as const))('%s', (_name, har
   });
 
   test.each(STEPS.map((s) => [s.name, s] as const))('%s: the documented events, once each', async (_n, step) => {
+    if (step.before) await request(app.port, step.before);
     seen.length = 0;
     const started = Date.now();
     const r = await request(app.port, step.request);

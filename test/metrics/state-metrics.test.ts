@@ -9,7 +9,7 @@ import { type Enforcer, createEnforcer, silentLogger } from '@ase/core';
 import { type AdminServer, startAdminServer } from '@ase/admin';
 import { call } from '../admin/harness';
 import { HARNESSES, type RunningApp } from '../conformance/harness';
-import { api, servers } from '../helpers/config';
+import { api, pattern, servers } from '../helpers/config';
 import { type Backend, freePort, listen, request, startBackend } from '../helpers/http';
 import { type WsBackend, startWsBackend } from '../helpers/ws-backend';
 
@@ -27,10 +27,12 @@ beforeAll(async () => {
   deadPort = await freePort();
   enforcer = createEnforcer({
     logger: silentLogger,
+    conf: { enable_ase_detected_attack: true },
     apis: {
       web: api('/web', { servers: servers(backend.port, deadPort) }),
       chat: api('/chat', { protocol: 'ws', servers: servers(wsBackend.port) }),
       limited: api('/limited', { flow_control: { client_spike_threshold: '1/minute' } }),
+      strict: api('/strict', { enable_blocking: true, oauth2_access_token: true, api_pattern_enforcement: pattern({ methods_allowed: ['GET'] }) }),
     } as never,
   });
   await enforcer.ready;
@@ -58,24 +60,33 @@ async function scrape(): Promise<Map<string, number>> {
   return out;
 }
 
-test('ase_list_entries counts each list by type; ase_list_memory_bytes shows the share they use, beside its limit', async () => {
+test('ase_list_entries counts each list by type and tag; ase_list_memory_bytes shows the share they use, beside its limit', async () => {
   const empty = await scrape();
-  expect(empty.get('ase_list_entries{list="deny",type="ip"}')).toBe(0);
+  expect(empty.get('ase_list_entries{list="deny",type="ip",tag="manual"}')).toBe(0);
+  expect(empty.get('ase_list_entries{list="deny",type="ip",tag="decoy"}')).toBe(0);
   expect(empty.get('ase_list_memory_bytes{share="manual"}')).toBe(0);
   await enforcer.addDeny({ type: 'ip', value: '10.0.0.9' });
   await enforcer.addDeny({ type: 'token', value: 'stolen' });
   await enforcer.addDeny({ type: 'token', value: 'leaked' });
   await enforcer.addAllow({ type: 'ip', value: '10.0.0.1' });
+  // A detection's entry carries its own tag.
+  expect((await request(app.port, { path: '/strict/x', method: 'DELETE', headers: { authorization: 'Bearer caught-1' } })).status).toBe(401);
   const m = await scrape();
-  expect(m.get('ase_list_entries{list="deny",type="ip"}')).toBe(1);
-  expect(m.get('ase_list_entries{list="deny",type="token"}')).toBe(2);
-  expect(m.get('ase_list_entries{list="allow",type="ip"}')).toBe(1);
-  expect(m.get('ase_list_memory_bytes{share="manual"}')).toBe(enforcer.stats().lists.bytes);
+  expect(m.get('ase_list_entries{list="deny",type="ip",tag="manual"}')).toBe(1);
+  expect(m.get('ase_list_entries{list="deny",type="token",tag="manual"}')).toBe(2);
+  expect(m.get('ase_list_entries{list="deny",type="token",tag="invalid_method"}')).toBe(1);
+  expect(m.get('ase_list_entries{list="deny",type="token",tag="decoy"}')).toBe(0);
+  expect(m.get('ase_list_entries{list="allow",type="ip",tag="manual"}')).toBe(1);
+  // Bounded: a series per list, type and tag, whatever the entries.
+  expect([...m.keys()].filter((k) => k.startsWith('ase_list_entries{')).length).toBeLessThanOrEqual(5 * 7 + 5);
+  expect(m.get('ase_list_memory_bytes{share="manual"}')).toBe(enforcer.stats().lists.bytes - m.get('ase_list_memory_bytes{share="automatic"}')!);
   expect(m.get('ase_list_memory_bytes{share="decoy"}')).toBe(0);
   expect(m.get('ase_list_memory_limit_bytes{share="manual"}')).toBe(Math.floor(enforcer.conf.attack_list_memory / 2));
   await enforcer.clearDeny();
   await enforcer.clearAllow();
-  expect((await scrape()).get('ase_list_entries{list="deny",type="token"}')).toBe(0);
+  const cleared = await scrape();
+  expect(cleared.get('ase_list_entries{list="deny",type="token",tag="manual"}')).toBe(0);
+  expect(cleared.get('ase_list_entries{list="deny",type="token",tag="invalid_method"}')).toBe(0);
 });
 
 test('ase_backend_up turns 0 for a configured server that refused a connection, and stays 1 for the live one', async () => {

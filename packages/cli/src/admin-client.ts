@@ -55,11 +55,45 @@ export class AdminClient {
     return reply.body;
   }
 
-  request(method: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<AdminReply> {
+  async request(method: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<AdminReply> {
+    const { status, text } = await this.send(method, path, query, body, 'application/json');
+    return { status, body: this.json(status, text) };
+  }
+
+  /**
+   * A GET of a text endpoint (`/metrics`); a non-2xx answer becomes a CliError carrying the
+   * server's `status_message`, as `call` does.
+   */
+  async text(path: string): Promise<string> {
+    const { status, text } = await this.send('GET', path, {}, undefined, 'text/plain');
+    if (status >= 200 && status <= 299) return text;
+    let msg: unknown;
+    try {
+      msg = (JSON.parse(text) as Record<string, unknown>)['status_message'];
+    } catch {
+      msg = undefined;
+    }
+    throw new CliError(typeof msg === 'string' ? msg : `the management API answered HTTP ${status}`);
+  }
+
+  private json(status: number, text: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CliError(`unexpected answer from the management API at ${this.where} (HTTP ${status}, not JSON)`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new CliError(`unexpected answer from the management API at ${this.where} (HTTP ${status})`);
+    }
+    return parsed as Record<string, unknown>;
+  }
+
+  private send(method: string, path: string, query: Record<string, string>, body: unknown, accept: string): Promise<{ status: number; text: string }> {
     const qs = new URLSearchParams(query).toString();
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      accept,
       'x-ase-access-key': this.o.user,
       'x-ase-secret-key': this.o.password,
       'x-ase-cli-command': this.o.command,
@@ -80,21 +114,7 @@ export class AdminClient {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (err) => reject(this.networkError(err)));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              reject(new CliError(`unexpected answer from the management API at ${this.where} (HTTP ${res.statusCode ?? 0}, not JSON)`));
-              return;
-            }
-            if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-              reject(new CliError(`unexpected answer from the management API at ${this.where} (HTTP ${res.statusCode ?? 0})`));
-              return;
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown> });
-          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         },
       );
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));

@@ -32,6 +32,10 @@ export interface CliArgs {
     ip?: string;
     /** `--json`: print the answer as JSON (`ase explain`). */
     json?: boolean;
+    /** `--interval 2s` of `ase top`, in milliseconds. */
+    intervalMs?: number;
+    /** `--once` of `ase top`: one plain frame, then exit. */
+    once?: boolean;
   };
 }
 
@@ -39,7 +43,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json'>> = {
+const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json' | 'intervalMs' | 'once'>> = {
   '--bind': 'bind',
   '--admin-bind': 'adminBind',
   '--url': 'url',
@@ -68,6 +72,14 @@ function bind(flag: string, v: string, every: boolean): string {
     throw new UsageError(`${flag} ${every ? problem : 'must be an IP address (like "127.0.0.1" or "::1") or "localhost"'} (got "${v}")`);
   }
   return v;
+}
+
+/** `2s`, `500ms`, `1.5` (seconds): how often `ase top` redraws; 0.2 seconds to an hour. */
+function interval(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v);
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : NaN;
+  if (!(ms >= 200 && ms <= 3_600_000)) throw new UsageError(`${flag} must be a duration from 200ms to 3600s, like 2s or 500ms (got "${v}")`);
+  return ms;
 }
 
 /** `http://127.0.0.1:8010`, `https://admin.example/ase`: the base the management paths are appended to. */
@@ -105,6 +117,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value like 'Authorization: Bearer ...'`);
       (out.flags.headers ??= []).push(v);
+    } else if (name === '--interval') {
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value like 2s`);
+      out.flags.intervalMs = interval(name, v);
+    } else if (a === '--once') {
+      out.flags.once = true;
     } else if (a === '--json') {
       out.flags.json = true;
     } else if (a === '--skip-invalid-apis') {

@@ -7,6 +7,7 @@ import { type CliArgs, UsageError, parseArgs } from './args';
 import { COMMANDS } from './commands';
 import type { Framework, Gateway } from './gateway';
 import { promptHidden } from './secret-prompt';
+import { runTop } from './top';
 
 const MANAGEMENT_HELP = Object.entries(COMMANDS)
   .map(([name, c]) => `  ${`${name} ${c.args}`.trimEnd()}\n        ${c.summary}`)
@@ -32,6 +33,10 @@ const USAGE = `Usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port N] [-
 
 Management commands (they call the management API of a running ase start):
 ${MANAGEMENT_HELP}
+  top [--interval 2s] [--once]
+        a live view of the running enforcer: requests per API (per second and totals), refused
+        requests by reason, the newest deny-list entries; redrawn every --interval (default 2s),
+        q or Ctrl-C quits. With --once, or when stdout is not a terminal, prints one frame.
 
   -u USER        access key (default admin)
   -p PASSWORD    secret key; else ASE_PASSWORD, else asked at a terminal, else admin
@@ -46,7 +51,7 @@ const SHORT_USAGE = `usage: ase [-u USER] [-p PASSWORD] [--host H] [--admin-port
        ase check CONFIG_DIR
 Run "ase help" for every command and option.`;
 
-const COMMAND_NAMES = ['start', 'check', 'help', ...Object.keys(COMMANDS)];
+const COMMAND_NAMES = ['start', 'check', 'help', 'top', ...Object.keys(COMMANDS)];
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -83,9 +88,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`ase: ${headers ? '-H' : ip !== undefined ? '--ip' : '--json'} is an option of ase explain only\n${SHORT_USAGE}`);
     return 2;
   }
+  const { intervalMs, once } = args.flags;
+  if (args.command !== 'top' && (intervalMs !== undefined || once !== undefined)) {
+    console.error(`ase: ${once ? '--once' : '--interval'} is an option of ase top only\n${SHORT_USAGE}`);
+    return 2;
+  }
   if (args.command === 'start') return start(args);
   if (args.command === 'check') return check(args.positionals);
-  if (Object.prototype.hasOwnProperty.call(COMMANDS, args.command)) return manage(args);
+  if (args.command === 'top' || Object.prototype.hasOwnProperty.call(COMMANDS, args.command)) return manage(args);
   const near = closest(args.command, COMMAND_NAMES);
   console.error(`ase: unknown command "${args.command}"${near ? `; did you mean "${near}"?` : ''}\n${SHORT_USAGE}`);
   return 2;
@@ -116,6 +126,10 @@ async function manage(args: CliArgs): Promise<number> {
       password,
       command,
     });
+    if (command === 'top') {
+      if (args.positionals.length > 0) throw new CliError(`top takes no arguments (got "${args.positionals[0]!}")\nusage: ase top [--interval 2s] [--once]`, 2);
+      return await runTop(client, { intervalMs: args.flags.intervalMs ?? 2000, once: args.flags.once === true }, { stdout: process.stdout, stdin: process.stdin });
+    }
     const explain = { headers: args.flags.headers ?? [], ip: args.flags.ip, json: args.flags.json === true };
     const lines = await COMMANDS[command]!.run({ client, configDir, askSecret, explain }, args.positionals);
     if (lines.length > 0) console.log(lines.join('\n'));

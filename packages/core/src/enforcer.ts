@@ -341,11 +341,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   }
 
   /**
-   * For framework plugins: log through the host app's logger when createEnforcer was given none.
-   * The start-up warnings are repeated there. False when the enforcer keeps its own logger.
+   * For framework plugins: log through the host app's logger when createEnforcer was given none
+   * (and the host's logger writes warnings). Start-up warnings not yet on the console go there
+   * instead. False when the enforcer keeps its logger.
    */
   useHostLogger(logger: Logger): boolean {
-    return this.logger instanceof DefaultLogger && this.logger.adopt(logger, this.warnings);
+    return this.logger instanceof DefaultLogger && this.logger.adopt(logger);
   }
 
   private warn(msg: string): void {

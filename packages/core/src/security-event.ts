@@ -14,7 +14,7 @@ export interface SecurityEvent {
   type: SecurityEventType;
   /** ISO 8601. */
   time: string;
-  /** The API's id; null for a list change made through management. */
+  /** The API's id; null for a list change made through management, or a request refused before any API could match (`malformed`). */
   api: string | null;
   /** The refusal reason (`deny_list`, `invalid_jwt`, ...) or the deny tag (`decoy`, `invalid_method`, `manual`, ...). */
   reason: string;
@@ -32,7 +32,8 @@ export interface SecurityEvent {
 export interface EventRequest {
   ip: string;
   method: string;
-  path: string;
+  /** Absent for a request whose target could not be read (`malformed`). */
+  path?: string | undefined;
 }
 
 export function maskedIdentifier(e: ListEntry): NonNullable<SecurityEvent['client']['identifier']> {
@@ -55,7 +56,7 @@ export function securityEvent(
   const e: SecurityEvent = { type, time: new Date().toISOString(), api, reason, client, blocked };
   if (req) {
     e.method = req.method;
-    e.path = req.path;
+    if (req.path !== undefined) e.path = req.path;
   }
   return e;
 }
@@ -84,13 +85,14 @@ export function listEvent(
  */
 export interface BlockedEvent extends SecurityEvent {
   type: 'blocked';
-  api: string;
+  /** null for a request refused before any API could match (`malformed`). */
+  api: string | null;
   reason: RespondReason;
   ip: string;
   entry?: StoredEntry;
 }
 
-export function blockedEvent(reason: RespondReason, api: string, req: EventRequest, entry: StoredEntry | undefined, blocked: boolean): BlockedEvent {
+export function blockedEvent(reason: RespondReason, api: string | null, req: EventRequest, entry: StoredEntry | undefined, blocked: boolean): BlockedEvent {
   const e = securityEvent('blocked', api, reason, req, entry, blocked) as BlockedEvent;
   Object.defineProperty(e, 'ip', { value: req.ip, enumerable: false });
   if (entry) Object.defineProperty(e, 'entry', { value: entry, enumerable: false });

@@ -1,6 +1,7 @@
 import type { CompiledApi, Protocol } from './api/compiled-api';
 import type { ResponseSpec } from './policy/responses';
 import type { Upstream } from './upstream/server-pool';
+import type { DenyTag, EntryType } from './lists/entries';
 
 // Protocol and ResponseSpec live with the modules that own them (which import nothing from here),
 // so this module's imports form no cycle; they are re-exported for the modules that read them here.
@@ -77,7 +78,14 @@ export type Decision =
   /** Hand the request to the host app's next handler (no API matched, or an API without servers). */
   | { action: 'pass'; api: CompiledApi | undefined; request: EnforcerRequest | undefined }
   /** Answer it now, with this response. */
-  | { action: 'respond'; reason: RespondReason; api: CompiledApi | undefined; response: ResponseSpec }
+  | {
+      action: 'respond';
+      reason: RespondReason;
+      api: CompiledApi | undefined;
+      response: ResponseSpec;
+      /** `deny_list`: the type and tag of the entry that refused the request (the metrics' labels). */
+      listed?: { readonly type: EntryType; readonly tag: DenyTag } | undefined;
+    }
   /** Forward it to a backend server of the API. */
   | {
       action: 'proxy';

@@ -87,8 +87,8 @@ const plugin: FastifyPluginCallback<AsePluginOptions> = (fastify, opts, done) =>
 /**
  * `fastify.register(asePlugin, { enforcer })`: checks every request of the app in `onRequest`
  * (requests that match no route included), and closes the enforcer when the app closes. An
- * enforcer created without `logger` logs through `fastify.log` from then on, its start-up warnings
- * repeated there; one created with a logger keeps it.
+ * enforcer created without `logger` logs through `fastify.log` from then on (start-up warnings not
+ * yet on the console included), unless the app has no logger; one created with a logger keeps it.
  */
 export const asePlugin: FastifyPluginCallback<AsePluginOptions> = fp(plugin, { fastify: '5.x', name: '@ase/fastify' });
 

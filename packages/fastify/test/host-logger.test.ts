@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { type ApiJsonInput, type Enforcer, createEnforcer } from '@ase/core';
 import { asePlugin } from '@ase/fastify';
 import { request } from '../../../test/helpers/http';
@@ -39,6 +41,12 @@ describe('@ase/fastify and the logger', () => {
     app.get('/shop/x', async () => 'ok');
     await app.listen({ port: 0, host: '127.0.0.1' });
     expect(warnings(host.lines).filter((m) => m.includes(WARNING))).toHaveLength(1);
+    // Once: in the app's log, not on the console as well.
+    await new Promise((r) => setImmediate(r));
+    expect(consoleWarn).not.toHaveBeenCalled();
+    // Later warnings go to the app's log too.
+    enforcer.logger.warn('a later warning');
+    expect(warnings(host.lines)).toContain('a later warning');
     // Served through the plugin as usual.
     expect((await request((app.server.address() as AddressInfo).port, { path: '/shop/x' })).status).toBe(200);
   });
@@ -54,5 +62,44 @@ describe('@ase/fastify and the logger', () => {
     expect(warnings(host.lines).filter((m) => m.includes(WARNING))).toEqual([]);
     expect(consoleWarn).not.toHaveBeenCalled();
     await own.app.close();
+  });
+
+  test('a Fastify app without a logger: the warnings stay on the console, once each', async () => {
+    enforcer = createEnforcer({ apis: APIS });
+    app = Fastify(); // fastify.log is a no-op logger
+    await app.register(asePlugin, { enforcer });
+    await app.ready();
+    enforcer.logger.warn('a later warning');
+    await new Promise((r) => setImmediate(r));
+    const printed = consoleWarn.mock.calls.map((c) => String(c[0]));
+    expect(printed.filter((m) => m.includes(WARNING))).toHaveLength(1);
+    expect(printed.filter((m) => m === '[ase] a later warning')).toHaveLength(1);
+  });
+
+  test('an enforcer nobody hosts writes its start-up warnings to the console, once', async () => {
+    enforcer = createEnforcer({ apis: APIS });
+    expect(consoleWarn).not.toHaveBeenCalled(); // held until the event loop turns
+    await new Promise((r) => setImmediate(r));
+    expect(consoleWarn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes(WARNING))).toHaveLength(1);
+  });
+
+  test('a pino instance given as createEnforcer({ logger }) writes the warnings as pino JSON lines', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    });
+    const logger = pino({ level: 'info', base: { app: 'shop' } }, sink);
+    enforcer = createEnforcer({ apis: APIS, logger });
+    enforcer.logger.error('an error line');
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, app: 'shop', msg: expect.stringContaining(WARNING) }),
+      expect.objectContaining({ level: 50, app: 'shop', msg: 'an error line' }),
+    ]);
+    for (const l of lines) expect(typeof l['time']).toBe('number');
+    expect(consoleWarn).not.toHaveBeenCalled();
   });
 });

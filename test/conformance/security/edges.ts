@@ -57,8 +57,8 @@ export const SCENARIOS: Scenario[] = [
     conf: { enable_ase_detected_attack: true },
     apis: strict(['GET']),
     steps: [
-      { request: { method: 'OPTIONS', path: '/shop/items', headers: preflight('DELETE') }, expect: { ...refused, denyList: [], events: [] } },
-      { request: { method: 'OPTIONS', path: '/local/items', headers: preflight('DELETE') }, expect: { ...refused, denyList: [], events: [] } },
+      { request: { method: 'OPTIONS', path: '/shop/items', headers: preflight('DELETE') }, expect: { ...refused, denyList: [], events: ['blocked:cors_preflight'] } },
+      { request: { method: 'OPTIONS', path: '/local/items', headers: preflight('DELETE') }, expect: { ...refused, denyList: [], events: ['blocked:cors_preflight'] } },
       // The same browser's next request still goes through.
       { request: { path: '/shop/items' }, expect: { status: 200, reached: { backend: 'b' } } },
     ],

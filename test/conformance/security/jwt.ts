@@ -113,8 +113,8 @@ export const SCENARIOS: Scenario[] = [
     { request: { path: '/hs/x', headers: bearer(unsigned({ sub: 'alice' })) }, expect: blockedByIp },
   ]),
   scenario('an allow-listed user name in an unsigned JWT does not skip pattern enforcement', [
-    { act: [ALICE], request: { method: 'POST', path: '/plain/x', headers: bearer(unsigned({ sub: 'alice' })) }, expect: { ...violation, events: ['attack:invalid_method:true'] } },
-    { request: { method: 'POST', path: '/hs/x', headers: bearer(unsigned({ sub: 'alice' })) }, expect: { ...violation, events: ['attack:invalid_method:true'] } },
+    { act: [ALICE], request: { method: 'POST', path: '/plain/x', headers: bearer(unsigned({ sub: 'alice' })) }, expect: { ...violation, events: ['attack:invalid_method:true', 'blocked:invalid_method'] } },
+    { request: { method: 'POST', path: '/hs/x', headers: bearer(unsigned({ sub: 'alice' })) }, expect: { ...violation, events: ['attack:invalid_method:true', 'blocked:invalid_method'] } },
   ]),
   scenario('an allow-listed user name in a JWT with a wrong signature, or signed with the wrong key, does not skip a deny-listed IP', [
     { act: [ALICE, DENY_ME], request: { path: '/hs/x', headers: bearer(wrongSignature({ sub: 'alice' })) }, expect: blockedByIp },

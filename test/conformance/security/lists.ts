@@ -60,7 +60,7 @@ export const SCENARIOS: Scenario[] = [
         expect: {
           ...violation,
           denyList: [token('throwaway-1'), token('throwaway-2'), token('throwaway-3'), { type: 'ip', value: '203.0.113.5', tag: 'invalid_method' }],
-          events: ['attack:invalid_method:true', 'attack:invalid_method:true'],
+          events: ['attack:invalid_method:true', 'attack:invalid_method:true', 'blocked:invalid_method'],
         },
       },
       { request: { path: '/rot/x', headers: from('203.0.113.5') }, expect: { ...blocked, events: ['blocked:deny_list'] } },
@@ -110,7 +110,7 @@ export const SCENARIOS: Scenario[] = [
       { request: { path: '/f/x', headers: from('2001:db8:1:2::1') }, expect: fromBackend('/f/x') },
       { request: { path: '/f/x', headers: from('2001:db8:1:2::2') }, expect: fromBackend('/f/x') },
       { request: { path: '/f/x', headers: from('2001:db8:1:2::3') }, expect: fromBackend('/f/x') },
-      { request: { path: '/f/x', headers: from('2001:db8:1:2::4') }, expect: { ...tooMany, events: ['flow_control:client_spike'] } },
+      { request: { path: '/f/x', headers: from('2001:db8:1:2::4') }, expect: { ...tooMany, events: ['flow_control:client_spike', 'blocked:rate_limited'] } },
       { request: { path: '/f/x', headers: from('2001:db8:1:3::1') }, expect: fromBackend('/f/x') },
     ],
   },

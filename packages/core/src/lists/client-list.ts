@@ -51,6 +51,8 @@ export class ClientList {
   private readonly decoys = new Set<string>();
   private count = 0;
   private readonly perType = new Map<EntryType, number>();
+  /** Entries per identifier type and tag: `typeIndex * DENY_TAGS.length + tag index`. */
+  private readonly perTypeTag = new Int32Array(KIND_TYPES.length * DENY_TAGS.length);
   /** Entries per IPv6 prefix length (index 1–127); `v6Lengths` are those with any. */
   private readonly v6Prefix = new Int32Array(129);
   private v6Lengths: number[] = [];
@@ -85,6 +87,11 @@ export class ClientList {
   /** Entries per type (the metrics read it when scraped). */
   get sizeByType(): ReadonlyMap<EntryType, number> {
     return this.perType;
+  }
+
+  /** Entries of one identifier type and tag (the metrics read it when scraped). */
+  sizeOf(type: EntryType, tag: DenyTag): number {
+    return this.perTypeTag[typeIndex(type) * DENY_TAGS.length + TAG_INDEX.get(tag)!] ?? 0;
   }
 
   hasType(type: EntryType): boolean {
@@ -191,6 +198,7 @@ export class ClientList {
     this.budget.take(share, cost);
     this.count++;
     this.perType.set(entry.type, (this.perType.get(entry.type) ?? 0) + 1);
+    this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + TAG_INDEX.get(tag)!]! += 1;
     if (s.kind === 0) this.countPrefix(s.value, 1);
     return true;
   }
@@ -216,6 +224,7 @@ export class ClientList {
     this.count--;
     const type = KIND_TYPES[s.kind % DIGESTED]!;
     this.perType.set(type, (this.perType.get(type) ?? 1) - 1);
+    this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + tagIdx]! -= 1;
     if (s.kind === 0) this.countPrefix(s.value, -1);
     return true;
   }

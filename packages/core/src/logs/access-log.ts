@@ -23,7 +23,7 @@ export function formatBlocked(e: BlockedEvent, at = new Date()): string {
   const entry = e.entry ? ` [entry:${clean(describe(e.entry))}] [tag:${e.entry.tag}]` : '';
   // A detect-only API serves the request: the line must not read as a block.
   const type = e.blocked ? 'blocked' : 'detected';
-  return `[${at.toISOString()}] [type:${type}] [reason:${e.reason}] [api_id:${clean(e.api)}] [connectinfo:${e.ip}]${entry} [blocked:${e.blocked}]`;
+  return `[${at.toISOString()}] [type:${type}] [reason:${e.reason}] [api_id:${clean(e.api ?? '')}] [connectinfo:${e.ip}]${entry} [blocked:${e.blocked}]`;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Counter, Registry } from 'prom-client';
 import type { Decision, RespondReason } from '../types';
+import { DENY_TAGS } from '../lists/entries';
+import { KIND_TYPES, typeIndex } from '../lists/list-slots';
 import { promClient } from './prom';
 
 /** What became of a request, the `outcome` label of `ase_decisions_total`. */
@@ -31,6 +33,13 @@ const OUTCOME_OF: Readonly<Record<DecisionReason, DecisionOutcome>> = {
 
 const REASONS = Object.keys(OUTCOME_OF) as DecisionReason[];
 const INDEX = new Map<string, number>(REASONS.map((r, i) => [r, i]));
+/**
+ * Deny-list blocks are counted by the entry's identifier type and tag (`list_type`, `tag`): after
+ * the reasons come one slot per type and tag, 5 x 7, so the series stay few whatever the traffic.
+ */
+const DENY_AT = REASONS.length;
+const ROW = DENY_AT + KIND_TYPES.length * DENY_TAGS.length;
+const TAG_AT = new Map<string, number>(DENY_TAGS.map((t, i) => [t, i]));
 
 /**
  * Decisions counted per API and reason, in plain numbers: counting one is a Map lookup and an
@@ -46,8 +55,9 @@ export class DecisionCounts {
     const reason = d.action === 'respond' ? d.reason : d.api ? 'allowed' : 'unmatched';
     const api = d.api?.id ?? '';
     let row = this.rows.get(api);
-    if (!row) this.rows.set(api, (row = new Float64Array(REASONS.length)));
-    const i = INDEX.get(reason) ?? 0;
+    if (!row) this.rows.set(api, (row = new Float64Array(ROW)));
+    const listed = d.action === 'respond' ? d.listed : undefined;
+    const i = listed ? DENY_AT + typeIndex(listed.type) * DENY_TAGS.length + TAG_AT.get(listed.tag)! : (INDEX.get(reason) ?? 0);
     row[i] = (row[i] ?? 0) + 1;
     return d;
   };
@@ -62,16 +72,23 @@ export class DecisionCounts {
     const rows = this.rows;
     new (promClient().Counter)({
       name: 'ase_decisions_total',
-      help: 'Requests the enforcer decided, by API id ("" when no API matched), outcome and reason.',
-      labelNames: ['api', 'outcome', 'reason'],
+      help: 'Requests the enforcer decided, by API id ("" when no API matched), outcome and reason; deny-list blocks also by the entry\'s identifier type and tag.',
+      labelNames: ['api', 'outcome', 'reason', 'list_type', 'tag'],
       registers: [registry],
-      collect(this: Counter<'api' | 'outcome' | 'reason'>) {
+      collect(this: Counter<'api' | 'outcome' | 'reason' | 'list_type' | 'tag'>) {
         this.reset();
         for (const [api, row] of rows) {
           for (let i = 0; i < row.length; i++) {
             const n = row[i] ?? 0;
-            const reason = REASONS[i] as DecisionReason;
-            if (n > 0) this.inc({ api, outcome: OUTCOME_OF[reason], reason }, n);
+            if (n === 0) continue;
+            if (i < DENY_AT) {
+              const reason = REASONS[i] as DecisionReason;
+              this.inc({ api, outcome: OUTCOME_OF[reason], reason }, n);
+            } else {
+              const j = i - DENY_AT;
+              const list_type = KIND_TYPES[Math.floor(j / DENY_TAGS.length)]!;
+              this.inc({ api, outcome: 'blocked', reason: 'deny_list', list_type, tag: DENY_TAGS[j % DENY_TAGS.length]! }, n);
+            }
           }
         }
       },

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { ApiRuntime } from '../api/api-runtime';
 import type { ClientList, ListBudget } from '../lists/client-list';
+import { DENY_TAGS } from '../lists/entries';
 import { LIST_SHARES } from '../lists/list-budget';
 import type { EnforcerStats } from '../setup/enforcer-stats';
 import { promClient } from './prom';
@@ -24,16 +25,20 @@ export function stateMetrics(registry: Registry, state: () => EnforcerState | un
   const registers = [registry];
   new Gauge({
     name: 'ase_list_entries',
-    help: 'Entries of the deny and allow lists, by list and identifier type.',
-    labelNames: ['list', 'type'],
+    help: 'Entries of the deny and allow lists, by list, identifier type and tag.',
+    labelNames: ['list', 'type', 'tag'],
     registers,
     collect() {
       this.reset();
       const s = state();
       if (!s) return;
       for (const [list, cl] of [['deny', s.denyList], ['allow', s.allowList]] as const) {
-        this.set({ list, type: 'ip' }, 0);
-        for (const [type, n] of cl.sizeByType) this.set({ list, type }, n);
+        // A type once seen keeps its series (0 when emptied), so a rate or an alert sees it drop;
+        // at most 5 types x 7 tags. Allow-list entries have no tag of their own: all are manual.
+        const tags = list === 'deny' ? DENY_TAGS : (['manual'] as const);
+        for (const type of new Set(['ip' as const, ...cl.sizeByType.keys()])) {
+          for (const tag of tags) this.set({ list, type, tag }, cl.sizeOf(type, tag));
+        }
       }
     },
   });

@@ -8,7 +8,8 @@ import { ClientIpResolver, type TrustedProxies, ipv6Prefix } from '../request/cl
 import type { ListChange } from '../stores/types';
 import type { Decision, EnforcerRequest, Logger, RespondReason, ResponseSpec } from '../types';
 import type { JwtCheck } from '../identity/jwt-verifier';
-import type { DenyTag, ListEntry } from '../lists/entries';
+import type { DenyTag, EntryType, ListEntry } from '../lists/entries';
+import { type EventRequest, blockedEvent } from '../security-event';
 
 /**
  * Everything the stages of a decision read, built once per enforcer: the hot path allocates no
@@ -77,8 +78,24 @@ export function createDecisionContext(parts: DecisionContextParts): DecisionCont
   };
 }
 
-export function respond(reason: RespondReason, api: CompiledApi | undefined, response: ResponseSpec): Decision {
-  return { action: 'respond', reason, api, response };
+export function respond(
+  reason: RespondReason,
+  api: CompiledApi | undefined,
+  response: ResponseSpec,
+  listed?: { readonly type: EntryType; readonly tag: DenyTag },
+): Decision {
+  // Every answer has the same fields, so the code reading decisions sees one shape.
+  return { action: 'respond', reason, api, response, listed };
+}
+
+/**
+ * A refusal of the client's request (a policy block, a malformed request, a client over its rate
+ * limit): the answer, reported first as a `blocked` event to whoever listens. The event is built
+ * only when someone does.
+ */
+export function refuse(ctx: DecisionContext, reason: RespondReason, api: CompiledApi | undefined, req: EventRequest, response: ResponseSpec): Decision {
+  if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent(reason, api ? api.id : null, req, undefined, true));
+  return respond(reason, api, response);
 }
 
 /** Forwarding headers are believed from the peer only when it is a trusted proxy and enable_xff is on. */

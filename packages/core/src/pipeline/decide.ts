@@ -6,6 +6,7 @@ import { normalizeTarget } from '../request/normalize-path';
 import type { Decision, EnforcerRequest, RawRequest } from '../types';
 import { findDenied, isAllowListed, readUntilDenied, refuseDenied } from './client-lists';
 import { type DecisionContext, respond } from './context';
+import { blockedEvent } from '../security-event';
 import { answerDecoy } from './decoy';
 import { limitClient } from './flow-control';
 import { checkJwt, refuseInvalidJwt, usernameTrust } from './identify';
@@ -23,14 +24,14 @@ import { checkPatterns } from './pattern';
  */
 export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promise<Decision> {
   const target = normalizeTarget(raw.url);
-  if (!target.ok) return respond('malformed', undefined, RESPONSES.malformed());
+  if (!target.ok) return refuseMalformed(ctx, raw);
   const host = normaliseHost(ctx, raw);
-  if (host === undefined) return respond('malformed', undefined, RESPONSES.malformed());
+  if (host === undefined) return refuseMalformed(ctx, raw);
   if (isHealthProbe(ctx, raw, target.matchPath)) return respond('health', undefined, RESPONSES.health());
 
   const match = ctx.apis.matcher.match(host, target.matchPath);
   const literal = literalForApp(ctx, match, target.literalMatchPath);
-  if (literal !== undefined && dotSegmentsStepAside(ctx, host, match, target.matchPath, literal)) return respond('malformed', undefined, RESPONSES.malformed());
+  if (literal !== undefined && dotSegmentsStepAside(ctx, host, match, target.matchPath, literal)) return refuseMalformed(ctx, raw);
   if (match.kind !== 'api') {
     if (ctx.dryRun) ctx.dryRun.unmatched = match.kind;
     return unmatched(ctx, match, target.matchPath);
@@ -44,6 +45,15 @@ export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promis
 
   const jwt = checkJwt(ctx, api, req);
   return jwt instanceof Promise ? jwt.then((c) => screen(ctx, api, req, c)) : screen(ctx, api, req, jwt);
+}
+
+/** 400 for a target or Host the enforcer cannot read: reported without an API or a path (neither could be read). */
+function refuseMalformed(ctx: DecisionContext, raw: RawRequest): Decision {
+  if (ctx.events.listenerCount('blocked') > 0) {
+    const ip = ctx.ipResolver.resolve(raw.remoteAddress, raw.headers['x-forwarded-for']);
+    ctx.events.emit('blocked', blockedEvent('malformed', null, { ip, method: raw.method }, undefined, true));
+  }
+  return respond('malformed', undefined, RESPONSES.malformed());
 }
 
 /** The stages after the JWT check (`jwt`, when the API verifies them). */

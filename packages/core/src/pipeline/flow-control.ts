@@ -2,7 +2,7 @@ import type { ApiRuntime } from '../api/api-runtime';
 import { type LimitResult, type RateLimiter, rateLimitHeaders } from '../flow/rate-limit';
 import { RESPONSES, textResponse } from '../policy/responses';
 import type { Decision, EnforcerRequest } from '../types';
-import { type DecisionContext, clientKey, respond } from './context';
+import { type DecisionContext, clientKey, refuse, respond } from './context';
 import { route } from './route';
 import { isPromise } from '../stores/maybe-async';
 
@@ -30,5 +30,5 @@ function afterClientLimit(ctx: DecisionContext, rt: ApiRuntime, req: EnforcerReq
   // The shared counters are unreachable and configured to fail closed: not the client's fault.
   if (r.degraded) return respond('server_busy', rt.api, RESPONSES.busy(1));
   ctx.events.emit('flow_control', { kind: 'client_spike', api: rt.api.id, ip: req.ip });
-  return respond('rate_limited', rt.api, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
+  return refuse(ctx, 'rate_limited', rt.api, req, textResponse(429, 'Too Many Requests', 'Error: Too Many Requests', rateLimitHeaders(r, limiter)));
 }

@@ -1,9 +1,8 @@
 import type { CompiledApi } from '../api/compiled-api';
 import { type UsernameTrust, readJwtCopies } from '../identity/identifiers';
 import type { JwtCheck } from '../identity/jwt-verifier';
-import { blockedEvent } from '../security-event';
 import type { Decision, EnforcerRequest } from '../types';
-import { type DecisionContext, respond, trustedPeer } from './context';
+import { type DecisionContext, refuse, trustedPeer } from './context';
 
 const NO_JWT: JwtCheck = { ok: false, token: undefined };
 
@@ -23,8 +22,7 @@ export function checkJwt(ctx: DecisionContext, api: CompiledApi, req: EnforcerRe
 /** A required JWT is authentication: no list entry stands in for it, the allow list included. */
 export function refuseInvalidJwt(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, jwt: JwtCheck | undefined): Decision | undefined {
   if (!jwt || jwt.ok || !api.jwtVerifier?.required) return undefined;
-  if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent('invalid_jwt', api.id, req, undefined, true));
-  return respond('invalid_jwt', api, api.blockResponse);
+  return refuse(ctx, 'invalid_jwt', api, req, api.blockResponse);
 }
 
 /** How far the user name may be believed: from a verified JWT, or a header a trusted proxy set. */

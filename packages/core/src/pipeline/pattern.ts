@@ -3,7 +3,7 @@ import type { ClientIdentifiers } from '../identity/identifiers';
 import { checkPattern } from '../policy/pattern-enforcement';
 import type { Decision, EnforcerRequest } from '../types';
 import { recordAttack, strongestIdentifier } from './attack-recorder';
-import { type DecisionContext, respond } from './context';
+import { type DecisionContext, refuse, respond } from './context';
 
 /**
  * The pattern stage: the API's method/path/header rules, then `is_token_mandatory`. A violation is
@@ -13,15 +13,15 @@ import { type DecisionContext, respond } from './context';
 export function checkPatterns(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, ids: ClientIdentifiers): Decision | undefined {
   const pattern = checkPattern(api, req);
   if (pattern?.kind === 'redirect') return respond('redirect', api, pattern.response);
-  if (pattern?.kind === 'preflight_refused' && api.enableBlocking) return respond('cors_preflight', api, api.blockResponse);
+  if (pattern?.kind === 'preflight_refused' && api.enableBlocking) return refuse(ctx, 'cors_preflight', api, req, api.blockResponse);
   if (pattern?.kind === 'violation') {
     recordAttack(ctx, api, req, pattern.tag, strongestIdentifier(ids));
-    if (api.enableBlocking) return respond(pattern.tag, api, api.blockResponse);
+    if (api.enableBlocking) return refuse(ctx, pattern.tag, api, req, api.blockResponse);
   }
 
   if (api.identity.tokenMandatory && api.identity.oauth2 && !ids.token) {
     recordAttack(ctx, api, req, 'missing_token', { type: 'ip', value: req.ip });
-    if (api.enableBlocking) return respond('missing_token', api, api.blockResponse);
+    if (api.enableBlocking) return refuse(ctx, 'missing_token', api, req, api.blockResponse);
   }
   return undefined;
 }
