@@ -133,7 +133,7 @@ describe('ase top against a running ase start', () => {
       },
     });
     ase = runCli(['start', '--config-dir', dir, '--port', '0', '--admin-port', '0']);
-    const m = await ase.waitFor(/ASE ready: express gateway on port (\d+), .*; management API on 127\.0\.0\.1:(\d+)/);
+    const m = await ase.waitFor(/ASE ready: \w+ gateway on port (\d+), .*; management API on 127\.0\.0\.1:(\d+)/);
     port = Number(m[1]);
     adminPort = Number(m[2]);
   });
