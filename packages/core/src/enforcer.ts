@@ -336,7 +336,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   stats(): EnforcerStats {
     const { denyList, allowList, ctx } = this;
     const runtimes = this.apis.runtimes.values();
-    return enforcerStats({ counters: this.stores.runtime.counters, rotation: ctx.rotation, denyList, allowList, attackListMemory: this.conf.attack_list_memory, listStore: this.stores.lists, runtimes });
+    return enforcerStats({ counters: this.stores.runtime.counters, rotation: ctx.rotation, denyList, allowList, attackListMemory: this.conf.attack_list_memory, listStore: this.stores.lists, honeytokens: ctx.honeytokens, runtimes });
   }
 
   /** Open WebSocket connections of an API, as `/v4/ase/persistentconnection` reports them; unknown APIs throw. */
