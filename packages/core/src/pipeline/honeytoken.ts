@@ -50,11 +50,14 @@ export function catchHoneytoken(ctx: DecisionContext, raw: RawRequest, target: E
   if (!token) return;
   const api = match.kind === 'api' ? match.api : undefined;
   const req = enforcerRequest(ctx, raw, target, host);
-  const blocked = api !== undefined && api.enableBlocking && ctx.firewall;
+  // What the listed events say: the API refuses a listed client.
+  const blocks = api !== undefined && api.enableBlocking && ctx.firewall;
   const apiId = api?.id ?? null;
-  const { entry, listed } = listDetected(ctx, apiId, req, 'honeytoken', { type: 'ip', value: req.ip }, blocked);
-  if (api) for (const id of identifiersOf(api, req)) if (id.value !== token.value) listDetected(ctx, apiId, req, 'honeytoken', id, blocked);
+  const { entry, listed } = listDetected(ctx, apiId, req, 'honeytoken', { type: 'ip', value: req.ip }, blocks);
+  if (api) for (const id of identifiersOf(api, req)) if (id.value !== token.value) listDetected(ctx, apiId, req, 'honeytoken', id, blocks);
   if (ctx.dryRun) return;
+  // Whether this request is refused: its address is listed now (nobody is with detection off) and not allow-listed.
+  const blocked = blocks && ctx.denyList.get('ip', req.ip) !== undefined && ctx.allowList.get('ip', req.ip) === undefined;
   if (api) ctx.events.emit('attack', { kind: 'honeytoken', api: api.id, ip: req.ip, identifier: entry, listed, blocked });
   if (ctx.events.listenerCount('honeytoken') > 0) ctx.events.emit('honeytoken', honeytokenEvent(apiId, req, entry, token, blocked));
 }
