@@ -64,20 +64,34 @@ export function catchHoneytoken(ctx: DecisionContext, raw: RawRequest, target: E
 
 function findInRequest(ctx: DecisionContext, raw: RawRequest): Honeytoken | undefined {
   const table = ctx.honeytokens;
-  let t = findHoneytoken(table, decodedForScan(raw.url));
+  const t = findHoneytoken(table, decodedForScan(raw.url));
   if (t) return t;
-  for (const name in raw.headers) {
-    const v = raw.headers[name];
+  const headers = raw.headers;
+  for (const name in headers) {
+    const v = headers[name];
     if (v === undefined) continue;
-    for (const value of typeof v === 'string' ? [v] : v) {
-      if ((t = findHoneytoken(table, value))) return t;
-      if (name === 'authorization' || name === 'proxy-authorization') {
-        const basic = basicCredentials(value);
-        if (basic !== undefined && (t = findHoneytoken(table, basic))) return t;
+    if (typeof v === 'string') {
+      const found = inHeader(table, name, v);
+      if (found) return found;
+    } else {
+      for (const value of v) {
+        const found = inHeader(table, name, value);
+        if (found) return found;
       }
-      if (name === 'cookie' && (t = findHoneytoken(table, decodedForScan(value)))) return t;
     }
   }
+  return undefined;
+}
+
+/** The header's value as sent, then the forms a client may have wrapped the token in: Basic credentials, escapes in a cookie. */
+function inHeader(table: DecisionContext['honeytokens'], name: string, value: string): Honeytoken | undefined {
+  const t = findHoneytoken(table, value);
+  if (t) return t;
+  if (name === 'authorization' || name === 'proxy-authorization') {
+    const basic = basicCredentials(value);
+    return basic === undefined ? undefined : findHoneytoken(table, basic);
+  }
+  if (name === 'cookie' && value.indexOf('%') >= 0) return findHoneytoken(table, decodedForScan(value));
   return undefined;
 }
 
