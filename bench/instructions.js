@@ -4,6 +4,9 @@
 //
 //   node bench/instructions.js                     this build
 //   node bench/instructions.js --against=DIR       this build and another checkout (set up and built)
+//   node bench/instructions.js --honeytokens=N --against=.
+//                                                  this build with N honeytokens planted (decoy hits
+//                                                  before the warm-up), against itself with none
 //
 // Each build runs the realistic policy of bench/core.js (50 APIs, 100 000 deny entries, client rate
 // limit on) twice under callgrind: 100 000 warm-up decisions alone, then the same plus 200 000; the
@@ -18,11 +21,22 @@ const path = require('node:path');
 const WARMUP = 100_000;
 const MEASURED = 200_000;
 
-/** The child: `n` decisions after the warm-up, in the checkout `dir`. */
-function child(dir, n) {
+/** The child: `n` decisions after the warm-up, in the checkout `dir`, with `honeytokens` planted first. */
+function child(dir, n, honeytokens) {
   const core = require(require.resolve('@ase/core', { paths: [path.join(dir, 'bench')] }));
   const { CONF, realisticPolicy, fillDenyList, requests } = require(path.join(dir, 'bench', 'lib', 'policy'));
-  const enforcer = core.createEnforcer({ logger: core.silentLogger, conf: CONF, apis: realisticPolicy() });
+  const apis = realisticPolicy();
+  if (honeytokens > 0) {
+    // One API's decoy plants three tokens per client (docs/honeytokens.md); the traffic carries none.
+    const decoy = apis.api1.api_metadata.decoy_config;
+    decoy.response_message = 'API_KEY=${api_key}\nAUTH_TOKEN=${bearer_token}\n';
+    decoy.honeytokens = { api_key: true, bearer_token: true, cookie: 'session' };
+  }
+  const enforcer = core.createEnforcer({ logger: core.silentLogger, conf: CONF, apis });
+  for (let i = 0; i * 3 < honeytokens; i++) {
+    enforcer.decide({ method: 'GET', url: '/v1/svc1/admin', headers: { host: 'a.example', 'x-forwarded-for': `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` }, remoteAddress: '127.0.0.1', encrypted: false });
+  }
+  if (honeytokens > 0 && enforcer.stats().honeytokens.size < Math.min(honeytokens, 10_000)) throw new Error('the honeytokens were not planted');
   fillDenyList(enforcer, 100_000);
   const reqs = requests(4096);
   for (let i = 0; i < WARMUP + n; i++) {
@@ -33,12 +47,12 @@ function child(dir, n) {
 }
 
 /** Instructions callgrind counted for one child run. */
-function count(dir, n) {
+function count(dir, n, honeytokens = 0) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bench-cg-')), 'callgrind.out');
   return new Promise((resolve, reject) => {
     execFile(
       'valgrind',
-      ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', __filename, '--child', dir, String(n)],
+      ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', __filename, '--child', dir, String(n), String(honeytokens)],
       { maxBuffer: 1 << 24 },
       (err, _stdout, stderr) => {
         fs.rmSync(path.dirname(out), { recursive: true, force: true });
@@ -50,14 +64,15 @@ function count(dir, n) {
   });
 }
 
-async function perDecision(dir) {
-  const [base, more] = await Promise.all([count(dir, 0), count(dir, MEASURED)]);
+async function perDecision(dir, honeytokens = 0) {
+  const [base, more] = await Promise.all([count(dir, 0, honeytokens), count(dir, MEASURED, honeytokens)]);
   return (more - base) / MEASURED;
 }
 
 async function main() {
   const against = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
-  const [ours, theirs] = await Promise.all([perDecision(path.resolve(__dirname, '..')), against ? perDecision(path.resolve(against)) : undefined]);
+  const honeytokens = Number((process.argv.find((a) => a.startsWith('--honeytokens=')) ?? '=0').split('=')[1]);
+  const [ours, theirs] = await Promise.all([perDecision(path.resolve(__dirname, '..'), honeytokens), against ? perDecision(path.resolve(against)) : undefined]);
   console.log(`instructions per decision, this build: ${Math.round(ours)}`);
   if (theirs !== undefined) {
     console.log(`instructions per decision, ${against}: ${Math.round(theirs)}`);
@@ -66,7 +81,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--child') {
-  child(process.argv[3], Number(process.argv[4])).catch((err) => {
+  child(process.argv[3], Number(process.argv[4]), Number(process.argv[5] ?? 0)).catch((err) => {
     console.error(err);
     process.exit(1);
   });
