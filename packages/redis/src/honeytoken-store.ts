@@ -34,6 +34,8 @@ export class RedisHoneytokenStore implements HoneytokenStore {
   private readonly listeners = new Set<(t: Honeytoken) => void>();
   private subscriber: RedisClient | undefined;
   private table: HoneytokenTable | undefined;
+  /** The load failed (Redis unreachable at start): the subscriber reads everything once it connects. */
+  private unread = false;
 
   constructor(
     private readonly client: RedisClient,
@@ -48,7 +50,12 @@ export class RedisHoneytokenStore implements HoneytokenStore {
 
   async load(table: HoneytokenTable): Promise<string[]> {
     this.table = table;
-    return this.readAll(table);
+    try {
+      return await this.readAll(table);
+    } catch (err) {
+      this.unread = true;
+      throw err;
+    }
   }
 
   record(token: Honeytoken): void {
@@ -83,7 +90,12 @@ export class RedisHoneytokenStore implements HoneytokenStore {
     let connects = 0;
     sub.on('ready', () => {
       // Tokens planted while this node was not subscribed are only in the hash.
-      if (connects++ > 0 && this.table) this.readAll(this.table).catch((err: unknown) => this.opts.onError(err));
+      if ((connects++ > 0 || this.unread) && this.table) {
+        this.readAll(this.table).then(
+          () => void (this.unread = false),
+          (err: unknown) => this.opts.onError(err),
+        );
+      }
     });
     sub.subscribe(this.channel).catch((err: unknown) => this.opts.onError(err));
   }

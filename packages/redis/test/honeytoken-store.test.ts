@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { type Honeytoken, HoneytokenTable } from '@ase/core';
 import { RedisHoneytokenStore } from '../src/honeytoken-store';
 import { KeySpace } from '../src/keys';
-import { REDIS_URL, adminConnection, dropClusterKeys, eventually, uniqueClusterId } from './redis-server';
+import { OwnRedis } from './own-redis';
+import { REDIS_URL, adminConnection, dropClusterKeys, eventually, sleep, uniqueClusterId } from './redis-server';
 
 const token = (i: number): Honeytoken => ({ value: `sk_live_${String(i).padStart(32, '0')}`, kind: 'api_key', api: 'ops', plantedTo: `203.0.113.${i}`, plantedAt: 1_700_000_000_000 + i });
 
@@ -12,8 +13,8 @@ describe('RedisHoneytokenStore (real Redis)', () => {
   const opened: { store: RedisHoneytokenStore; client: Redis }[] = [];
   const errors: unknown[] = [];
 
-  const open = (origin: string, max?: number): RedisHoneytokenStore => {
-    const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const open = (origin: string, max?: number, url = REDIS_URL): RedisHoneytokenStore => {
+    const client = new Redis(url, { maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     const store = new RedisHoneytokenStore(client, new KeySpace(clusterId, 'ase:'), { origin, onError: (e) => errors.push(e), ...(max === undefined ? {} : { max }) });
     opened.push({ store, client });
@@ -91,4 +92,25 @@ describe('RedisHoneytokenStore (real Redis)', () => {
     a.record(token(7));
     await eventually(() => expect(tableB.get(token(7).value)).toEqual(token(7)), 3000);
   });
+
+  test('a handle that could not load (Redis down at start) reads every token once Redis answers', async () => {
+    const own = await OwnRedis.notStarted();
+    try {
+      const b = open('node-b', undefined, own.url);
+      const table = new HoneytokenTable();
+      await expect(b.load(table)).rejects.toThrow();
+      b.subscribe((t) => void table.add(t));
+      // Long enough for the subscriber's reconnection delay to grow past the write below.
+      await sleep(1500);
+      await own.start();
+      open('node-a', undefined, own.url).record(token(9));
+      await eventually(() => expect(table.get(token(9).value)).toEqual(token(9)), 5000);
+    } finally {
+      for (const { store, client } of opened.splice(0)) {
+        await store.close();
+        client.disconnect();
+      }
+      await own.stop();
+    }
+  }, 20_000);
 });
