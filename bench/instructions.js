@@ -7,6 +7,9 @@
 //   node bench/instructions.js --entries=1000,1000000 --cache-sim
 //                                                  this build with each deny-list size; --cache-sim also
 //                                                  counts simulated cache misses (first level, last level)
+//   node bench/instructions.js --honeytokens=N --against=.
+//                                                  this build with N honeytokens planted (decoy hits
+//                                                  before the warm-up), against itself with none
 //
 // Each build runs the realistic policy of bench/core.js (50 APIs, 100 000 deny entries, client rate
 // limit on) twice under callgrind: 100 000 warm-up decisions alone, then the same plus 200 000; the
@@ -24,11 +27,25 @@ const MEASURED = 200_000;
 const ENTRIES = (process.argv.find((a) => a.startsWith('--entries=')) ?? '').slice(10).split(',').filter(Boolean).map(Number);
 const CACHE_SIM = process.argv.includes('--cache-sim');
 
-/** The child: `n` decisions after the warm-up, in the checkout `dir`, with `entries` deny entries. */
-function child(dir, n, entries = 100_000) {
+/**
+ * The child: `n` decisions after the warm-up, in the checkout `dir`, with `entries` deny entries and
+ * `honeytokens` planted first.
+ */
+function child(dir, n, entries = 100_000, honeytokens = 0) {
   const core = require(require.resolve('@ase/core', { paths: [path.join(dir, 'bench')] }));
   const { CONF, realisticPolicy, fillDenyList, requests } = require(path.join(dir, 'bench', 'lib', 'policy'));
-  const enforcer = core.createEnforcer({ logger: core.silentLogger, conf: CONF, apis: realisticPolicy() });
+  const apis = realisticPolicy();
+  if (honeytokens > 0) {
+    // One API's decoy plants three tokens per client (docs/honeytokens.md); the traffic carries none.
+    const decoy = apis.api1.api_metadata.decoy_config;
+    decoy.response_message = 'API_KEY=${api_key}\nAUTH_TOKEN=${bearer_token}\n';
+    decoy.honeytokens = { api_key: true, bearer_token: true, cookie: 'session' };
+  }
+  const enforcer = core.createEnforcer({ logger: core.silentLogger, conf: CONF, apis });
+  for (let i = 0; i * 3 < honeytokens; i++) {
+    enforcer.decide({ method: 'GET', url: '/v1/svc1/admin', headers: { host: 'a.example', 'x-forwarded-for': `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` }, remoteAddress: '127.0.0.1', encrypted: false });
+  }
+  if (honeytokens > 0 && enforcer.stats().honeytokens.size < Math.min(honeytokens, 10_000)) throw new Error('the honeytokens were not planted');
   fillDenyList(enforcer, entries);
   const reqs = requests(4096);
   for (let i = 0; i < WARMUP + n; i++) {
@@ -39,7 +56,7 @@ function child(dir, n, entries = 100_000) {
 }
 
 /** Instructions callgrind counted for one child run ([instructions, D1 misses, LL data misses] with --cache-sim). */
-function count(dir, n, entries = 100_000) {
+function count(dir, n, entries = 100_000, honeytokens = 0) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bench-cg-')), 'callgrind.out');
   return new Promise((resolve, reject) => {
     execFile(
@@ -58,6 +75,7 @@ function count(dir, n, entries = 100_000) {
         dir,
         String(n),
         String(entries),
+        String(honeytokens),
       ],
       { maxBuffer: 1 << 24 },
       (err, _stdout, stderr) => {
@@ -72,8 +90,8 @@ function count(dir, n, entries = 100_000) {
   });
 }
 
-async function perDecision(dir, entries) {
-  const [base, more] = await Promise.all([count(dir, 0, entries), count(dir, MEASURED, entries)]);
+async function perDecision(dir, entries, honeytokens = 0) {
+  const [base, more] = await Promise.all([count(dir, 0, entries, honeytokens), count(dir, MEASURED, entries, honeytokens)]);
   return more.map((v, i) => (v - base[i]) / MEASURED);
 }
 
@@ -88,7 +106,8 @@ async function bySize() {
 async function main() {
   if (ENTRIES.length) return bySize();
   const against = (process.argv.find((a) => a.startsWith('--against=')) ?? '').slice(10);
-  const [[ours], [theirs] = []] = await Promise.all([perDecision(path.resolve(__dirname, '..')), against ? perDecision(path.resolve(against)) : []]);
+  const honeytokens = Number((process.argv.find((a) => a.startsWith('--honeytokens=')) ?? '=0').split('=')[1]);
+  const [[ours], [theirs] = []] = await Promise.all([perDecision(path.resolve(__dirname, '..'), undefined, honeytokens), against ? perDecision(path.resolve(against)) : []]);
   console.log(`instructions per decision, this build: ${Math.round(ours)}`);
   if (theirs !== undefined) {
     console.log(`instructions per decision, ${against}: ${Math.round(theirs)}`);
@@ -97,7 +116,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--child') {
-  child(process.argv[3], Number(process.argv[4]), Number(process.argv[5] ?? 100_000)).catch((err) => {
+  child(process.argv[3], Number(process.argv[4]), Number(process.argv[5] ?? 100_000), Number(process.argv[6] ?? 0)).catch((err) => {
     console.error(err);
     process.exit(1);
   });

@@ -336,11 +336,12 @@ describe.each(MOUNTS)('management API on the $name', (mount) => {
           invalid_content_type_blacklist: [],
           invalid_protocol_blacklist: [],
           missing_token_blacklist: [],
+          honeytoken_blacklist: [],
         });
       }
       expect((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=manual')).json).toEqual({ manual_blacklist: seedView.manual_blacklist });
       expect((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=abs_generated')).json).toEqual({ abs_generated_blacklist: seedView.abs_generated_blacklist });
-      for (const tag of ['decoy', 'invalid_content_type', 'invalid_method', 'invalid_protocol', 'missing_token']) {
+      for (const tag of ['decoy', 'invalid_content_type', 'invalid_method', 'invalid_protocol', 'missing_token', 'honeytoken']) {
         const r = await call(s.port, 'GET', `/v4/ase/firewall/blacklist?tag=${tag}`);
         expect([tag, r.status, Object.keys(r.json as object)]).toEqual([tag, 200, [`${tag}_blacklist`]]);
       }

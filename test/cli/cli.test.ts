@@ -167,6 +167,7 @@ describe('ase management commands against a running ase start', () => {
       'Realtime Method Blacklist',
       'Realtime Content-Type Blacklist',
       'Realtime Missing-Token Blacklist',
+      'Realtime Honeytoken Blacklist',
     ]);
     expect(await run('delete_blacklist', 'ip', '127.0.0.1')).toEqual({ code: 0, out: 'IP 127.0.0.1 deleted from blacklist', err: '' });
     expect((await request(ase.port, { path: '/shop/x' })).status).toBe(200);

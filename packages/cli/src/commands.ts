@@ -115,6 +115,7 @@ const DENY_HEADINGS: readonly [string, string][] = [
   ['invalid_method', 'Realtime Method Blacklist'],
   ['invalid_content_type', 'Realtime Content-Type Blacklist'],
   ['missing_token', 'Realtime Missing-Token Blacklist'],
+  ['honeytoken', 'Realtime Honeytoken Blacklist'],
 ];
 
 const DENY_TAGS: readonly string[] = ['all', ...DENY_HEADINGS.map(([tag]) => tag)];

@@ -14,6 +14,7 @@ import type { EnforcerOptions } from './setup/enforcer-options';
 import type { EnforcerEvents } from './events';
 import { AccessLog } from './logs/access-log';
 import { ClientList, ListBudget } from './lists/client-list';
+import { type Honeytoken, HoneytokenTable } from './honeytokens/honeytoken-table';
 import type { DenyTag, ListEntry } from './lists/entries';
 import type { AdminCredentials } from './management/credentials';
 import { ListOperations } from './management/list-operations';
@@ -116,7 +117,10 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.on('flow_control', this.flow.count);
     this.metricState = { denyList, allowList, budget, runtimes: () => apis.runtimes.values(), stats: () => this.stats() };
     const warn = (m: string): void => this.warn(m);
-    const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c) }));
+    const honeytokens = new HoneytokenTable();
+    const honeytokenStore = this.stores.honeytokens;
+    const recordHoneytoken = (t: Honeytoken): void => honeytokenStore?.record(t);
+    const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c), honeytokens, recordHoneytoken }));
     this.management = new ManagementService({ apis, store: this.stores.apis, lists, switches: ctx, configDir, logger, warn });
     this.tunnels = {
       conf,
@@ -132,7 +136,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     for (const [id, json] of [...(storedApis?.apis ?? []), ...fromCode.apis]) this.apis.install(id, json);
     this.apis.rebuildMatcher();
 
-    const loading = loadStores({ stores: this.stores, apis, lists, management: this.management, denyList, allowList, budget, switches: ctx, warn }, storedApis);
+    const loading = loadStores({ stores: this.stores, apis, lists, management: this.management, denyList, allowList, budget, honeytokens, switches: ctx, warn }, storedApis);
     this.ready = loading ? loading.then(() => this.started()) : Promise.resolve(this.started());
     this.ready.catch(() => undefined); // a failed start is reported to whoever awaits ready
   }
@@ -332,7 +336,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   stats(): EnforcerStats {
     const { denyList, allowList, ctx } = this;
     const runtimes = this.apis.runtimes.values();
-    return enforcerStats({ counters: this.stores.runtime.counters, rotation: ctx.rotation, denyList, allowList, attackListMemory: this.conf.attack_list_memory, listStore: this.stores.lists, runtimes });
+    return enforcerStats({ counters: this.stores.runtime.counters, rotation: ctx.rotation, denyList, allowList, attackListMemory: this.conf.attack_list_memory, listStore: this.stores.lists, honeytokens: ctx.honeytokens, runtimes });
   }
 
   /** Open WebSocket connections of an API, as `/v4/ase/persistentconnection` reports them; unknown APIs throw. */

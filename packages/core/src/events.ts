@@ -27,6 +27,7 @@ export interface EnforcerEvents {
   attack: [AttackEvent];
   blocked: [BlockedEvent];
   decoy: [SecurityEvent];
+  honeytoken: [SecurityEvent];
   violation: [SecurityEvent];
   listed: [SecurityEvent];
   unlisted: [SecurityEvent];

@@ -52,6 +52,7 @@ export type {
   ApiStore,
   CounterStore,
   EnforcerStores,
+  HoneytokenStore,
   ListChange,
   ListName,
   ListReplica,
@@ -68,6 +69,9 @@ export type {
 } from './stores/types';
 export type { MetricsOptions } from './metrics/enforcer-metrics';
 export { MemoryListBacking, MemoryListStore } from './stores/memory-list-store';
+export { HONEYTOKENS_MAX, HoneytokenTable, honeytokenOf } from './honeytokens/honeytoken-table';
+export type { Honeytoken, HoneytokenKind } from './honeytokens/honeytoken-table';
+export { FileHoneytokenStore } from './persistence/file-honeytoken-store';
 export { MemoryApiBacking, MemoryApiStore } from './stores/memory-api-store';
 export { MemoryCounterStore } from './stores/memory-counter-store';
 export { MemoryQuotaStore } from './stores/memory-quota-store';

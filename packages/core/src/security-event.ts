@@ -2,8 +2,9 @@ import type { StoredEntry } from './lists/client-list';
 import type { ListEntry } from './lists/entries';
 import type { RespondReason } from './types';
 import { maskIdentifier } from './logs/mask';
+import type { Honeytoken, HoneytokenKind } from './honeytokens/honeytoken-table';
 
-export type SecurityEventType = 'blocked' | 'decoy' | 'listed' | 'unlisted' | 'violation';
+export type SecurityEventType = 'blocked' | 'decoy' | 'honeytoken' | 'listed' | 'unlisted' | 'violation';
 
 /**
  * One shape for what an application follows: a refusal, a decoy hit, a policy violation, a list
@@ -26,6 +27,8 @@ export interface SecurityEvent {
   /** `listed` / `unlisted` only: which list, and who changed it. */
   list?: 'deny' | 'allow';
   source?: 'detection' | 'management';
+  /** `honeytoken` only: the planted credential the request carried (its value masked), and where it was planted. */
+  honeytoken?: { kind: HoneytokenKind; value: string; api: string; planted_to: string; planted_at: string };
 }
 
 /** The request fields an event reads: the pipeline's request, or nothing for a management change. */
@@ -96,5 +99,15 @@ export function blockedEvent(reason: RespondReason, api: string | null, req: Eve
   const e = securityEvent('blocked', api, reason, req, entry, blocked) as BlockedEvent;
   Object.defineProperty(e, 'ip', { value: req.ip, enumerable: false });
   if (entry) Object.defineProperty(e, 'entry', { value: entry, enumerable: false });
+  return e;
+}
+
+/**
+ * The `honeytoken` event: a request carried a credential a decoy planted. `client` is the sender
+ * (its address as listed); `honeytoken` says which token and whom the decoy gave it to.
+ */
+export function honeytokenEvent(api: string | null, req: EventRequest, sender: ListEntry, token: Honeytoken, blocked: boolean): SecurityEvent {
+  const e = securityEvent('honeytoken', api, 'honeytoken', req, sender, blocked);
+  e.honeytoken = { kind: token.kind, value: maskIdentifier('token', token.value), api: token.api, planted_to: token.plantedTo, planted_at: new Date(token.plantedAt).toISOString() };
   return e;
 }

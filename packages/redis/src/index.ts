@@ -10,6 +10,7 @@ export { RedisApiStore } from './api-store';
 export { RedisCounterStore } from './counter-store';
 export { RedisQuotaStore } from './quota-store';
 export { RedisStickyStore } from './sticky-store';
+export { RedisHoneytokenStore } from './honeytoken-store';
 export { ClusterMembership } from './membership';
 export type { ClusterNode, ClusterNodeStatus } from './membership';
 export { FailoverCounterStore, FailoverQuotaStore, FailoverStickyStore } from './failover-stores';

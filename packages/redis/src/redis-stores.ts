@@ -10,6 +10,7 @@ import { ClusterMembership } from './membership';
 import { RedisQuotaStore } from './quota-store';
 import type { RedisClient } from './scripts';
 import { RedisStickyStore } from './sticky-store';
+import { RedisHoneytokenStore } from './honeytoken-store';
 import { StartGate, type StartMode } from './start-gate';
 import { invalidConfig, type EnforcerStores, type ListReplica, type LoadedApis } from '@ase/core';
 
@@ -84,6 +85,7 @@ export type RedisStores = Required<EnforcerStores> & {
   counters: FailoverCounterStore;
   quotas: FailoverQuotaStore;
   sticky: FailoverStickyStore;
+  honeytokens: RedisHoneytokenStore;
   /** `connected`, or `unreachable` while Redis does not answer (see `onStatus`). */
   readonly status: RedisStatus;
   /** The same status for the enforcer's metrics (`ase_store_up{store="redis"}`), with the count of outages. */
@@ -135,6 +137,7 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
   const startApis = options.startState?.apis;
   const lists = new RedisListStore(client, keys, { origin, readerName: readerName('lists'), streamMaxLen, onError, health, log, start, ...(startLists ? { startState: startLists } : {}), onResync: () => options.onResync?.('lists') });
   const apis = new RedisApiStore(client, keys, { origin, readerName: readerName('apis'), streamMaxLen, onError, health, start, ...(startApis ? { startState: startApis } : {}), onResync: () => options.onResync?.('apis') });
+  const honeytokens = new RedisHoneytokenStore(client, keys, { origin, onError });
   const quotas = new FailoverQuotaStore(new RedisQuotaStore(client, keys, onError), health, quotaMode);
   const membership = new ClusterMembership(client, keys, { heartbeatMs, expiryMs: heartbeatMs * 3, forgetAfterMs, onError, held: () => start.detached });
   // Joined only once the cluster's state is loaded: a heartbeat at once rather than at the next tick.
@@ -146,6 +149,7 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
     counters: new FailoverCounterStore(new RedisCounterStore(client, keys), health, counterMode, options.trackedClients),
     quotas,
     sticky: new FailoverStickyStore(new RedisStickyStore(client, keys, options.stickyIdleMs ?? 200 * 60_000, onError), health),
+    honeytokens,
     membership,
     client,
     get status() {
@@ -166,7 +170,7 @@ export function redisStores(options: RedisStoresOptions = {}): RedisStores {
     close() {
       closing ??= (async () => {
         health.close();
-        await Promise.all([lists.close(), apis.close()]);
+        await Promise.all([lists.close(), apis.close(), honeytokens.close()]);
         await Promise.allSettled([quotas.close(), membership.leave()]);
         // QUIT lets replies in flight arrive; a connection that is not up has none and would queue it.
         if (owned) await (client.status === 'ready' ? client.quit().then(() => undefined, () => client.disconnect()) : client.disconnect());

@@ -2,6 +2,8 @@ import type { ApiJson, ApiMetadata } from '../config/types';
 import { normalizeTarget, toMatchPath } from '../request/normalize-path';
 import { type ResponseSpec, textResponse } from '../policy/responses';
 import type { JwtVerifier } from '../identity/jwt-verifier';
+import type { HoneytokenPlan } from '../honeytokens/planting';
+import type { HoneytokensJson } from '../config/types';
 
 /** The protocols an API may allow, and the one a request came over. */
 export type Protocol = 'http' | 'https' | 'ws' | 'wss';
@@ -37,6 +39,8 @@ export interface CompiledApi {
     /** Matching forms of the decoy paths. */
     readonly matchPaths: readonly string[];
     readonly response: ResponseSpec;
+    /** The credentials its answer plants (`decoy_config.honeytokens`); undefined: none. */
+    readonly honeytokens: HoneytokenPlan | undefined;
   };
   readonly identity: {
     readonly oauth2: boolean;
@@ -52,6 +56,12 @@ export interface CompiledApi {
   };
   /** `jwt_verification` with its keys loaded; undefined: JWT claims are decoded only, never trusted. */
   readonly jwtVerifier: JwtVerifier | undefined;
+}
+
+/** The plan of `decoy_config.honeytokens`; undefined when it plants nothing. */
+function honeytokenPlan(h: HoneytokensJson | undefined): HoneytokenPlan | undefined {
+  if (!h || !(h.api_key || h.bearer_token || h.cookie !== '')) return undefined;
+  return { apiKey: h.api_key, bearerToken: h.bearer_token, cookie: h.cookie === '' ? undefined : h.cookie };
 }
 
 function statusOf(v: string | number, fallback: number): number {
@@ -122,6 +132,7 @@ export function compileApi(id: string, json: ApiJson, jwtVerifier?: JwtVerifier)
       wholeApi: dc.decoy_enabled && decoyPaths.length === 0,
       matchPaths: dc.decoy_enabled ? decoyPaths : [],
       response: textResponse(statusOf(dc.response_code, 200), dc.response_def, dc.response_message),
+      honeytokens: dc.decoy_enabled ? honeytokenPlan(dc.honeytokens) : undefined,
     },
     identity: {
       oauth2: m.oauth2_access_token,

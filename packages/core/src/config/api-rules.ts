@@ -21,6 +21,23 @@ export function semanticProblems(m: ApiMetadata, file: string, prefix: string): 
     });
   }
   problems.push(...jwtVerificationProblems(m, file, prefix));
+  problems.push(...honeytokenProblems(m, file, prefix));
+  return problems;
+}
+
+/**
+ * A key or token the decoy's answer never shows would be planted for nothing: its placeholder
+ * must be in `response_message` (a cookie reaches the client by `Set-Cookie` anyway).
+ */
+function honeytokenProblems(m: ApiMetadata, file: string, prefix: string): ConfigProblem[] {
+  const h = m.decoy_config.honeytokens;
+  if (!h) return [];
+  const problems: ConfigProblem[] = [];
+  for (const [key, placeholder] of [['api_key', '${api_key}'], ['bearer_token', '${bearer_token}']] as const) {
+    if (h[key] && !m.decoy_config.response_message.includes(placeholder)) {
+      problems.push({ file, path: `${prefix}/api_metadata/decoy_config/honeytokens/${key}`, value: true, message: `plants a value the decoy never shows; put ${placeholder} in decoy_config.response_message` });
+    }
+  }
   return problems;
 }
 

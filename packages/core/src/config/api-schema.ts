@@ -5,7 +5,7 @@ import { semanticProblems, warningsFor } from './api-rules';
 import { API_DEFAULTS } from './defaults';
 import { cloneJsonData } from './json-data';
 import { ACCEPTS, type Schema, bool, int, obj, status, str, toProblems } from './schema-fields';
-import type { ApiJson, ApiMetadata, ApiPatternEnforcementJson, DecoyConfigJson, FlowControlJson, HttpRedirectJson, JwtJson, JwtVerificationJson, ServerJson } from './types';
+import type { ApiJson, ApiMetadata, ApiPatternEnforcementJson, DecoyConfigJson, FlowControlJson, HoneytokensJson, HttpRedirectJson, JwtJson, JwtVerificationJson, ServerJson } from './types';
 import { DURATION_FORM, DURATION_PATTERN, RATE_FORM, RATE_PATTERN, SIZE_FORM, SIZE_PATTERN, caseInsensitive } from './units';
 
 /*
@@ -126,6 +126,14 @@ const decoyProps: Record<keyof DecoyConfigJson, Schema> = {
     items: str(SUBPATH_PATTERN, SUBPATH_FORM, undefined, 1024),
     [ACCEPTS]: 'a list of at most 32 decoy paths',
   },
+  honeytokens: obj(
+    {
+      api_key: bool(false),
+      bearer_token: bool(false),
+      cookie: str(`^${TOKEN_CLASS}*$`, '"" or a cookie name (like "session")', '', 256),
+    } satisfies Record<keyof HoneytokensJson, Schema>,
+    { accepts: 'an object like {"api_key": true, "bearer_token": false, "cookie": "session"}' },
+  ),
 };
 
 const claim = (def: string): Schema => str(PRINTABLE, 'a JWT claim name (no control characters)', def, 256);

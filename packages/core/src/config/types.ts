@@ -49,6 +49,17 @@ export interface DecoyConfigJson {
   response_def: string;
   response_message: string;
   decoy_subpaths: string[];
+  /** Credentials the decoy plants in its answer (docs/honeytokens.md); absent: none. */
+  honeytokens?: HoneytokensJson;
+}
+
+export interface HoneytokensJson {
+  /** Plant an API key: `${api_key}` in `response_message` is replaced by it. */
+  api_key: boolean;
+  /** Plant a bearer token: `${bearer_token}` in `response_message` is replaced by it. */
+  bearer_token: boolean;
+  /** Plant a session cookie of this name (`Set-Cookie`; `${cookie}` in the body too); "" for none. */
+  cookie: string;
 }
 
 export interface JwtJson {

@@ -4,7 +4,7 @@ import { canonicalIp, ipv6Prefix } from '../request/ip-address';
 export const ENTRY_TYPES = ['ip', 'token', 'username', 'cookie', 'api_key'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
-/** Tags of the reference product, plus our `missing_token` for `is_token_mandatory`. */
+/** Tags of the reference product, plus our `missing_token` (`is_token_mandatory`) and `honeytoken` (a planted credential presented). */
 export const DENY_TAGS = [
   'manual',
   'abs_generated',
@@ -13,6 +13,7 @@ export const DENY_TAGS = [
   'invalid_content_type',
   'invalid_protocol',
   'missing_token',
+  'honeytoken',
 ] as const;
 export type DenyTag = (typeof DENY_TAGS)[number];
 
@@ -23,6 +24,7 @@ export const ASE_DETECTED_TAGS: ReadonlySet<DenyTag> = new Set([
   'invalid_content_type',
   'invalid_protocol',
   'missing_token',
+  'honeytoken',
 ]);
 
 /** One client identifier. `name` is the cookie name or the API key's header/parameter name. */

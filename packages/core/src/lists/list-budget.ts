@@ -14,7 +14,7 @@ export const DEFAULT_LIST_SHARES: Readonly<Record<ListShare, number>> = Object.f
 
 /** The share a deny-list tag's entries count against (allow-list entries are all `manual`). */
 export function shareOf(tag: DenyTag): ListShare {
-  return tag === 'manual' || tag === 'abs_generated' ? 'manual' : tag === 'decoy' ? 'decoy' : 'automatic';
+  return tag === 'manual' || tag === 'abs_generated' ? 'manual' : tag === 'decoy' || tag === 'honeytoken' ? 'decoy' : 'automatic';
 }
 
 /**

@@ -3,7 +3,7 @@ import { typeIndex } from '../lists/client-list';
 import type { DenyTag, ListEntry } from '../lists/entries';
 import { keyHash } from '../lists/presence-filter';
 import type { ClientIdentifiers } from '../identity/identifiers';
-import { listEvent, securityEvent } from '../security-event';
+import { type EventRequest, listEvent, securityEvent } from '../security-event';
 import type { EnforcerRequest } from '../types';
 import { type DecisionContext, clientKey } from './context';
 
@@ -13,26 +13,8 @@ import { type DecisionContext, clientKey } from './context';
  * under `ip_rotation_threshold` distinct stronger identifiers is listed itself, with the same tag.
  */
 export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked = api.enableBlocking, rotated = false): void {
-  let listed = false;
-  const protectedProxy = identifier.type === 'ip' && ctx.conf.enable_xff && ctx.trusted.has(identifier.value);
-  const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: clientKey(ctx, identifier.value) } : identifier;
-  if (ctx.dryRun) {
-    const listable = ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name);
-    ctx.dryRun.detections.push({ kind, identifier: entry, listed: listable && !ctx.denyList.has(entry.type, entry.value, entry.name) });
-    return;
-  }
-  if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
-    try {
-      listed = ctx.denyList.add(entry, kind);
-      if (listed) {
-        const stored = ctx.denyList.entry(entry)!;
-        ctx.recordListChange({ list: 'blacklist', op: 'add', entry: stored });
-        if (ctx.events.listenerCount('listed') > 0) ctx.events.emit('listed', listEvent('listed', 'deny', 'detection', stored, api.id, req, blocked));
-      }
-    } catch (err) {
-      ctx.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
-    }
-  }
+  const { entry, listed } = listDetected(ctx, api.id, req, kind, identifier, blocked);
+  if (ctx.dryRun) return;
   ctx.events.emit('attack', { kind, api: api.id, ip: req.ip, identifier: entry, listed, blocked });
   // The client address listed for rotating identifiers is the same violation: one event for it.
   const type = kind === 'decoy' ? 'decoy' : 'violation';
@@ -40,6 +22,35 @@ export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: Enforc
   if (ctx.aseDetected && identifier.type !== 'ip' && ctx.rotation.note(clientKey(ctx, req.ip), keyHash(typeIndex(identifier.type), identifier.name ?? '', identifier.value))) {
     recordAttack(ctx, api, req, kind, { type: 'ip', value: req.ip }, blocked, true);
   }
+}
+
+/**
+ * Deny-lists a detected identifier when ASE-detected attacks are on (never a trusted proxy's
+ * address, never an allow-listed identifier), with its `listed` event; a dry run only notes it.
+ * `api` is null for a request no API matched (a honeytoken replayed anywhere).
+ */
+export function listDetected(ctx: DecisionContext, api: string | null, req: EventRequest, kind: DenyTag, identifier: ListEntry, blocked: boolean): { entry: ListEntry; listed: boolean } {
+  let listed = false;
+  const protectedProxy = identifier.type === 'ip' && ctx.conf.enable_xff && ctx.trusted.has(identifier.value);
+  const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: clientKey(ctx, identifier.value) } : identifier;
+  if (ctx.dryRun) {
+    const listable = ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name);
+    ctx.dryRun.detections.push({ kind, identifier: entry, listed: listable && !ctx.denyList.has(entry.type, entry.value, entry.name) });
+    return { entry, listed: false };
+  }
+  if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
+    try {
+      listed = ctx.denyList.add(entry, kind);
+      if (listed) {
+        const stored = ctx.denyList.entry(entry)!;
+        ctx.recordListChange({ list: 'blacklist', op: 'add', entry: stored });
+        if (ctx.events.listenerCount('listed') > 0) ctx.events.emit('listed', listEvent('listed', 'deny', 'detection', stored, api, req, blocked));
+      }
+    } catch (err) {
+      ctx.logger.error(`could not deny-list ${identifier.type} for ${kind}: ${(err as Error).message}`);
+    }
+  }
+  return { entry, listed };
 }
 
 /** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */

@@ -10,6 +10,7 @@ import type { Decision, EnforcerRequest, Logger, RespondReason, ResponseSpec } f
 import type { JwtCheck } from '../identity/jwt-verifier';
 import type { DenyTag, EntryType, ListEntry } from '../lists/entries';
 import { type EventRequest, blockedEvent } from '../security-event';
+import type { Honeytoken, HoneytokenTable } from '../honeytokens/honeytoken-table';
 
 /**
  * Everything the stages of a decision read, built once per enforcer: the hot path allocates no
@@ -31,6 +32,10 @@ export interface DecisionContext {
   aseDetected: boolean;
   /** Makes a detection's list change durable in the background: the request does not wait for it. */
   recordListChange(change: ListChange): void;
+  /** The honeytokens decoys planted (docs/honeytokens.md). */
+  readonly honeytokens: HoneytokenTable;
+  /** Stores a token just planted, in the background (and tells the other nodes of a cluster). */
+  recordHoneytoken(token: Honeytoken): void;
   /**
    * Set only on the copy of the context `explain` decides with (explain.ts): the stages note here
    * what they would do instead of doing it (no list writes, no counters consumed, no slots taken).

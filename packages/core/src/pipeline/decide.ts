@@ -9,6 +9,7 @@ import { type DecisionContext, respond } from './context';
 import { blockedEvent } from '../security-event';
 import { answerDecoy } from './decoy';
 import { limitClient } from './flow-control';
+import { catchHoneytoken } from './honeytoken';
 import { checkJwt, refuseInvalidJwt, usernameTrust } from './identify';
 import { dotSegmentsStepAside, literalForApp, passUnmatched, unmatched } from './match';
 import { enforcerRequest, isHealthProbe, normaliseHost } from './normalise';
@@ -30,6 +31,8 @@ export function decide(ctx: DecisionContext, raw: RawRequest): Decision | Promis
   if (isHealthProbe(ctx, raw, target.matchPath)) return respond('health', undefined, RESPONSES.health());
 
   const match = ctx.apis.matcher.match(host, target.matchPath);
+  // Before anything that may answer: a honeytoken lists its sender whatever the request asks for.
+  if (ctx.honeytokens.size !== 0) catchHoneytoken(ctx, raw, target, host, match);
   const literal = literalForApp(ctx, match, target.literalMatchPath);
   if (literal !== undefined && dotSegmentsStepAside(ctx, host, match, target.matchPath, literal)) return refuseMalformed(ctx, raw);
   if (match.kind !== 'api') {

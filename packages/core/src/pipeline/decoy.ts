@@ -3,6 +3,7 @@ import { isDecoyPath } from '../policy/decoy';
 import type { Decision, EnforcerRequest } from '../types';
 import { recordAttack } from './attack-recorder';
 import { type DecisionContext, respond } from './context';
+import { plantHoneytokens } from './honeytoken';
 
 /**
  * A decoy path's answer, undefined elsewhere. Decoys answer before anything else, deny-listed or
@@ -14,5 +15,5 @@ export function answerDecoy(ctx: DecisionContext, match: Extract<MatchResult, { 
   if (!match.decoy || !(isDecoyPath(match.decoy, req.matchPath) || (literalMatchPath !== undefined && isDecoyPath(match.decoy, literalMatchPath)))) return undefined;
   const { api } = match;
   recordAttack(ctx, api, req, 'decoy', { type: 'ip', value: req.ip }, false);
-  return respond('decoy', api, api.decoy.response);
+  return respond('decoy', api, api.decoy.honeytokens ? plantHoneytokens(ctx, api, req) : api.decoy.response);
 }

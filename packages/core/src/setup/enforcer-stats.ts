@@ -5,6 +5,7 @@ import { FileListStore } from '../persistence/file-list-store';
 import { MemoryCounterStore } from '../stores/memory-counter-store';
 import { MemoryStickyStore } from '../stores/memory-sticky-store';
 import type { CounterStore, ListStore } from '../stores/types';
+import type { HoneytokenTable } from '../honeytokens/honeytoken-table';
 
 /** A table's entries now, and the most it keeps. */
 export interface TableSize {
@@ -42,6 +43,8 @@ export interface EnforcerStats {
    * the config directory) the changes waiting for the disk.
    */
   readonly lists: { readonly deny: number; readonly allow: number; readonly bytes: number; readonly maxBytes: number; readonly queued?: number };
+  /** Honeytokens decoys planted and this process remembers (docs/honeytokens.md). */
+  readonly honeytokens: TableSize;
   readonly apis: Readonly<Record<string, ApiStats>>;
 }
 
@@ -52,6 +55,7 @@ export interface StatsParts {
   allowList: ClientList;
   attackListMemory: number;
   listStore: ListStore;
+  honeytokens: HoneytokenTable;
   runtimes: Iterable<ApiRuntime>;
 }
 
@@ -68,6 +72,7 @@ export function enforcerStats(p: StatsParts): EnforcerStats {
       maxBytes: p.attackListMemory,
       ...(p.listStore instanceof FileListStore ? { queued: p.listStore.queued } : {}),
     },
+    honeytokens: { size: p.honeytokens.size, max: p.honeytokens.max },
     apis,
   };
 }

@@ -5,6 +5,7 @@ import type { ListOperations } from '../management/list-operations';
 import type { ManagementService } from '../management/management-service';
 import type { StoreSet } from './store-set';
 import type { LoadedApis } from '../stores/types';
+import type { HoneytokenTable } from '../honeytokens/honeytoken-table';
 
 /** The parts of an enforcer its stores fill at start. */
 export interface LoadTargets {
@@ -15,6 +16,7 @@ export interface LoadTargets {
   denyList: ClientList;
   allowList: ClientList;
   budget: ListBudget;
+  honeytokens: HoneytokenTable;
   switches: { readonly aseDetected: boolean };
   warn(message: string): void;
 }
@@ -28,8 +30,9 @@ export interface LoadTargets {
 export function loadStores(t: LoadTargets, storedApis: LoadedApis | undefined): Promise<LoadedApis> | undefined {
   const replica = { blacklist: t.denyList, whitelist: t.allowList };
   const listWarnings = storedApis && t.stores.loadListsSync(replica);
-  if (storedApis && listWarnings) {
-    loaded(t, storedApis, listWarnings);
+  const tokenWarnings = listWarnings && honeytokensSync(t);
+  if (storedApis && listWarnings && tokenWarnings) {
+    loaded(t, storedApis, [...listWarnings, ...tokenWarnings]);
     return undefined;
   }
   return (async () => {
@@ -40,7 +43,8 @@ export function loadStores(t: LoadTargets, storedApis: LoadedApis | undefined): 
       for (const [id, json] of apis.apis) if (!t.apis.has(id)) t.apis.install(id, json);
       t.apis.rebuildMatcher();
     }
-    loaded(t, apis, await t.stores.lists.load(replica));
+    const lists = listWarnings ?? (await t.stores.lists.load(replica));
+    loaded(t, apis, [...lists, ...(tokenWarnings ?? (await honeytokens(t)))]);
     return apis;
   })();
 }
@@ -52,7 +56,28 @@ function loaded(t: LoadTargets, apis: LoadedApis, listWarnings: string[]): void 
   t.stores.listen(
     (change) => t.lists.applyRemote(change),
     (change) => t.management.applyRemote(change),
+    (token) => void t.honeytokens.add(token),
   );
   const idle = idleDecoysWarning(t.apis.list(), t.switches.aseDetected);
   if (idle) t.warn(idle);
+}
+
+/**
+ * The stored honeytokens, at once when the store can. One that cannot be read costs the tokens it
+ * held, not the start: the lists still hold everyone they caught.
+ */
+function honeytokensSync(t: LoadTargets): string[] | undefined {
+  try {
+    return t.stores.loadHoneytokensSync(t.honeytokens);
+  } catch (err) {
+    return [`honeytokens could not be read, those planted before this start are not caught: ${(err as Error).message}`];
+  }
+}
+
+async function honeytokens(t: LoadTargets): Promise<string[]> {
+  try {
+    return (await t.stores.honeytokens?.load(t.honeytokens)) ?? [];
+  } catch (err) {
+    return [`honeytokens could not be read, those planted before this start are not caught: ${(err as Error).message}`];
+  }
 }

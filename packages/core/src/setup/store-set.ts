@@ -8,7 +8,9 @@ import { MemoryCounterStore } from '../stores/memory-counter-store';
 import { MemoryListStore } from '../stores/memory-list-store';
 import { MemoryQuotaStore } from '../stores/memory-quota-store';
 import { MemoryStickyStore } from '../stores/memory-sticky-store';
-import type { ApiChange, ApiStore, EnforcerStores, ListChange, ListReplica, ListStore, LoadedApis } from '../stores/types';
+import type { ApiChange, ApiStore, EnforcerStores, HoneytokenStore, ListChange, ListReplica, ListStore, LoadedApis } from '../stores/types';
+import { FileHoneytokenStore } from '../persistence/file-honeytoken-store';
+import type { Honeytoken, HoneytokenTable } from '../honeytokens/honeytoken-table';
 
 /**
  * The stores of one enforcer: those given in code, else the files of its config directory (lists,
@@ -22,6 +24,8 @@ import type { ApiChange, ApiStore, EnforcerStores, ListChange, ListReplica, List
 export class StoreSet {
   readonly lists: ListStore;
   readonly apis: ApiStore;
+  /** Planted honeytokens: given, else `data/honeytokens.jsonl` with a config directory, else none (memory only). */
+  readonly honeytokens: HoneytokenStore | undefined;
   /** Counters, connection slots and sticky pins, as the API runtimes use them. */
   readonly runtime: RuntimeStores;
   /** Those of `runtime` this enforcer made, and closes. */
@@ -36,6 +40,7 @@ export class StoreSet {
   ) {
     this.apis = given?.apis ?? (configDir ? new FileApiStore(configDir, options) : new MemoryApiStore());
     this.lists = given?.lists ?? (configDir ? new FileListStore(path.join(configDir, 'data'), options.logger) : new MemoryListStore());
+    this.honeytokens = given?.honeytokens ?? (configDir ? new FileHoneytokenStore(path.join(configDir, 'data'), options.logger) : undefined);
     const own: Partial<RuntimeStores> = (this.ownRuntime = {});
     this.runtime = {
       counters: given?.counters ?? (own.counters = new MemoryCounterStore({ maxKeys: options.trackedClients })),
@@ -64,10 +69,16 @@ export class StoreSet {
     return this.lists.loadSync?.(replica);
   }
 
+  /** The honeytokens' warnings at once, when the store can; undefined when they must be awaited. */
+  loadHoneytokensSync(table: HoneytokenTable): string[] | undefined {
+    return this.honeytokens ? this.honeytokens.loadSync?.(table) : [];
+  }
+
   /** Changes other writers make, from now on until close. */
-  listen(onList: (change: ListChange) => void, onApi: (change: ApiChange) => void): void {
+  listen(onList: (change: ListChange) => void, onApi: (change: ApiChange) => void, onHoneytoken: (token: Honeytoken) => void): void {
     if (this.closed) return; // closed while loading
     this.unsubscribe.push(this.lists.subscribe(onList), this.apis.subscribe(onApi));
+    if (this.honeytokens) this.unsubscribe.push(this.honeytokens.subscribe(onHoneytoken));
   }
 
   async close(): Promise<void> {
@@ -75,6 +86,7 @@ export class StoreSet {
     for (const off of this.unsubscribe.splice(0)) off();
     await this.lists.close();
     await this.apis.close();
+    await this.honeytokens?.close();
     const { counters, quotas, sticky } = this.ownRuntime;
     await Promise.all([counters?.close?.(), quotas?.close?.(), sticky?.close?.()]);
   }

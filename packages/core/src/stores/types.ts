@@ -1,6 +1,7 @@
 import type { ApiJson } from '../config/types';
 import type { ClientList, StoredEntry } from '../lists/client-list';
 import type { DenyTag } from '../lists/entries';
+import type { Honeytoken, HoneytokenTable } from '../honeytokens/honeytoken-table';
 
 /**
  * Where the state of an enforcer lives. The request path reads lists and API definitions from a
@@ -51,6 +52,23 @@ export interface ListStore {
   record?(change: ListChange): void;
   /** Changes made by other writers of the same store, never those of this handle. Returns unsubscribe. */
   subscribe(listener: (change: ListChange) => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * The honeytokens decoys planted (docs/honeytokens.md), kept so that a restart, or another node of
+ * a cluster, still catches whoever presents one. The request path reads the table it loaded into.
+ */
+export interface HoneytokenStore {
+  /** As {@link ListStore.shared}. */
+  readonly shared: boolean;
+  /** Fills `table` with the stored tokens (the store may keep it, to compact from); returns warnings. */
+  load(table: HoneytokenTable): Promise<string[]>;
+  loadSync?(table: HoneytokenTable): string[];
+  /** A token just planted, stored in the background (nobody waits for it; failures are logged). */
+  record(token: Honeytoken): void;
+  /** Tokens other writers planted. Returns unsubscribe. */
+  subscribe(listener: (token: Honeytoken) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -166,6 +184,8 @@ export interface EnforcerStores {
   counters?: CounterStore;
   quotas?: QuotaStore;
   sticky?: StickyStore;
+  /** Planted honeytokens; by default `data/honeytokens.jsonl` with a config directory, else memory only. */
+  honeytokens?: HoneytokenStore;
   /** Reported by stores that can be unreachable (Redis); shown in the enforcer's metrics. */
   health?: StoreHealth;
 }

@@ -215,6 +215,32 @@ describe('a bad field gives one problem naming the file, the JSON path, the valu
     expect(p.message).toContain('at most 32');
   });
 
+  describe('decoy_config.honeytokens', () => {
+    const decoy = (honeytokens: unknown, response_message = 'API_KEY=${api_key}\nTOKEN=${bearer_token}') => api({ decoy_config: { decoy_enabled: true, response_message, honeytokens } });
+
+    it('absent stays absent (no default is written); given, its missing keys take their defaults', () => {
+      expect(validateApiJson(api({}), 'shop.json').api.api_metadata.decoy_config.honeytokens).toBeUndefined();
+      expect(validateApiJson(decoy({ api_key: true }), 'shop.json').api.api_metadata.decoy_config.honeytokens).toEqual({ api_key: true, bearer_token: false, cookie: '' });
+    });
+
+    it('an API key or bearer token whose placeholder the decoy never shows is refused, naming the placeholder', () => {
+      const p = oneProblem(decoy({ api_key: true, bearer_token: true }, 'API_KEY=${api_key}'));
+      expect(p.path).toBe('/api_metadata/decoy_config/honeytokens/bearer_token');
+      expect(p.message).toContain('put ${bearer_token} in decoy_config.response_message');
+      // A cookie reaches the client by Set-Cookie: no placeholder needed.
+      expect(validateApiJson(decoy({ cookie: 'session' }, 'nothing here'), 'shop.json').api.api_metadata.decoy_config.honeytokens?.cookie).toBe('session');
+    });
+
+    it.each([
+      ['an unknown key', { api_keys: true }, '/api_metadata/decoy_config/honeytokens/api_keys'],
+      ['a cookie name with a space', { cookie: 'my session' }, '/api_metadata/decoy_config/honeytokens/cookie'],
+      ['a cookie name with ";"', { cookie: 'a;b' }, '/api_metadata/decoy_config/honeytokens/cookie'],
+      ['api_key as a string', { api_key: 'x-api-key' }, '/api_metadata/decoy_config/honeytokens/api_key'],
+    ])('%s is refused where it is', (_n, honeytokens, at) => {
+      expect(oneProblem(decoy(honeytokens)).path).toBe(at);
+    });
+  });
+
   it('a health check header name with a space is named', () => {
     const p = oneProblem(api({ health_check_headers: { 'bad name': 'x' } }));
     expect(p.path).toBe('/api_metadata/health_check_headers');
