@@ -1,6 +1,6 @@
 import { listFull } from '../errors';
 import { ipv4Mask, ipv4ToInt, ipv6Prefix } from '../request/ip-address';
-import { DENY_TAGS, type DenyTag, type EntryType, type ListEntry } from './entries';
+import { DENY_TAGS, DIGEST_PREFIX, type DenyTag, type EntryType, type ListEntry } from './entries';
 import { type ListBudget, type ListShare, shareOf } from './list-budget';
 import {
   DIGESTED,
@@ -173,7 +173,7 @@ export class ClientList {
    * in batches: see {@link takeHits}.
    */
   hit(e: ListEntry, now = Date.now()): void {
-    const s = slotOf(e);
+    const s = shownSlot(e);
     const rec = this.byKind[s.kind]?.get(s.name)?.get(s.value);
     if (rec === undefined) return;
     this.records.hits[rec]!++;
@@ -195,7 +195,7 @@ export class ClientList {
 
   /** The count a shared store holds for an entry (every node's hits): local hits not yet sent add to it. */
   setHits(e: ListEntry, hits: number, lastHit: number): void {
-    const s = slotOf(e);
+    const s = shownSlot(e);
     const rec = this.byKind[s.kind]?.get(s.name)?.get(s.value);
     if (rec === undefined) return;
     this.records.hits[rec] = hits + this.records.unsent[rec]!;
@@ -429,4 +429,15 @@ export class ClientList {
     }
     return false;
   }
+}
+
+/**
+ * The slot of an entry as lists show it (what `get` and `list` return): a `sha256:<hex>` value
+ * there is always a digested entry, never a raw value to digest again.
+ */
+function shownSlot(e: ListEntry): Slot {
+  if (!e.digest && e.value.length === DIGEST_PREFIX.length + 64 && e.value.startsWith(DIGEST_PREFIX)) {
+    return { kind: typeIndex(e.type) + DIGESTED, name: e.name ?? '', value: e.value.slice(DIGEST_PREFIX.length) };
+  }
+  return slotOf(e);
 }

@@ -1,6 +1,7 @@
 import type { CompiledApi } from '../api/compiled-api';
 import { typeIndex } from '../lists/client-list';
 import type { DenyTag, ListEntry } from '../lists/entries';
+import { type EntryMeta, MAX_HISTORY_TEXT } from '../lists/entry-records';
 import { keyHash } from '../lists/presence-filter';
 import type { ClientIdentifiers } from '../identity/identifiers';
 import { listEvent, securityEvent } from '../security-event';
@@ -23,7 +24,7 @@ export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: Enforc
   }
   if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
     try {
-      listed = ctx.denyList.add(entry, kind);
+      listed = ctx.denyList.add(entry, kind, { meta: detectionMeta(ctx, api, req, kind) });
       if (listed) {
         const stored = ctx.denyList.entry(entry)!;
         ctx.recordListChange({ list: 'blacklist', op: 'add', entry: stored });
@@ -40,6 +41,22 @@ export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: Enforc
   if (ctx.aseDetected && identifier.type !== 'ip' && ctx.rotation.note(clientKey(ctx, req.ip), keyHash(typeIndex(identifier.type), identifier.name ?? '', identifier.value))) {
     recordAttack(ctx, api, req, kind, { type: 'ip', value: req.ip }, blocked, true);
   }
+}
+
+/**
+ * A detection's history (API, request id) and expiry (`deny_list_ttl` of its tag). The request id
+ * is the `X-Request-Id` the client or a proxy in front sent: kept for finding the request in other
+ * logs, trusted for nothing, and only when it is short printable text.
+ */
+function detectionMeta(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, kind: DenyTag): EntryMeta {
+  const now = Date.now();
+  const meta: EntryMeta = { addedAt: now, via: 'detection', api: api.id };
+  const ttl = ctx.conf.deny_list_ttl[kind];
+  if (ttl) meta.expiresAt = now + ttl;
+  const rid = req.headers['x-request-id'];
+  // eslint-disable-next-line no-control-regex
+  if (typeof rid === 'string' && rid.length > 0 && rid.length <= MAX_HISTORY_TEXT && !/[\x00-\x1f\x7f]/.test(rid)) meta.requestId = rid;
+  return meta;
 }
 
 /** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */

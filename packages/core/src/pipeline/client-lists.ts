@@ -22,7 +22,9 @@ export function findDenied(ctx: DecisionContext, ids: ClientIdentifiers): Stored
 export function refuseDenied(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, denied: StoredEntry | undefined): Decision | undefined {
   if (!denied) return undefined;
   if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent('deny_list', api.id, req, denied, api.enableBlocking));
-  return api.enableBlocking ? respond('deny_list', api, api.blockResponse) : undefined;
+  if (!api.enableBlocking) return undefined;
+  ctx.denyList.hit(denied);
+  return respond('deny_list', api, api.blockResponse);
 }
 
 /**

@@ -92,3 +92,15 @@ describe('history', () => {
     expect(l.entry({ type: 'token', value: 'a' })).toMatchObject({ hits: 41, lastHit: 20 });
   });
 });
+
+describe('history of long values', () => {
+  test('a digested entry counts the hits of the requests it matched', () => {
+    const l = deny();
+    const long = 'x'.repeat(2000);
+    l.add({ type: 'token', value: long }, 'manual');
+    const e = l.get('token', long)!;
+    expect(e.value).toMatch(/^sha256:/);
+    l.hit(e, 3);
+    expect(l.list(undefined, true)[0]).toMatchObject({ hits: 1, lastHit: 3 });
+  });
+});
