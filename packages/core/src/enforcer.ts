@@ -216,6 +216,14 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return this.lists.clearDeny(tag);
   }
 
+  /**
+   * Brings the lists' hit counts up to date with a shared store (every node's hits) before they
+   * are shown; nothing to do with a store of this process alone.
+   */
+  refreshListHits(): Promise<void> {
+    return this.lists.flushHits();
+  }
+
   /** Adds an allow-list entry; `opts.ttl` as for {@link addDeny}. */
   addAllow(input: ListEntry, opts: AddOptions = {}): Promise<boolean> {
     return this.lists.addAllow(input, opts);
