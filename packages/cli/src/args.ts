@@ -26,6 +26,10 @@ export interface CliArgs {
     ip?: string;
     /** `--json`: print the answer as JSON (`ase explain`). */
     json?: boolean;
+    /** `--history` of view_blacklist and view_whitelist: each entry's history and expiry too. */
+    history?: boolean;
+    /** `--ttl 10m` of add_blacklist and add_whitelist: the entry's lifetime. */
+    ttl?: string;
   };
 }
 
@@ -33,7 +37,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json'>> = {
+const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json' | 'history'>> = {
   '--bind': 'bind',
   '--admin-bind': 'adminBind',
   '--url': 'url',
@@ -45,6 +49,7 @@ const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skip
   '-u': 'user',
   '-p': 'password',
   '--ip': 'ip',
+  '--ttl': 'ttl',
 };
 
 function port(flag: string, v: string): number {
@@ -98,6 +103,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       (out.flags.headers ??= []).push(v);
     } else if (a === '--json') {
       out.flags.json = true;
+    } else if (a === '--history') {
+      out.flags.history = true;
     } else if (a === '--skip-invalid-apis') {
       out.flags.skipInvalidApis = true;
     } else if (a.startsWith('-') && a.length > 1) {
