@@ -221,7 +221,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
    * are shown; nothing to do with a store of this process alone.
    */
   refreshListHits(): Promise<void> {
-    return this.lists.flushHits();
+    return this.lists.refreshHits();
   }
 
   /** Adds an allow-list entry; `opts.ttl` as for {@link addDeny}. */

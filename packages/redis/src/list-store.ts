@@ -327,6 +327,16 @@ export class RedisListStore implements ListStore {
     await this.applyScript([this.hashKey(change.list), this.streamKey, this.seqKey], [change.op, field, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change), ...tags, ...deadline]);
   }
 
+  /** Every entry's stored hits (entries never hit are left out): one HGETALL, for a list page. */
+  async hitTotals(list: ListName): Promise<ListHits[]> {
+    if (this.opts.health?.status === 'unreachable') return [];
+    const out: ListHits[] = [];
+    for (const e of RedisListStore.entries(await this.client.hgetall(this.hashKey(list)), [], list)) {
+      if (e.hits) out.push({ entry: e, hits: e.hits, lastHit: e.lastHit ?? 0 });
+    }
+    return out;
+  }
+
   /** One batch of hits (every LIST_SWEEP_MS at most, per node): one script call per list. */
   async addHits(list: ListName, hits: readonly ListHits[]): Promise<ListHits[]> {
     if (hits.length === 0 || this.opts.health?.status === 'unreachable') return [];

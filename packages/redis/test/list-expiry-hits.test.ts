@@ -78,3 +78,13 @@ test('hit batches from two nodes add up, each answered with the total; an entry 
   expect(await b.addHits!('blacklist', [{ entry: entry({ value: '192.0.2.9' }), hits: 1, lastHit: 1 }])).toEqual([]);
   expect(await stored()).toEqual([{ ...e, hits: 5, lastHit: 5000 }]);
 });
+
+test('hit totals list every stored entry that was hit, for a list page', async () => {
+  const a = c.open().lists;
+  await a.load(newReplica());
+  const hit = entry();
+  await a.apply({ list: 'blacklist', op: 'add', entry: hit });
+  await a.apply({ list: 'blacklist', op: 'add', entry: entry({ value: '192.0.2.1' }) });
+  await a.addHits!('blacklist', [{ entry: hit, hits: 4, lastHit: 9000 }]);
+  expect(await a.hitTotals!('blacklist')).toEqual([{ entry: { ...hit, hits: 4, lastHit: 9000 }, hits: 4, lastHit: 9000 }]);
+});

@@ -87,6 +87,23 @@ export class ListOperations {
     return this.flushingHits;
   }
 
+  /**
+   * Hit counts as a shared store has them (every node's batches), for a list page: this node's
+   * hits are sent first. Without a shared store, the counts in memory are already complete.
+   */
+  async refreshHits(): Promise<void> {
+    await this.flushHits();
+    if (!this.store.hitTotals) return;
+    for (const name of ['blacklist', 'whitelist'] as const) {
+      const list = this.listOf(name);
+      try {
+        for (const t of await this.store.hitTotals(name)) list.setHits(t.entry, t.hits, t.lastHit);
+      } catch (err) {
+        this.logger.error(`could not read list hits: ${(err as Error).message}`);
+      }
+    }
+  }
+
   /** Stops the sweep. */
   close(): void {
     if (this.timer) clearInterval(this.timer);

@@ -63,6 +63,8 @@ export interface ListStore {
    * only: hits are sent in batches, never one round trip per blocked request.
    */
   addHits?(list: ListName, hits: readonly ListHits[]): Promise<ListHits[]>;
+  /** Every stored entry's hit count and last hit (with `addHits`): read when a list page is shown. */
+  hitTotals?(list: ListName): Promise<ListHits[]>;
   /** Changes made by other writers of the same store, never those of this handle. Returns unsubscribe. */
   subscribe(listener: (change: ListChange) => void): () => void;
   close(): Promise<void>;
