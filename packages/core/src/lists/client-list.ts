@@ -70,6 +70,13 @@ export class ClientList {
   /** IPv4 networks per prefix length (index 1–31): masked address → record; `v4Lengths` are those in use, longest first. */
   private readonly v4Nets: (Map<number, number> | undefined)[] = [];
   private v4Lengths: number[] = [];
+  /**
+   * Networks per value of an address's first 16 bits, IPv4 and IPv6 (allocated with the first
+   * network): an address whose count is 0 is in no listed network, and its lookup probes nothing.
+   * Most clients are in no listed network, so listing networks costs them one array read.
+   */
+  private v4Top: Uint32Array | undefined;
+  private v6Top: Uint32Array | undefined;
   private readonly records = new EntryRecords();
   /** Records with an expiry → their slot key, for the sweep. */
   private readonly expiring = new Map<number, string>();
@@ -135,12 +142,14 @@ export class ClientList {
     if (value.indexOf(':') < 0) {
       if (this.v4Lengths.length === 0) return undefined;
       const ip = ipv4ToInt(value);
+      if (this.v4Top![ip >>> 16] === 0) return undefined;
       for (const len of this.v4Lengths) {
         rec = this.v4Nets[len]!.get(ip & ipv4Mask(len)) ?? -1;
         if (rec >= 0 && this.live(rec)) return { type, value: this.netValue(rec), tag: DENY_TAGS[this.records.tag[rec]!]! };
       }
       return undefined;
     }
+    if (this.v6Lengths.length === 0 || this.v6Top![firstGroup(value)] === 0) return undefined;
     for (const len of this.v6Lengths) {
       const net = ipv6Prefix(value, len);
       if (net && (rec = this.recordOf(0, '', net)) >= 0) return { type, value: net, tag: DENY_TAGS[this.records.tag[rec]!]! };
@@ -348,7 +357,11 @@ export class ClientList {
     const slash = value.indexOf('/');
     if (slash < 0) return;
     const len = Number(value.slice(slash + 1));
-    if (value.indexOf(':') < 0) {
+    const v4 = value.indexOf(':') < 0;
+    const top = v4 ? (this.v4Top ??= new Uint32Array(65536)) : (this.v6Top ??= new Uint32Array(65536));
+    const first = v4 ? ipv4ToInt(value.slice(0, slash)) >>> 16 : firstGroup(value);
+    for (let i = 0, n = len >= 16 ? 1 : 1 << (16 - len); i < n; i++) top[first + i]! += delta;
+    if (v4) {
       const net = ipv4ToInt(value.slice(0, slash));
       let nets = this.v4Nets[len];
       if (delta > 0) {
@@ -440,4 +453,10 @@ function shownSlot(e: ListEntry): Slot {
     return { kind: typeIndex(e.type) + DIGESTED, name: e.name ?? '', value: e.value.slice(DIGEST_PREFIX.length) };
   }
   return slotOf(e);
+}
+
+/** The first 16 bits of a canonical IPv6 address or network (`2001:db8::/32` → 0x2001, `::1` → 0). */
+function firstGroup(value: string): number {
+  const colon = value.indexOf(':');
+  return colon <= 0 ? 0 : parseInt(value.slice(0, colon), 16) & 0xffff;
 }
