@@ -25,7 +25,7 @@ export interface SecurityEvent {
   path?: string;
   /** `listed` / `unlisted` only: which list, and who changed it. */
   list?: 'deny' | 'allow';
-  source?: 'detection' | 'management';
+  source?: 'detection' | 'management' | 'expiry';
 }
 
 /** The request fields an event reads: the pipeline's request, or nothing for a management change. */
@@ -64,7 +64,7 @@ export function securityEvent(
 export function listEvent(
   op: 'listed' | 'unlisted',
   list: 'deny' | 'allow',
-  source: 'detection' | 'management',
+  source: 'detection' | 'management' | 'expiry',
   entry: ListEntry & { tag?: string },
   api: string | null = null,
   req?: EventRequest,

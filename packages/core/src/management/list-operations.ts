@@ -60,7 +60,7 @@ export class ListOperations {
       const list = this.listOf(name);
       const gone = list.takeExpired(now);
       for (const entry of gone) this.record({ list: name, op: 'remove', entry, expired: true });
-      this.report('unlisted', name, gone);
+      this.report('unlisted', name, gone, 'expiry');
     }
     await this.flushHits();
   }
@@ -111,10 +111,10 @@ export class ListOperations {
   }
 
   /** Tells listeners of a change made here, once it is stored: a change taken back is not reported. */
-  private report(op: 'listed' | 'unlisted', name: ListName, entries: readonly StoredEntry[]): void {
+  private report(op: 'listed' | 'unlisted', name: ListName, entries: readonly StoredEntry[], source: 'management' | 'expiry' = 'management'): void {
     if (!this.events || this.events.listenerCount(op) === 0) return;
     const list = name === 'blacklist' ? 'deny' : 'allow';
-    for (const e of entries) this.events.emit(op, listEvent(op, list, 'management', e));
+    for (const e of entries) this.events.emit(op, listEvent(op, list, source, e));
   }
 
   /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
