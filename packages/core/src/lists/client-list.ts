@@ -80,6 +80,8 @@ export class ClientList {
   private readonly records = new EntryRecords();
   /** Records with an expiry → their slot key, for the sweep. */
   private readonly expiring = new Map<number, string>();
+  /** No entry expires before this (0: none expires): a sweep before it visits nothing. */
+  private earliest = 0;
   /** Records with hits not yet sent to a shared store → their slot. */
   private readonly unsentHits = new Map<number, Slot>();
   /** Every key in the maps is in the filter (removed keys may linger there until a rebuild). */
@@ -217,24 +219,25 @@ export class ClientList {
    */
   takeExpired(now = Date.now()): StoredEntry[] {
     const out: StoredEntry[] = [];
+    if (this.earliest === 0 || this.earliest > now) return out;
+    let earliest = 0;
     for (const [rec, key] of this.expiring) {
       const at = this.records.expiresAt[rec]!;
-      if (at === 0 || at > now) continue;
+      if (at > now) {
+        if (earliest === 0 || at < earliest) earliest = at;
+        continue;
+      }
       const s = parseSlotKey(key);
       out.push(slotEntry(s, this.records.tag[rec]!, this.records.meta(rec)));
     }
+    this.earliest = earliest;
     for (const e of out) this.removeSlot(slotOf(e));
     return out;
   }
 
   /** The earliest expiry among the entries, or 0 when none expires. */
   get nextExpiry(): number {
-    let min = 0;
-    for (const rec of this.expiring.keys()) {
-      const at = this.records.expiresAt[rec]!;
-      if (min === 0 || at < min) min = at;
-    }
-    return min;
+    return this.expiring.size === 0 ? 0 : this.earliest;
   }
 
   private lookup(type: EntryType, value: string, name: string | undefined): number {
@@ -312,7 +315,10 @@ export class ClientList {
     const rec = this.records.alloc(tag, meta, now);
     this.records.cost[rec] = cost;
     values.set(s.value, rec);
-    if (key) this.expiring.set(rec, key);
+    if (key) {
+      this.expiring.set(rec, key);
+      if (this.earliest === 0 || meta.expiresAt! < this.earliest) this.earliest = meta.expiresAt!;
+    }
     if (this.filter.added >= this.filter.capacity) this.rebuildFilter(this.count + 1);
     else this.filter.add(keyHash(s.kind, s.name, s.value));
     if (share === 'decoy') this.decoys.add(slotKey(s));
