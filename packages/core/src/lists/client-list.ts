@@ -140,11 +140,12 @@ export class ClientList {
       const tag = DENY_TAGS[this.records.tag[rec]!]!;
       return name === undefined ? { type, value, tag } : { type, name, value, tag };
     }
-    if (kind !== 0) return undefined;
-    if (value.indexOf(':') < 0) {
-      if (this.v4Lengths.length === 0) return undefined;
+    if (kind !== 0 || (this.v4Lengths.length === 0 && this.v6Lengths.length === 0)) return undefined;
+    const top = ipv4Top16(value);
+    if (top >= 0) {
+      // Most clients are in no listed network: the first two octets say so without parsing the rest.
+      if (this.v4Lengths.length === 0 || this.v4Top![top] === 0) return undefined;
       const ip = ipv4ToInt(value);
-      if (this.v4Top![ip >>> 16] === 0) return undefined;
       for (const len of this.v4Lengths) {
         rec = this.v4Nets[len]!.get(ip & ipv4Mask(len)) ?? -1;
         if (rec >= 0 && this.live(rec)) return { type, value: this.netValue(rec), tag: DENY_TAGS[this.records.tag[rec]!]! };
@@ -465,4 +466,25 @@ function shownSlot(e: ListEntry): Slot {
 function firstGroup(value: string): number {
   const colon = value.indexOf(':');
   return colon <= 0 ? 0 : parseInt(value.slice(0, colon), 16) & 0xffff;
+}
+
+/** The first 16 bits of a dotted quad (`203.0.113.7` → 203 × 256 + 0), or -1 for anything else (IPv6). */
+function ipv4Top16(s: string): number {
+  let a = 0;
+  let i = 0;
+  let c = 0;
+  for (; i < s.length; i++) {
+    c = s.charCodeAt(i);
+    if (c === 0x2e) break;
+    if (c < 0x30 || c > 0x39) return -1;
+    a = a * 10 + c - 0x30;
+  }
+  if (c !== 0x2e) return -1;
+  let b = 0;
+  for (i++; i < s.length; i++) {
+    c = s.charCodeAt(i);
+    if (c === 0x2e) break;
+    b = b * 10 + c - 0x30;
+  }
+  return ((a & 255) << 8) | (b & 255);
 }
