@@ -26,6 +26,18 @@ describe('IPv4 networks', () => {
     expect(l.list().map((e) => e.value)).toEqual(['128.0.0.0/1']);
   });
 
+  test('networks shorter than 16 bits cover every first-16-bit value under them, in both families, until removed', () => {
+    const l = deny();
+    l.add({ type: 'ip', value: '10.0.0.0/8' }, 'manual');
+    l.add({ type: 'ip', value: '2000::/4' }, 'manual');
+    expect([l.has('ip', '10.255.3.4'), l.has('ip', '10.0.0.1'), l.has('ip', '11.0.0.1'), l.has('ip', '9.255.255.255')]).toEqual([true, true, false, false]);
+    expect([l.has('ip', '2001:db8::1'), l.has('ip', '2fff::1'), l.has('ip', '3000::1'), l.has('ip', '::1')]).toEqual([true, true, false, false]);
+    l.remove({ type: 'ip', value: '10.0.0.0/8' });
+    l.remove({ type: 'ip', value: '2000::/4' });
+    l.add({ type: 'ip', value: '10.9.0.0/16' }, 'manual');
+    expect([l.has('ip', '10.255.3.4'), l.has('ip', '10.9.3.4'), l.has('ip', '2001:db8::1')]).toEqual([false, true, false]);
+  });
+
   test('a network costs more than one address in the budget', () => {
     const l = deny();
     l.add({ type: 'ip', value: '10.0.0.0/8' }, 'manual');
