@@ -118,8 +118,8 @@ function child(withNets, n) {
   return e.close();
 }
 
-const WARMUP = 100_000;
-const MEASURED = 200_000;
+const WARMUP = 200_000;
+const MEASURED = 400_000;
 
 function count(withNets, n) {
   const { execFile } = require('node:child_process');
