@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { api, servers } from '../helpers/config';
 import { MOUNTS, type Mount, type Served, call, serveAdmin } from './harness';
-import { COOKIE_ENTRY, IP_ENTRY, REST_API, REST_SERVER, SUCCESS, TOKEN_ENTRY, WS_API, WS_SERVER } from './seed-samples';
+import { COOKIE_ENTRY, IP_ENTRY, REST_API, REST_SERVER, SUCCESS, TOKEN_ENTRY, WS_API, WS_SERVER, asReferenceClient } from './seed-samples';
 
 /*
  * Every endpoint of the reference's REST API page (seed 002), request for request and body for body,
@@ -329,7 +329,7 @@ describe.each(MOUNTS)('management API on the $name', (mount) => {
       for (const q of ['', '?tag=all']) {
         const r = await call(s.port, 'GET', `/v4/ase/firewall/blacklist${q}`);
         expect(r.status).toBe(200);
-        expect(r.json).toEqual({
+        expect(asReferenceClient(r.json)).toEqual({
           ...seedView,
           decoy_blacklist: [{ type: 'ip', value: '3.3.3.3' }],
           invalid_method_blacklist: [],
@@ -339,8 +339,8 @@ describe.each(MOUNTS)('management API on the $name', (mount) => {
           honeytoken_blacklist: [],
         });
       }
-      expect((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=manual')).json).toEqual({ manual_blacklist: seedView.manual_blacklist });
-      expect((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=abs_generated')).json).toEqual({ abs_generated_blacklist: seedView.abs_generated_blacklist });
+      expect(asReferenceClient((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=manual')).json)).toEqual({ manual_blacklist: seedView.manual_blacklist });
+      expect(asReferenceClient((await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=abs_generated')).json)).toEqual({ abs_generated_blacklist: seedView.abs_generated_blacklist });
       for (const tag of ['decoy', 'invalid_content_type', 'invalid_method', 'invalid_protocol', 'missing_token', 'honeytoken']) {
         const r = await call(s.port, 'GET', `/v4/ase/firewall/blacklist?tag=${tag}`);
         expect([tag, r.status, Object.keys(r.json as object)]).toEqual([tag, 200, [`${tag}_blacklist`]]);
@@ -360,7 +360,7 @@ describe.each(MOUNTS)('management API on the $name', (mount) => {
       expect([dup.status, dup.json]).toEqual([403, fail('Cookie JSESSIONID ljkhasioutfdqbjsfdmakhflia already exist')]);
       await call(s.port, 'POST', '/v4/ase/firewall/whitelist', { body: IP_ENTRY });
       const view = await call(s.port, 'GET', '/v4/ase/firewall/whitelist');
-      expect([view.status, view.json]).toEqual([200, { whitelist: [COOKIE_ENTRY, IP_ENTRY] }]);
+      expect([view.status, asReferenceClient(view.json)]).toEqual([200, { whitelist: [COOKIE_ENTRY, IP_ENTRY] }]);
       const del = await call(s.port, 'DELETE', '/v4/ase/firewall/whitelist', { body: COOKIE_ENTRY });
       expect([del.status, del.json]).toEqual([200, { status: 'success', status_message: 'Cookie JSESSIONID ljkhasioutfdqbjsfdmakhflia deleted from whitelist' }]);
       const gone = await call(s.port, 'DELETE', '/v4/ase/firewall/whitelist', { body: COOKIE_ENTRY });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { api } from '../helpers/config';
 import { MOUNTS, type Mount, type Served, call, serveAdmin } from './harness';
-import { IP_ENTRY } from './seed-samples';
+import { IP_ENTRY, asReferenceClient } from './seed-samples';
 
 /*
  * Requests sent exactly as the reference's REST API page (seed 002) writes them, on every mount, and
@@ -35,7 +35,7 @@ describe.each(MOUNTS)('reference REST API requests on the $name', (mount) => {
       const all = await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=all');
       const empty = await call(s.port, 'GET', '/v4/ase/firewall/blacklist?tag=');
       expect([empty.status, empty.json]).toEqual([200, all.json]);
-      expect((empty.json as { manual_blacklist: unknown[] }).manual_blacklist).toEqual([IP_ENTRY]);
+      expect(asReferenceClient(empty.json).manual_blacklist).toEqual([IP_ENTRY]);
       const allow = await call(s.port, 'GET', '/v4/ase/firewall/whitelist?tag=');
       expect(allow.status).toBe(200);
     });

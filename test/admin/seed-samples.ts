@@ -93,3 +93,24 @@ export const WS_SERVER = { server: { host: '192.168.1.100', port: 8080, server_c
 export const IP_ENTRY = { type: 'ip', value: '1.1.1.1' };
 export const TOKEN_ENTRY = { type: 'token', value: 'sadjhasiufgkjdsbfkgfa' };
 export const COOKIE_ENTRY = { type: 'cookie', name: 'JSESSIONID', value: 'ljkhasioutfdqbjsfdmakhflia' };
+
+/** The fields of a list entry the reference documents, in its order. */
+const DOCUMENTED_ENTRY_KEYS = ['type', 'name', 'value'];
+
+/**
+ * A list page (`{"manual_blacklist": [...]}`, `{"whitelist": [...]}`) as a client that knows only
+ * the reference's fields reads it: each entry's documented fields, which must come first and in
+ * the reference's order; anything after them (our history fields) is passed over.
+ */
+export function asReferenceClient(page: unknown): Record<string, Record<string, string>[]> {
+  const out: Record<string, Record<string, string>[]> = {};
+  for (const [key, entries] of Object.entries(page as Record<string, unknown>)) {
+    out[key] = (entries as Record<string, unknown>[]).map((e) => {
+      const keys = Object.keys(e);
+      const documented = DOCUMENTED_ENTRY_KEYS.filter((k) => k in e);
+      if (keys.slice(0, documented.length).join() !== documented.join()) throw new Error(`${key}: documented fields are not first: ${keys.join(', ')}`);
+      return Object.fromEntries(documented.map((k) => [k, e[k] as string]));
+    });
+  }
+  return out;
+}

@@ -151,6 +151,20 @@ describe('ase management commands against a running ase start', () => {
     expect(await run('add_server', 'nope', '127.0.0.2:8080')).toEqual({ code: 1, out: '', err: 'ase: api nope does not exist' });
   });
 
+  test('add_blacklist takes a network and --ttl: the gateway blocks the network until it expires; view --history shows it', async () => {
+    expect(await run('add_blacklist', 'ip', '127.0.0.9/8', '--ttl', '1s')).toEqual({ code: 0, out: 'IP 127.0.0.0/8 added to blacklist', err: '' });
+    expect((await request(ase.port, { path: '/shop/x' })).status).toBe(403);
+    const view = await run('view_blacklist', 'manual', '--history');
+    expect(view.out).toMatch(/^Manual Blacklist\n1\) type : ip, value : 127\.0\.0\.0\/8, added : \d{4}-\d\d-\d\dT[\d:.]+Z by manual via management, expires : \d{4}-[\d:.T-]+Z, hits : 1, last hit : \d{4}-[\d:.T-]+Z$/);
+    expect((await run('view_blacklist', 'manual')).out).toBe('Manual Blacklist\n1) type : ip, value : 127.0.0.0/8');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await request(ase.port, { path: '/shop/x' })).status).toBe(200);
+    expect(await run('add_blacklist', 'ip', '127.0.0.1', '--ttl', 'soon')).toMatchObject({ code: 2, err: expect.stringMatching(/^ase: --ttl must be a duration like 90s, 10m, 12h or 30d, from 1 second to 10 years \(got "soon"\)/) });
+    expect(await run('add_blacklist', 'ip', '127.0.0.1', '--ttl', '0s')).toMatchObject({ code: 2 });
+    expect(await run('view_whitelist', '--ttl', '1m')).toMatchObject({ code: 2, err: expect.stringMatching(/^ase: --ttl is an option of add_blacklist and add_whitelist only/) });
+    await run('clear_blacklist');
+  });
+
   test('deny list: add_blacklist blocks the next request; view, delete and clear', async () => {
     expect(await run('add_blacklist', 'ip', '127.0.0.1')).toEqual({ code: 0, out: 'IP 127.0.0.1 added to blacklist', err: '' });
     expect((await request(ase.port, { path: '/shop/x' })).status).toBe(403);

@@ -60,7 +60,7 @@ test('two ase start nodes share APIs and lists through Redis and list each other
   await eventually(async () => expect((await request(b.dataPort, { path: '/shop/items' })).status).toBe(403), 1000);
   expect(Date.now() - since).toBeLessThan(1000);
   const seenOnB = await manage(b.adminPort, 'GET', '/v4/ase/firewall/blacklist?tag=manual');
-  expect(seenOnB.json).toEqual({ manual_blacklist: [{ type: 'ip', value: '127.0.0.1' }] });
+  expect(seenOnB.json).toEqual({ manual_blacklist: [expect.objectContaining({ type: 'ip', value: '127.0.0.1', added_by: { via: 'management', tag: 'manual' } })] });
 }, 40_000);
 
 test('a node killed without leaving turns inactive, and is forgotten after cluster_forget_after; a node stopped with SIGTERM leaves the list', async () => {

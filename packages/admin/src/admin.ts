@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { AseError, DENY_TAGS, type DenyTag, type Enforcer, type ListEntry, type Logger, type ManagementAuthFailure, canonicalEntry, decodeUtf8, firstDuplicateKey, maskIdentifier, wireAnswer } from '@ase/core';
+import { AseError, DENY_TAGS, type StoredEntry, type DenyTag, type Enforcer, type ListEntry, type Logger, type ManagementAuthFailure, canonicalEntry, checkTtl, decodeUtf8, firstDuplicateKey, maskIdentifier, wireAnswer } from '@ase/core';
 import { AllowedHosts, HOST_NOT_ALLOWED } from './allowed-hosts';
 import { AuditFile, type AuditRecord, MASK, formatAudit } from './audit-log';
 import { basicCredentials, metricsPathOf, scrape } from './metrics-route';
 import { BodyTooLargeError, readNodeBody } from './node-body';
-import { renderApi, renderEntry, renderFlowControl, renderServer } from './render';
+import { LIST_SORTS, renderApi, renderFlowControl, renderListedEntry, renderServer, sortEntries } from './render';
 import { FailureThrottle } from './throttle';
 import type { AdminOptions, AdminRequest, AdminResponse, BodySource, ServiceInfo } from './types';
 
@@ -338,10 +338,13 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
   }
 
   /** A deny/allow-list entry body: `{type, value}` or `{type, name, value}`. */
-  private async entry(call: Call): Promise<ListEntry> {
+  /** A list entry body; with `withTtl` (adds) it may carry `ttl`, the entry's lifetime in seconds. */
+  private async entry(call: Call, withTtl = false): Promise<ListEntry & { ttl?: number }> {
     const body = await this.body(call);
     if (!isObject(body)) throw new Answer(validationError('the body must be an object like {"type": "ip", "value": "1.1.1.1"}'));
-    onlyKeys(body, ['type', 'name', 'value'], 'entry');
+    onlyKeys(body, withTtl ? ['type', 'name', 'value', 'ttl'] : ['type', 'name', 'value'], 'entry');
+    const ttl = body['ttl'];
+    if (ttl !== undefined) call.audit.push(['ttl', String(ttl)]);
     if (body['name'] !== undefined && body['type'] !== 'cookie' && body['type'] !== 'api_key') {
       throw new Answer(validationError('name applies to cookie and api_key entries only'));
     }
@@ -349,7 +352,28 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
     call.audit.push(['type', e.type]);
     if (e.name !== undefined) call.audit.push(['name', e.name]);
     call.audit.push(['value', maskIdentifier(e.type, e.value)]);
-    return e;
+    return ttl === undefined ? e : { ...e, ttl: checkTtl(ttl) };
+  }
+
+  /**
+   * A list page's entries, with `?sort=` and paging (`?limit=`, `?offset=`) applied. Each
+   * `<tag>_blacklist` array is sorted and paged on its own.
+   */
+  private page(call: Call, entries: StoredEntry[]): Record<string, unknown>[] {
+    const sort = this.oneParam(call, 'sort', (v) => LIST_SORTS.some((f) => v === f || v === `-${f}`));
+    const limit = this.oneParam(call, 'limit', (v) => /^[0-9]{1,6}$/.test(v) && Number(v) >= 1);
+    const offset = this.oneParam(call, 'offset', (v) => /^[0-9]{1,9}$/.test(v));
+    const sorted = sort === undefined ? entries : sortEntries(entries, sort);
+    const from = offset === undefined ? 0 : Number(offset);
+    const paged = limit === undefined && from === 0 ? sorted : sorted.slice(from, limit === undefined ? undefined : from + Number(limit));
+    return paged.map(renderListedEntry);
+  }
+
+  private oneParam(call: Call, name: string, valid: (v: string) => boolean): string | undefined {
+    const v = call.params.getAll(name);
+    if (v.length === 0) return undefined;
+    if (v.length > 1 || !valid(v[0]!)) throw new Answer(envelope(403, 'invalid_value', `query parameter ${name} contains invalid value`));
+    return v[0];
   }
 
   /** `{"<key>": {...}}`: the one object a server or flow-control body carries. */
@@ -494,13 +518,14 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
         GET: async (call) => {
           const tag = this.tagParam(call, ['all', ...DENY_TAGS], true);
           const tags = tag === 'all' ? DENY_TAGS : [tag as DenyTag];
-          const out: Record<string, Record<string, string>[]> = {};
-          for (const t of tags) out[`${t}_blacklist`] = e.denyList.list(t).map(renderEntry);
+          await e.refreshListHits();
+          const out: Record<string, Record<string, unknown>[]> = {};
+          for (const t of tags) out[`${t}_blacklist`] = this.page(call, e.denyList.list(t, true));
           return json(200, out);
         },
         POST: async (call) => {
-          const entry = await this.entry(call);
-          return (await e.addDeny(entry)) ? success(`${describeEntry(entry)} added to blacklist`) : fail(403, `${describeEntry(entry)} already exist`);
+          const { ttl, ...entry } = await this.entry(call, true);
+          return (await e.addDeny(entry, 'manual', { ttl })) ? success(`${describeEntry(entry)} added to blacklist`) : fail(403, `${describeEntry(entry)} already exist`);
         },
         DELETE: async (call) => {
           if (call.params.has('tag')) {
@@ -516,11 +541,11 @@ export class AdminApi extends EventEmitter<{ audit: [AuditRecord] }> {
       [`${P}/firewall/whitelist`]: {
         GET: async (call) => {
           this.tagParam(call, ['all', 'manual'], true);
-          return json(200, { whitelist: e.allowList.list().map(renderEntry) });
+          return json(200, { whitelist: this.page(call, e.allowList.list(undefined, true)) });
         },
         POST: async (call) => {
-          const entry = await this.entry(call);
-          return (await e.addAllow(entry)) ? success(`${describeEntry(entry)} added to whitelist`) : fail(403, `${describeEntry(entry)} already exist`);
+          const { ttl, ...entry } = await this.entry(call, true);
+          return (await e.addAllow(entry, { ttl })) ? success(`${describeEntry(entry)} added to whitelist`) : fail(403, `${describeEntry(entry)} already exist`);
         },
         DELETE: async (call) => {
           if (call.params.has('tag')) {

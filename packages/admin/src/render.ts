@@ -93,3 +93,46 @@ export function renderEntry(e: StoredEntry): Record<string, string> {
   return e.name === undefined ? { type: e.type, value: e.value } : { type: e.type, name: e.name, value: e.value };
 }
 
+const iso = (ms: number | undefined): string | null => (ms ? new Date(ms).toISOString() : null);
+
+/**
+ * An entry as the list pages show it: the reference's `{type, name?, value}` first, in its order,
+ * then our history and expiry (docs/lists.md), which clients that know only the reference's fields
+ * pass over.
+ */
+export function renderListedEntry(e: StoredEntry): Record<string, unknown> {
+  const addedBy: Record<string, unknown> = { via: e.via ?? 'management', tag: e.tag };
+  if (e.api !== undefined) addedBy['api'] = e.api;
+  if (e.requestId !== undefined) addedBy['request_id'] = e.requestId;
+  return { ...renderEntry(e), added_at: iso(e.addedAt), added_by: addedBy, expires_at: iso(e.expiresAt), hits: e.hits ?? 0, last_hit: iso(e.lastHit) };
+}
+
+/** `?sort=` of the list pages: a field, `-` first for descending. */
+export const LIST_SORTS = ['added_at', 'expires_at', 'hits', 'last_hit', 'value'] as const;
+
+/** Sorts entries by `sort` (`hits`, `-hits`, ...); entries that never expire sort after those that do. */
+export function sortEntries(entries: StoredEntry[], sort: string): StoredEntry[] {
+  const desc = sort.startsWith('-');
+  const field = desc ? sort.slice(1) : sort;
+  const key = (e: StoredEntry): number | string => {
+    switch (field) {
+      case 'added_at':
+        return e.addedAt ?? 0;
+      case 'expires_at':
+        return e.expiresAt ?? Number.MAX_VALUE;
+      case 'hits':
+        return e.hits ?? 0;
+      case 'last_hit':
+        return e.lastHit ?? 0;
+      default:
+        return e.value;
+    }
+  };
+  const sign = desc ? -1 : 1;
+  return entries.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -sign : ka > kb ? sign : 0;
+  });
+}
+

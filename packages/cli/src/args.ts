@@ -36,6 +36,10 @@ export interface CliArgs {
     intervalMs?: number;
     /** `--once` of `ase top`: one plain frame, then exit. */
     once?: boolean;
+    /** `--history` of view_blacklist and view_whitelist: each entry's history and expiry too. */
+    history?: boolean;
+    /** `--ttl 10m` of add_blacklist and add_whitelist: the entry's lifetime. */
+    ttl?: string;
   };
 }
 
@@ -43,7 +47,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json' | 'intervalMs' | 'once'>> = {
+const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skipInvalidApis' | 'headers' | 'json' | 'intervalMs' | 'once' | 'history'>> = {
   '--bind': 'bind',
   '--admin-bind': 'adminBind',
   '--url': 'url',
@@ -58,6 +62,7 @@ const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skip
   '-u': 'user',
   '-p': 'password',
   '--ip': 'ip',
+  '--ttl': 'ttl',
 };
 
 function port(flag: string, v: string): number {
@@ -125,6 +130,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       out.flags.once = true;
     } else if (a === '--json') {
       out.flags.json = true;
+    } else if (a === '--history') {
+      out.flags.history = true;
     } else if (a === '--skip-invalid-apis') {
       out.flags.skipInvalidApis = true;
     } else if (a.startsWith('-') && a.length > 1) {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, apiIdFromFile, apiIdProblem, formatConfigProblem, readApiFile, secretKeyProblem } from '@ase/core';
+import { AseConfigError, apiIdFromFile, apiIdProblem, formatConfigProblem, parseDuration, readApiFile, secretKeyProblem } from '@ase/core';
 import { type AdminClient, CliError, pointerInWords } from './admin-client';
 import { explainCommand } from './explain-command';
 
@@ -12,6 +12,10 @@ export interface CommandContext {
   askSecret(prompt: string, envName: string): Promise<string | undefined>;
   /** The options only `ase explain` takes: `-H` lines, `--ip`, `--json`. */
   explain: { headers: readonly string[]; ip?: string | undefined; json: boolean };
+  /** `--ttl` of the add commands, as typed (`10m`, `2h`, `30d`). */
+  ttl?: string | undefined;
+  /** `--history` of the view commands. */
+  history?: boolean;
 }
 
 export interface Command {
@@ -120,10 +124,33 @@ const DENY_HEADINGS: readonly [string, string][] = [
 
 const DENY_TAGS: readonly string[] = ['all', ...DENY_HEADINGS.map(([tag]) => tag)];
 
-/** `1) type : cookie, name : JSESSIONID, value : ...`, as the reference's CLI prints them. */
-function entryLines(list: unknown): string[] {
+/** The fields of a list entry the reference's CLI prints. */
+const REFERENCE_ENTRY_FIELDS = new Set(['type', 'name', 'value']);
+
+/**
+ * `1) type : cookie, name : JSESSIONID, value : ...`, as the reference's CLI prints them; with
+ * `history`, then `, added : <time> by manual via management, expires : never, hits : 0, last hit : never`.
+ */
+function entryLines(list: unknown, history = false): string[] {
   if (!Array.isArray(list)) return [];
-  return list.map((e: Record<string, unknown>, i) => `${i + 1}) ${Object.entries(e).map(([k, v]) => `${k} : ${str(v)}`).join(', ')}`);
+  return list.map((e: Record<string, unknown>, i) => {
+    const ref = Object.entries(e).filter(([k]) => REFERENCE_ENTRY_FIELDS.has(k)).map(([k, v]) => `${k} : ${str(v)}`);
+    if (!history) return `${i + 1}) ${ref.join(', ')}`;
+    const by = (e['added_by'] ?? {}) as Record<string, unknown>;
+    const source = [by['tag'], 'via', by['via'], by['api'] === undefined ? '' : `api ${str(by['api'])}`, by['request_id'] === undefined ? '' : `request ${str(by['request_id'])}`].filter((x) => x !== '' && x !== undefined).join(' ');
+    const when = (v: unknown): string => (typeof v === 'string' ? v : 'never');
+    const fields = [`added : ${when(e['added_at'])} by ${source}`, `expires : ${when(e['expires_at'])}`, `hits : ${str(e['hits'] ?? 0)}`, `last hit : ${when(e['last_hit'])}`];
+    return `${i + 1}) ${[...ref, ...fields].join(', ')}`;
+  });
+}
+
+/** `--ttl 10m` → 600 (seconds, as the REST API takes it); whole seconds from 1 s to 10 years. */
+function ttlSeconds(command: string, ttl: string): number {
+  const ms = parseDuration(ttl);
+  if (ms === undefined || ms < 1000 || ms % 1000 !== 0 || ms > 315_360_000_000) {
+    throw new CommandUsageError(command, `--ttl must be a duration like 90s, 10m, 12h or 30d, from 1 second to 10 years (got "${ttl}")`);
+  }
+  return ms / 1000;
 }
 
 const LOG_LEVELS = ['', 'fatal', 'error', 'warning', 'info', 'debug'];
@@ -173,9 +200,13 @@ function listCommands(list: 'blacklist' | 'whitelist'): Record<string, Command> 
   const entryArgs = 'ip|token|username VALUE  |  cookie|api_key NAME VALUE';
   return {
     [`add_${list}`]: {
-      args: entryArgs,
-      summary: `add an entry to the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
-      run: async ({ client }, args) => [str((await client.call('POST', p, {}, entry(`add_${list}`, args)))['status_message'])],
+      args: `${entryArgs}  [--ttl DURATION]`,
+      summary: `add an entry to the ${list === 'blacklist' ? 'deny' : 'allow'} list; an ip may be a network (203.0.113.0/24, 2001:db8::/48); --ttl 10m: it expires after that long (s, m, h, d, w)`,
+      run: async ({ client, ttl }, args) => {
+        const body: Record<string, unknown> = entry(`add_${list}`, args);
+        if (ttl !== undefined) body['ttl'] = ttlSeconds(`add_${list}`, ttl);
+        return [str((await client.call('POST', p, {}, body))['status_message'])];
+      },
     },
     [`delete_${list}`]: {
       args: entryArgs,
@@ -183,19 +214,19 @@ function listCommands(list: 'blacklist' | 'whitelist'): Record<string, Command> 
       run: async ({ client }, args) => [str((await client.call('DELETE', p, {}, entry(`delete_${list}`, args)))['status_message'])],
     },
     [`view_${list}`]: {
-      args: list === 'blacklist' ? `[${DENY_TAGS.join('|')}]` : '',
-      summary: `show the ${list === 'blacklist' ? 'deny' : 'allow'} list`,
-      run: async ({ client }, args) => {
+      args: list === 'blacklist' ? `[${DENY_TAGS.join('|')}] [--history]` : '[--history]',
+      summary: `show the ${list === 'blacklist' ? 'deny' : 'allow'} list; --history: when each entry was added and by what, when it expires, how often it blocked and when it last did`,
+      run: async ({ client, history }, args) => {
         need(`view_${list}`, args, 0, list === 'blacklist' ? 1 : 0);
         if (args[0] !== undefined && !DENY_TAGS.includes(args[0])) {
           throw new CliError(`view_${list}: unknown tag "${args[0]}"; allowed: ${DENY_TAGS.join(', ')}`, 2);
         }
         const body = await client.call('GET', p, args[0] ? { tag: args[0] } : {});
-        if (list === 'whitelist') return ['Whitelist', ...entryLines(body['whitelist'])];
+        if (list === 'whitelist') return ['Whitelist', ...entryLines(body['whitelist'], history)];
         const out: string[] = [];
         for (const [tag, heading] of DENY_HEADINGS) {
           if (!(`${tag}_blacklist` in body)) continue;
-          out.push(heading, ...entryLines(body[`${tag}_blacklist`]));
+          out.push(heading, ...entryLines(body[`${tag}_blacklist`], history));
         }
         return out;
       },

@@ -88,6 +88,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`ase: ${headers ? '-H' : ip !== undefined ? '--ip' : '--json'} is an option of ase explain only\n${SHORT_USAGE}`);
     return 2;
   }
+  if (args.flags.ttl !== undefined && args.command !== 'add_blacklist' && args.command !== 'add_whitelist') {
+    console.error(`ase: --ttl is an option of add_blacklist and add_whitelist only\n${SHORT_USAGE}`);
+    return 2;
+  }
+  if (args.flags.history && args.command !== 'view_blacklist' && args.command !== 'view_whitelist') {
+    console.error(`ase: --history is an option of view_blacklist and view_whitelist only\n${SHORT_USAGE}`);
+    return 2;
+  }
   const { intervalMs, once } = args.flags;
   if (args.command !== 'top' && (intervalMs !== undefined || once !== undefined)) {
     console.error(`ase: ${once ? '--once' : '--interval'} is an option of ase top only\n${SHORT_USAGE}`);
@@ -131,7 +139,7 @@ async function manage(args: CliArgs): Promise<number> {
       return await runTop(client, { intervalMs: args.flags.intervalMs ?? 2000, once: args.flags.once === true }, { stdout: process.stdout, stdin: process.stdin });
     }
     const explain = { headers: args.flags.headers ?? [], ip: args.flags.ip, json: args.flags.json === true };
-    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret, explain }, args.positionals);
+    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret, explain, ttl: args.flags.ttl, history: args.flags.history === true }, args.positionals);
     if (lines.length > 0) console.log(lines.join('\n'));
     return 0;
   } catch (err) {

@@ -17,7 +17,7 @@ import { ClientList, ListBudget } from './lists/client-list';
 import { type Honeytoken, HoneytokenTable } from './honeytokens/honeytoken-table';
 import type { DenyTag, ListEntry } from './lists/entries';
 import type { AdminCredentials } from './management/credentials';
-import { ListOperations } from './management/list-operations';
+import { type AddOptions, ListOperations } from './management/list-operations';
 import { ManagementMounts } from './management/management-mounts';
 import { ManagementService } from './management/management-service';
 import { DecisionCounts } from './metrics/decision-counts';
@@ -112,6 +112,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.denyList = new ClientList('blacklist', budget);
     this.allowList = new ClientList('whitelist', budget);
     this.lists = new ListOperations(this.denyList, this.allowList, this.stores.lists, this.logger, this);
+    this.lists.startSweeps();
     this.apis = new LiveApis({ conf, configDir, ca, agents: this.agents, events: this, trustedPeer: (peer) => trustedPeer(this.ctx, peer), stores: this.stores.runtime, onRemove: (id) => this.forgetMetrics(id), onUpstreamTiming: (id, s) => this.upstreamTimes.observe(id, s) });
     const { mode, logger, denyList, allowList, apis, lists } = this;
     this.on('flow_control', this.flow.count);
@@ -202,9 +203,12 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
 
   // ---------------------------------------------------------------- lists (in-process API)
 
-  /** Adds a deny-list entry (tag `manual` unless given); resolves once persisted. */
-  addDeny(input: ListEntry, tag: DenyTag = 'manual'): Promise<boolean> {
-    return this.lists.addDeny(input, tag);
+  /**
+   * Adds a deny-list entry (tag `manual` unless given); resolves once persisted. `opts.ttl`: its
+   * lifetime in seconds (1 to 10 years); without it the entry never expires.
+   */
+  addDeny(input: ListEntry, tag: DenyTag = 'manual', opts: AddOptions = {}): Promise<boolean> {
+    return this.lists.addDeny(input, tag, opts);
   }
 
   removeDeny(input: ListEntry): Promise<boolean> {
@@ -216,8 +220,17 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     return this.lists.clearDeny(tag);
   }
 
-  addAllow(input: ListEntry): Promise<boolean> {
-    return this.lists.addAllow(input);
+  /**
+   * Brings the lists' hit counts up to date with a shared store (every node's hits) before they
+   * are shown; nothing to do with a store of this process alone.
+   */
+  refreshListHits(): Promise<void> {
+    return this.lists.refreshHits();
+  }
+
+  /** Adds an allow-list entry; `opts.ttl` as for {@link addDeny}. */
+  addAllow(input: ListEntry, opts: AddOptions = {}): Promise<boolean> {
+    return this.lists.addAllow(input, opts);
   }
 
   removeAllow(input: ListEntry): Promise<boolean> {
@@ -371,6 +384,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.lists.close();
     this.metricSet.close();
     this.apis.close();
     this.agents.destroy();

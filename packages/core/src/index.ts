@@ -37,6 +37,8 @@ export { parseDuration, parseSize, parseRate } from './config/units';
 export { ENTRY_TYPES, DENY_TAGS, ASE_DETECTED_TAGS, canonicalEntry, describeEntry } from './lists/entries';
 export type { EntryType, DenyTag, ListEntry } from './lists/entries';
 export type { StoredEntry } from './lists/client-list';
+export { type EntryMeta, metaOf } from './lists/entry-records';
+export { type AddOptions, checkTtl } from './management/list-operations';
 // management (issue 4)
 export { AdminCredentials, ADMIN_ACCESS_KEY, DEFAULT_ADMIN_SECRET, secretKeyProblem } from './management/credentials';
 export { ManagementMounts, type ManagementHandler } from './management/management-mounts';
@@ -54,6 +56,7 @@ export type {
   EnforcerStores,
   HoneytokenStore,
   ListChange,
+  ListHits,
   ListName,
   ListReplica,
   ListStore,

@@ -26,7 +26,7 @@ export interface SecurityEvent {
   path?: string;
   /** `listed` / `unlisted` only: which list, and who changed it. */
   list?: 'deny' | 'allow';
-  source?: 'detection' | 'management';
+  source?: 'detection' | 'management' | 'expiry';
   /** `honeytoken` only: the planted credential the request carried (its value masked), and where it was planted. */
   honeytoken?: { kind: HoneytokenKind; value: string; api: string; planted_to: string; planted_at: string };
 }
@@ -68,7 +68,7 @@ export function securityEvent(
 export function listEvent(
   op: 'listed' | 'unlisted',
   list: 'deny' | 'allow',
-  source: 'detection' | 'management',
+  source: 'detection' | 'management' | 'expiry',
   entry: ListEntry & { tag?: string },
   api: string | null = null,
   req?: EventRequest,

@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { ASE_DETECTED_TAGS, canonicalEntry, storeUnavailable, type StoredEntry } from '@ase/core';
+import { ASE_DETECTED_TAGS, canonicalEntry, metaOf, storeUnavailable, type StoredEntry } from '@ase/core';
 import { ChangeStream, stateStream, newestId, type StreamPosition } from './change-stream';
 import type { RedisHealth } from './health';
 import type { StartGate } from './start-gate';
 import type { KeySpace } from './keys';
 import { RESEED_BATCH, RESEED_DONE, RESEED_FIELDS, script, type RedisClient, type Script } from './scripts';
-import type { ListChange, ListName, ListReplica, ListStore } from '@ase/core';
+import type { ListChange, ListHits, ListName, ListReplica, ListStore } from '@ase/core';
 
 const LISTS: readonly ListName[] = ['blacklist', 'whitelist'];
 
 // The hash change and its stream entry in one script: a reader can never see one without the other.
+// An expiry (ARGV[7] on a remove: the deadline) removes the entry only while it still has that
+// deadline: every node sweeps, the first one removes it, and an entry added again since stays.
 const APPLY = `
 local op = ARGV[1]
 if op == 'add' then
   redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 elseif op == 'remove' then
+  if ARGV[7] then
+    local cur = redis.call('HGET', KEYS[1], ARGV[2])
+    if not cur then return 0 end
+    local ok, e = pcall(cjson.decode, cur)
+    if ok and e.expiresAt ~= tonumber(ARGV[7]) then return 0 end
+  end
   redis.call('HDEL', KEYS[1], ARGV[2])
 elseif #ARGV < 7 then
   redis.call('DEL', KEYS[1])
@@ -31,13 +39,38 @@ local n = redis.call('INCR', KEYS[3])
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'o', ARGV[5], 'n', n, 'c', ARGV[6])
 `;
 
+// Hits counted by one node since its last batch, added to the entries' stored counts; answers each
+// entry's total and last hit (-1 when the entry is no longer stored). No stream entry: the other
+// nodes take the totals with their own next batch.
+const ADD_HITS = `
+local out = {}
+for i = 1, #ARGV, 3 do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  local ok, e = false, nil
+  if cur then ok, e = pcall(cjson.decode, cur) end
+  if ok and type(e) == 'table' then
+    e.hits = (tonumber(e.hits) or 0) + tonumber(ARGV[i + 1])
+    local last = tonumber(ARGV[i + 2])
+    if last > (tonumber(e.lastHit) or 0) then e.lastHit = last end
+    redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(e))
+    out[#out + 1] = tostring(e.hits)
+    out[#out + 1] = tostring(e.lastHit)
+  else
+    out[#out + 1] = '-1'
+    out[#out + 1] = '0'
+  end
+end
+return out
+`;
+
 /** The field of an entry in its list's hash: the core's lookup key (type, name, value). */
 export function entryField(e: StoredEntry): string {
   return `${e.type}\u0000${e.name ?? ''}\u0000${e.value}`;
 }
 
+/** An entry as Redis keeps it: identifier, tag, expiry and history (whatever else it carried is dropped). */
 function storedEntry(e: StoredEntry): StoredEntry {
-  return { type: e.type, value: e.value, ...(e.name === undefined ? {} : { name: e.name }), ...(e.digest ? { digest: true as const } : {}), tag: e.tag };
+  return { type: e.type, value: e.value, ...(e.name === undefined ? {} : { name: e.name }), ...(e.digest ? { digest: true as const } : {}), tag: e.tag, ...metaOf(e) };
 }
 
 function parseChange(json: string): ListChange {
@@ -81,6 +114,7 @@ export interface RedisListStoreOptions {
 export class RedisListStore implements ListStore {
   readonly shared = true;
   private readonly applyScript: Script;
+  private readonly hitsScript: Script;
   private readonly reseedScript: Script;
   private readonly reseedDoneScript: Script;
   private readonly stream: ChangeStream<ListChange>;
@@ -97,7 +131,8 @@ export class RedisListStore implements ListStore {
     private readonly keys: KeySpace,
     private readonly opts: RedisListStoreOptions,
   ) {
-    this.applyScript = script(client, 'aseListApply1', 3, APPLY);
+    this.applyScript = script(client, 'aseListApply2', 3, APPLY);
+    this.hitsScript = script(client, 'aseListHits1', 1, ADD_HITS);
     this.reseedScript = script(client, 'aseReseedFields1', undefined, RESEED_FIELDS);
     this.reseedDoneScript = script(client, 'aseReseedDone1', 3, RESEED_DONE);
     opts.health?.onChange((status) => {
@@ -156,10 +191,13 @@ export class RedisListStore implements ListStore {
     }
     const { position, lists } = state;
     const warnings: string[] = [];
+    const now = Date.now();
     for (const list of LISTS) {
       for (const e of RedisListStore.entries(lists[list], warnings, list)) {
         try {
-          replica[list].add(canonicalEntry(e), e.tag, { restore: true });
+          // Expired while no node ran: not loaded, and removed from Redis in the background.
+          if (e.expiresAt !== undefined && e.expiresAt <= now) this.record({ list, op: 'remove', entry: e, expired: true });
+          else replica[list].add(canonicalEntry(e), e.tag, { restore: true, meta: metaOf(e) });
         } catch (err) {
           warnings.push(`${list}: skipped ${e.type} entry: ${(err as Error).message}`);
         }
@@ -178,7 +216,7 @@ export class RedisListStore implements ListStore {
       if (args.length > 0) await this.reseedScript(keys, args.splice(0));
     };
     for (const [i, list] of LISTS.entries()) {
-      for (const e of this.replica?.[list].list('all') ?? []) {
+      for (const e of this.replica?.[list].list('all', true) ?? []) {
         args.push(i + 1, entryField(e), JSON.stringify(storedEntry(e)));
         if (args.length >= RESEED_BATCH * 3) await send();
       }
@@ -285,7 +323,32 @@ export class RedisListStore implements ListStore {
     const tags = change.op === 'clear' ? (change.tags ?? []) : [];
     // An empty tag list clears nothing; the script reads "no tags" as "everything".
     if (change.op === 'clear' && change.tags && change.tags.length === 0) return;
-    await this.applyScript([this.hashKey(change.list), this.streamKey, this.seqKey], [change.op, field, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change), ...tags]);
+    const deadline = change.op === 'remove' && change.expired && change.entry.expiresAt !== undefined ? [change.entry.expiresAt] : [];
+    await this.applyScript([this.hashKey(change.list), this.streamKey, this.seqKey], [change.op, field, value, this.opts.streamMaxLen, this.opts.origin, JSON.stringify(change), ...tags, ...deadline]);
+  }
+
+  /** Every entry's stored hits (entries never hit are left out): one HGETALL, for a list page. */
+  async hitTotals(list: ListName): Promise<ListHits[]> {
+    if (this.opts.health?.status === 'unreachable') return [];
+    const out: ListHits[] = [];
+    for (const e of RedisListStore.entries(await this.client.hgetall(this.hashKey(list)), [], list)) {
+      if (e.hits) out.push({ entry: e, hits: e.hits, lastHit: e.lastHit ?? 0 });
+    }
+    return out;
+  }
+
+  /** One batch of hits (every LIST_SWEEP_MS at most, per node): one script call per list. */
+  async addHits(list: ListName, hits: readonly ListHits[]): Promise<ListHits[]> {
+    if (hits.length === 0 || this.opts.health?.status === 'unreachable') return [];
+    const args: (string | number)[] = [];
+    for (const h of hits) args.push(entryField(h.entry), h.hits, h.lastHit);
+    const res = (await this.hitsScript([this.hashKey(list)], args)) as string[];
+    const out: ListHits[] = [];
+    hits.forEach((h, i) => {
+      const total = Number(res[2 * i]);
+      if (total >= 0) out.push({ entry: h.entry, hits: total, lastHit: Number(res[2 * i + 1]) });
+    });
+    return out;
   }
 
   subscribe(listener: (change: ListChange) => void): () => void {

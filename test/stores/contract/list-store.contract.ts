@@ -1,5 +1,6 @@
 import { ClientList, ListBudget, type StoredEntry } from '../../../packages/core/src/lists/client-list';
 import { canonicalEntry, type DenyTag } from '../../../packages/core/src/lists/entries';
+import { metaOf } from '../../../packages/core/src/lists/entry-records';
 import type { ListChange, ListReplica, ListStore } from '../../../packages/core/src/stores/types';
 import { eventually } from './support';
 
@@ -42,7 +43,7 @@ const add = (list: 'blacklist' | 'whitelist', entry: StoredEntry): ListChange =>
 /** What the enforcer does to its replica for a change, its own or another writer's. */
 function change(replica: ListReplica, c: ListChange): void {
   const list = replica[c.list];
-  if (c.op === 'add') list.add(canonicalEntry(c.entry), c.entry.tag, { restore: true });
+  if (c.op === 'add') list.add(canonicalEntry(c.entry), c.entry.tag, { restore: true, meta: metaOf(c.entry) });
   else if (c.op === 'remove') list.remove(canonicalEntry(c.entry));
   else list.clear(c.tags ? (t) => c.tags!.includes(t) : undefined);
 }
@@ -115,6 +116,16 @@ export function listStoreContract(name: string, open: () => Promise<ListStoreHan
         expect(h.b!.shared).toBe(h.a.shared);
       });
     }
+
+    test('a network entry, its expiry and its history are loaded again', async () => {
+      const at = Date.now();
+      const history = { expiresAt: at + 3_600_000, addedAt: at - 1000, via: 'detection' as const, api: 'shop', requestId: 'req-7', hits: 3, lastHit: at - 10 };
+      const net: StoredEntry = { type: 'ip', value: '203.0.113.0/24', tag: 'invalid_method', ...history };
+      await write(h.a, add('blacklist', net));
+      const { replica } = await reload();
+      expect(replica.blacklist.list(undefined, true)).toEqual([net]);
+      expect(replica.blacklist.has('ip', '203.0.113.200')).toBe(true);
+    });
 
     test('added entries are loaded again, with their tag, name and digest form', async () => {
       for (const e of [IP, NET, COOKIE, KEY, TOKEN, LONG]) await write(h.a, add('blacklist', e));

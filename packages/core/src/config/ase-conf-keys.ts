@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import type { SchemaObject } from 'ajv';
 import { parseHost } from '../request/host';
-import type { AseConf, ListShares } from './types';
+import { DEFAULT_DENY_LIST_TTL } from './defaults';
+import type { AseConf, DenyListTtl, ListShares } from './types';
 import { DURATION_BODY, SIZE_FORM, SIZE_PATTERN, caseInsensitive, parseDuration, parseSize } from './units';
 
 /** The keys of `ase.conf`: what each accepts, in the file and from code, and its typed form. */
@@ -55,6 +56,9 @@ export const REFERENCE_ONLY_KEYS: readonly string[] = Object.freeze([
 
 /** Longest timer Node can arm (setTimeout clamps anything longer to 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
+/** Longest lifetime of a list entry, in seconds: ten years. */
+export const MAX_ENTRY_TTL_S = 315_360_000;
+const TTL_FORM = 'tag:duration pairs separated by commas, like "invalid_method:1h, decoy:30d" (a duration like "1h" or a whole number of milliseconds, up to 10 years, or "never")';
 
 export type Converted<T> = { value: T } | { error: string };
 
@@ -250,6 +254,34 @@ export const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
         return { error: 'must be three whole percentages "manual, decoy, automatic" that add up to 100, each at least 1 (like "50,20,30")' };
       }
       return { value: { manual: manual!, decoy: decoy!, automatic: automatic! } };
+    },
+  },
+  deny_list_ttl: {
+    schema: {
+      anyOf: [
+        { type: 'string', maxLength: 1024 },
+        { type: 'object', additionalProperties: { anyOf: [{ type: 'string', maxLength: 32 }, { type: 'integer', minimum: 0 }] } },
+      ],
+    },
+    accepts: TTL_FORM,
+    convert: (v) => {
+      const pairs: [string, unknown][] =
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .filter((p) => p.trim() !== '')
+              .map((p) => {
+                const [tag, d] = p.split(':');
+                return [String(tag).trim(), d === undefined ? undefined : d.trim()];
+              })
+          : Object.entries(v as Record<string, unknown>);
+      const out: Record<string, number> = { ...DEFAULT_DENY_LIST_TTL };
+      for (const [tag, d] of pairs) {
+        const ms = d === 'never' || d === 0 || d === '0' ? 0 : typeof d === 'number' ? d : typeof d === 'string' ? (/^[0-9]+$/.test(d) ? Number(d) : parseDuration(d)) : undefined;
+        if (!/^[a-z_]{1,32}$/.test(tag) || ms === undefined || ms > MAX_ENTRY_TTL_S * 1000) return { error: `must be ${TTL_FORM}` };
+        out[tag] = ms;
+      }
+      return { value: out as DenyListTtl };
     },
   },
   ip_rotation_threshold: integer(0, 100, 'a whole number from 0 (off) to 100'),

@@ -1,4 +1,16 @@
-import type { AseConf } from './types';
+import type { AseConf, DenyListTtl } from './types';
+
+const HOUR = 3_600_000;
+
+/** Detections by a rule last an hour, decoy catches 30 days; manual entries never expire. */
+export const DEFAULT_DENY_LIST_TTL: DenyListTtl = Object.freeze({
+  invalid_method: HOUR,
+  invalid_content_type: HOUR,
+  invalid_protocol: HOUR,
+  missing_token: HOUR,
+  decoy: 30 * 24 * HOUR,
+  honeytoken: 30 * 24 * HOUR,
+});
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
@@ -26,6 +38,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   admin_log_level: 4,
   attack_list_memory: 128 * 1024 * 1024,
   attack_list_shares: { manual: 50, decoy: 20, automatic: 30 },
+  deny_list_ttl: DEFAULT_DENY_LIST_TTL,
   ip_rotation_threshold: 3,
   ip_rotation_window: 10 * 60_000,
   ipv6_client_prefix: 64,

@@ -146,6 +146,9 @@ export interface ListShares {
   automatic: number;
 }
 
+/** Lifetime in ms of the deny-list entries the enforcer adds, per tag; 0 or absent: they never expire. */
+export type DenyListTtl = Readonly<Record<string, number>>;
+
 /** Typed `ase.conf`. Durations are in milliseconds, sizes in bytes. */
 export interface AseConf {
   http_ws_port: number;
@@ -170,6 +173,8 @@ export interface AseConf {
   attack_list_memory: number;
   /** Our own: percent of attack_list_memory for manual entries (and the allow list), decoy IPs, other detections. */
   attack_list_shares: ListShares;
+  /** Our own: how long an automatic deny-list entry lasts, per tag, in ms (0 or absent: no expiry). */
+  deny_list_ttl: DenyListTtl;
   /** Our own: distinct identifiers with violations from one client address that deny-list the address (0: off). */
   ip_rotation_threshold: number;
   /** Our own: the window those violations must fall in, in ms. */

@@ -1,6 +1,6 @@
 import { listFull } from '../errors';
-import { ipv6Prefix } from '../request/ip-address';
-import { DENY_TAGS, type DenyTag, type EntryType, type ListEntry } from './entries';
+import { ipv4Mask, ipv4ToInt, ipv6Prefix } from '../request/ip-address';
+import { DENY_TAGS, DIGEST_PREFIX, type DenyTag, type EntryType, type ListEntry } from './entries';
 import { type ListBudget, type ListShare, shareOf } from './list-budget';
 import {
   DIGESTED,
@@ -16,12 +16,18 @@ import {
   slotOf,
   typeIndex,
 } from './list-slots';
+import { type EntryMeta, EntryRecords, RECORD_BYTES } from './entry-records';
 import { PresenceFilter, keyHash } from './presence-filter';
 
 export { DEFAULT_LIST_SHARES, LIST_SHARES, ListBudget, type ListShare, shareOf } from './list-budget';
 export { entryCost, type StoredEntry, typeIndex } from './list-slots';
 
 const TAG_INDEX = new Map<DenyTag, number>(DENY_TAGS.map((t, i) => [t, i]));
+
+/** What an IPv4 network entry costs beyond its slot: its key in the network index of its length. */
+const V4_NET_BYTES = 48;
+/** What an expiring entry costs beyond its slot: its place in the expiry index. */
+const EXPIRY_BYTES = 64;
 
 /** A list's recent-hit cache has 2^RECENT_BITS slots, chosen by the top bits of an entry's hash. */
 const RECENT_BITS = 10;
@@ -36,9 +42,16 @@ const RECENT = 1 << RECENT_BITS;
  * costs the same with a million entries as with a thousand (docs/performance.md).
  *
  * Values longer than DIGEST_OVER characters live in maps of their own, keyed by SHA-256: their cost
- * is fixed, and only a request carrying such a value pays for the hash. IPv6 network entries
- * (`2001:db8:1:2::/64`) are IP entries; an IPv6 lookup also tries the networks of the prefix
- * lengths the list holds (usually none or one).
+ * is fixed, and only a request carrying such a value pays for the hash.
+ *
+ * Network entries (`203.0.113.0/24`, `2001:db8::/48`) are IP entries; an IP lookup also tries the
+ * networks of each prefix length the list holds, longest first, so it costs O(prefix lengths in
+ * use) however many networks are listed. IPv4 networks have one integer-keyed map per length (the
+ * address is masked, not formatted); IPv6 ones are looked up by their canonical string.
+ *
+ * The maps hold a record number per entry ({@link EntryRecords}): tag, expiry and history. An
+ * expired entry stops matching at once (the lookup reads its deadline) and is removed by
+ * {@link ClientList.takeExpired}.
  */
 export class ClientList {
   /** Slot kind → name ('' when the type has none) → value → tag index. */
@@ -56,6 +69,23 @@ export class ClientList {
   /** Entries per IPv6 prefix length (index 1–127); `v6Lengths` are those with any. */
   private readonly v6Prefix = new Int32Array(129);
   private v6Lengths: number[] = [];
+  /** IPv4 networks per prefix length (index 1–31): masked address → record; `v4Lengths` are those in use, longest first. */
+  private readonly v4Nets: (Map<number, number> | undefined)[] = [];
+  private v4Lengths: number[] = [];
+  /**
+   * Networks per value of an address's first 16 bits, IPv4 and IPv6 (allocated with the first
+   * network): an address whose count is 0 is in no listed network, and its lookup probes nothing.
+   * Most clients are in no listed network, so listing networks costs them one array read.
+   */
+  private v4Top: Uint32Array | undefined;
+  private v6Top: Uint32Array | undefined;
+  private readonly records = new EntryRecords();
+  /** Records with an expiry → their slot key, for the sweep. */
+  private readonly expiring = new Map<number, string>();
+  /** No entry expires before this (0: none expires): a sweep before it visits nothing. */
+  private earliest = 0;
+  /** Records with hits not yet sent to a shared store → their slot. */
+  private readonly unsentHits = new Map<number, Slot>();
   /** Every key in the maps is in the filter (removed keys may linger there until a rebuild). */
   private filter = new PresenceFilter();
   /**
@@ -66,7 +96,7 @@ export class ClientList {
    */
   private readonly recentHash = new Int32Array(RECENT);
   private readonly recentKind = new Int8Array(RECENT);
-  private readonly recentTag = new Uint8Array(RECENT);
+  private readonly recentRec = new Int32Array(RECENT);
   private readonly recentName: string[] = new Array<string>(RECENT).fill('');
   private readonly recentValue: (string | undefined)[] = new Array<string | undefined>(RECENT).fill(undefined);
 
@@ -103,56 +133,150 @@ export class ClientList {
     return this.lookup(type, value, name) >= 0;
   }
 
-  /** A request's identifier's entry (IPv6 addresses also by their listed networks). */
+  /** A request's identifier's entry (IP addresses also by their listed networks). */
   get(type: EntryType, value: string, name?: string): StoredEntry | undefined {
     const kind = typeIndex(type);
     const nameKey = name ?? '';
     if (needsDigest(value)) {
       const digest = sha256Hex(value);
-      const tagIdx = this.tagIndex(kind + DIGESTED, nameKey, digest);
-      return tagIdx < 0 ? undefined : slotEntry({ kind: kind + DIGESTED, name: nameKey, value: digest }, tagIdx);
+      const rec = this.recordOf(kind + DIGESTED, nameKey, digest);
+      return rec < 0 ? undefined : slotEntry({ kind: kind + DIGESTED, name: nameKey, value: digest }, this.records.tag[rec]!);
     }
-    let tagIdx = this.tagIndex(kind, nameKey, value);
-    if (tagIdx >= 0) return name === undefined ? { type, value, tag: DENY_TAGS[tagIdx]! } : { type, name, value, tag: DENY_TAGS[tagIdx]! };
-    if (kind !== 0 || this.v6Lengths.length === 0 || value.indexOf(':') < 0) return undefined;
+    let rec = this.recordOf(kind, nameKey, value);
+    if (rec >= 0) {
+      const tag = DENY_TAGS[this.records.tag[rec]!]!;
+      return name === undefined ? { type, value, tag } : { type, name, value, tag };
+    }
+    if (kind !== 0 || (this.v4Lengths.length === 0 && this.v6Lengths.length === 0)) return undefined;
+    const top = ipv4Top16(value);
+    if (top >= 0) {
+      // Most clients are in no listed network: the first two octets say so without parsing the rest.
+      if (this.v4Lengths.length === 0 || this.v4Top![top] === 0) return undefined;
+      const ip = ipv4ToInt(value);
+      for (const len of this.v4Lengths) {
+        rec = this.v4Nets[len]!.get(ip & ipv4Mask(len)) ?? -1;
+        if (rec >= 0 && this.live(rec)) return { type, value: this.netValue(rec), tag: DENY_TAGS[this.records.tag[rec]!]! };
+      }
+      return undefined;
+    }
+    if (this.v6Lengths.length === 0 || this.v6Top![firstGroup(value)] === 0) return undefined;
     for (const len of this.v6Lengths) {
       const net = ipv6Prefix(value, len);
-      if (net && (tagIdx = this.tagIndex(0, '', net)) >= 0) return { type, value: net, tag: DENY_TAGS[tagIdx]! };
+      if (net && (rec = this.recordOf(0, '', net)) >= 0) return { type, value: net, tag: DENY_TAGS[this.records.tag[rec]!]! };
     }
     return undefined;
+  }
+
+  /** IPv4 network records → their entry value (`203.0.113.0/24`). */
+  private readonly netValues = new Map<number, string>();
+
+  private netValue(rec: number): string {
+    return this.netValues.get(rec)!;
+  }
+
+  /** Whether a record has not expired. */
+  private live(rec: number): boolean {
+    const at = this.records.expiresAt[rec]!;
+    return at === 0 || at > Date.now();
   }
 
   /** An entry exactly as given (no network match), e.g. one an operator names to remove. */
   entry(e: ListEntry): StoredEntry | undefined {
     const s = slotOf(e);
-    const tagIdx = this.byKind[s.kind]?.get(s.name)?.get(s.value);
-    return tagIdx === undefined ? undefined : slotEntry(s, tagIdx);
+    const rec = this.byKind[s.kind]?.get(s.name)?.get(s.value);
+    return rec === undefined ? undefined : slotEntry(s, this.records.tag[rec]!, this.records.meta(rec));
+  }
+
+  /**
+   * Counts a request the entry blocked (`e` as `get` returned it). A shared store learns the count
+   * in batches: see {@link takeHits}.
+   */
+  hit(e: ListEntry, now = Date.now()): void {
+    const s = shownSlot(e);
+    const rec = this.byKind[s.kind]?.get(s.name)?.get(s.value);
+    if (rec === undefined) return;
+    this.records.hits[rec]!++;
+    this.records.unsent[rec]!++;
+    this.records.lastHit[rec] = now;
+    this.unsentHits.set(rec, s);
+  }
+
+  /** Hits counted since the last call, per entry, for a shared store; they count as sent. */
+  takeHits(): { entry: StoredEntry; hits: number; lastHit: number }[] {
+    const out: { entry: StoredEntry; hits: number; lastHit: number }[] = [];
+    for (const [rec, s] of this.unsentHits) {
+      out.push({ entry: slotEntry(s, this.records.tag[rec]!, this.records.meta(rec)), hits: this.records.unsent[rec]!, lastHit: this.records.lastHit[rec]! });
+      this.records.unsent[rec] = 0;
+    }
+    this.unsentHits.clear();
+    return out;
+  }
+
+  /** The count a shared store holds for an entry (every node's hits): local hits not yet sent add to it. */
+  setHits(e: ListEntry, hits: number, lastHit: number): void {
+    const s = shownSlot(e);
+    const rec = this.byKind[s.kind]?.get(s.name)?.get(s.value);
+    if (rec === undefined) return;
+    this.records.hits[rec] = hits + this.records.unsent[rec]!;
+    if (lastHit > this.records.lastHit[rec]!) this.records.lastHit[rec] = lastHit;
+  }
+
+  /**
+   * Removes the entries whose expiry has come (`now` or earlier) and returns them. Only entries
+   * with an expiry are visited.
+   */
+  takeExpired(now = Date.now()): StoredEntry[] {
+    const out: StoredEntry[] = [];
+    if (this.earliest === 0 || this.earliest > now) return out;
+    let earliest = 0;
+    for (const [rec, key] of this.expiring) {
+      const at = this.records.expiresAt[rec]!;
+      if (at > now) {
+        if (earliest === 0 || at < earliest) earliest = at;
+        continue;
+      }
+      const s = parseSlotKey(key);
+      out.push(slotEntry(s, this.records.tag[rec]!, this.records.meta(rec)));
+    }
+    this.earliest = earliest;
+    for (const e of out) this.removeSlot(slotOf(e));
+    return out;
+  }
+
+  /** The earliest expiry among the entries, or 0 when none expires. */
+  get nextExpiry(): number {
+    return this.expiring.size === 0 ? 0 : this.earliest;
   }
 
   private lookup(type: EntryType, value: string, name: string | undefined): number {
-    if (needsDigest(value) || (type === 'ip' && this.v6Lengths.length > 0)) {
+    if (needsDigest(value) || (type === 'ip' && (this.v6Lengths.length > 0 || this.v4Lengths.length > 0))) {
       const e = this.get(type, value, name);
       return e ? DENY_TAGS.indexOf(e.tag) : -1;
     }
-    return this.tagIndex(typeIndex(type), name ?? '', value);
+    return this.recordOf(typeIndex(type), name ?? '', value);
   }
 
-  /** The entry's tag index, or -1 when it is not listed: the recent hits, then the filter, then the map. */
-  private tagIndex(kind: number, nameKey: string, value: string): number {
+  /**
+   * The entry's record, or -1 when it is not listed or has expired: the recent hits, then the
+   * filter, then the map.
+   */
+  private recordOf(kind: number, nameKey: string, value: string): number {
     const h = keyHash(kind, nameKey, value);
     const slot = h >>> (32 - RECENT_BITS); // the filter indexes its blocks with the low bits
     if (this.recentHash[slot] === h && this.recentValue[slot] === value && this.recentKind[slot] === kind && this.recentName[slot] === nameKey) {
-      return this.recentTag[slot]!;
+      const r = this.recentRec[slot]!;
+      return this.records.expiresAt[r] === 0 || this.live(r) ? r : -1;
     }
     if (!this.filter.mayContain(h)) return -1;
-    const tagIdx = this.byKind[kind]?.get(nameKey)?.get(value);
-    if (tagIdx === undefined) return -1;
+    const rec = this.byKind[kind]?.get(nameKey)?.get(value);
+    if (rec === undefined) return -1;
+    if (this.records.expiresAt[rec] !== 0 && !this.live(rec)) return -1;
     this.recentHash[slot] = h;
     this.recentKind[slot] = kind;
-    this.recentTag[slot] = tagIdx;
+    this.recentRec[slot] = rec;
     this.recentName[slot] = nameKey;
     this.recentValue[slot] = value;
-    return tagIdx;
+    return rec;
   }
 
   /** Empties the recent-hit slot of an entry that is being removed. */
@@ -167,15 +291,21 @@ export class ClientList {
   }
 
   /**
-   * Adds an entry; returns false when it was already there. When its share is full, a decoy or
-   * automatic entry evicts the oldest of its own share (automatic: identifiers before IPs); a
-   * manual one throws ERR_ASE_LIST_FULL. `restore` (loading `lists.json`): a manual entry may go
-   * past its share into room the whole budget still has, evicting detections if it must.
+   * Adds an entry; returns false when it was already there (or `meta` says it has already
+   * expired). When its share is full, a decoy or automatic entry evicts the oldest of its own
+   * share (automatic: identifiers before IPs); a manual one throws ERR_ASE_LIST_FULL. `restore`
+   * (loading `lists.json`): a manual entry may go past its share into room the whole budget still
+   * has, evicting detections if it must. `meta`: its expiry and history (an entry added now when absent).
    */
-  add(entry: ListEntry, tag: DenyTag, opts: { restore?: boolean } = {}): boolean {
+  add(entry: ListEntry, tag: DenyTag, opts: { restore?: boolean; meta?: EntryMeta } = {}): boolean {
     const s = slotOf(entry);
     if (this.byKind[s.kind]?.get(s.name)?.has(s.value)) return false;
-    const cost = slotCost(s);
+    const meta = opts.meta ?? {};
+    const now = Date.now();
+    if (meta.expiresAt !== undefined && meta.expiresAt <= now) return false;
+    const v4Net = s.kind === 0 && s.value.indexOf('/') > 0 && s.value.indexOf(':') < 0;
+    const key = meta.expiresAt !== undefined ? slotKey(s) : undefined;
+    const cost = slotCost(s) + RECORD_BYTES + this.records.textBytes(meta) + (v4Net ? V4_NET_BYTES : 0) + (key ? EXPIRY_BYTES + 2 * key.length : 0);
     const share = this.shareFor(tag);
     const borrow = opts.restore === true;
     while (!this.budget.fits(share, cost, borrow)) {
@@ -190,7 +320,13 @@ export class ClientList {
     }
     let values = byName.get(s.name);
     if (!values) byName.set(s.name, (values = new Map()));
-    values.set(s.value, TAG_INDEX.get(tag)!);
+    const rec = this.records.alloc(tag, meta, now);
+    this.records.cost[rec] = cost;
+    values.set(s.value, rec);
+    if (key) {
+      this.expiring.set(rec, key);
+      if (this.earliest === 0 || meta.expiresAt! < this.earliest) this.earliest = meta.expiresAt!;
+    }
     if (this.filter.added >= this.filter.capacity) this.rebuildFilter(this.count + 1);
     else this.filter.add(keyHash(s.kind, s.name, s.value));
     if (share === 'decoy') this.decoys.add(slotKey(s));
@@ -199,7 +335,7 @@ export class ClientList {
     this.count++;
     this.perType.set(entry.type, (this.perType.get(entry.type) ?? 0) + 1);
     this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + TAG_INDEX.get(tag)!]! += 1;
-    if (s.kind === 0) this.countPrefix(s.value, 1);
+    if (s.kind === 0) this.countPrefix(s.value, rec, 1);
     return true;
   }
 
@@ -209,54 +345,82 @@ export class ClientList {
 
   private removeSlot(s: Slot): boolean {
     const values = this.byKind[s.kind]?.get(s.name);
-    const tagIdx = values?.get(s.value);
-    if (!values || tagIdx === undefined) return false;
+    const rec = values?.get(s.value);
+    if (!values || rec === undefined) return false;
     values.delete(s.value);
     this.forgetRecent(s);
-    const share = this.shareFor(DENY_TAGS[tagIdx]!);
+    const share = this.shareFor(DENY_TAGS[this.records.tag[rec]!]!);
     if (share !== 'manual') {
       const key = slotKey(s);
       this.decoys.delete(key);
       this.autoIds.delete(key);
       this.autoIps.delete(key);
     }
-    this.budget.take(share, -slotCost(s));
+    this.budget.take(share, -this.records.cost[rec]!);
     this.count--;
     const type = KIND_TYPES[s.kind % DIGESTED]!;
     this.perType.set(type, (this.perType.get(type) ?? 1) - 1);
-    this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + tagIdx]! -= 1;
-    if (s.kind === 0) this.countPrefix(s.value, -1);
+    this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + this.records.tag[rec]!]! -= 1;
+    if (s.kind === 0) this.countPrefix(s.value, rec, -1);
+    this.expiring.delete(rec);
+    this.unsentHits.delete(rec);
+    this.records.release(rec);
     return true;
   }
 
-  /** Keeps the IPv6 prefix lengths in use, for network lookups. */
-  private countPrefix(value: string, delta: number): void {
+  /** Keeps the network index: IPv4 networks by masked address, the prefix lengths in use of both families. */
+  private countPrefix(value: string, rec: number, delta: number): void {
     const slash = value.indexOf('/');
     if (slash < 0) return;
     const len = Number(value.slice(slash + 1));
+    const v4 = value.indexOf(':') < 0;
+    const top = v4 ? (this.v4Top ??= new Uint32Array(65536)) : (this.v6Top ??= new Uint32Array(65536));
+    const first = v4 ? ipv4ToInt(value.slice(0, slash)) >>> 16 : firstGroup(value);
+    for (let i = 0, n = len >= 16 ? 1 : 1 << (16 - len); i < n; i++) top[first + i]! += delta;
+    if (v4) {
+      const net = ipv4ToInt(value.slice(0, slash));
+      let nets = this.v4Nets[len];
+      if (delta > 0) {
+        if (!nets) this.v4Nets[len] = nets = new Map();
+        nets.set(net, rec);
+        this.netValues.set(rec, value);
+        if (nets.size === 1) this.v4Lengths = this.lengthsOf(32, (i) => (this.v4Nets[i]?.size ?? 0) > 0);
+      } else if (nets) {
+        nets.delete(net);
+        this.netValues.delete(rec);
+        if (nets.size === 0) {
+          this.v4Nets[len] = undefined;
+          this.v4Lengths = this.lengthsOf(32, (i) => (this.v4Nets[i]?.size ?? 0) > 0);
+        }
+      }
+      return;
+    }
     const before = this.v6Prefix[len]!;
     this.v6Prefix[len] = before + delta;
-    if ((before === 0) !== (before + delta === 0)) {
-      const lengths: number[] = [];
-      for (let i = 128; i > 0; i--) if (this.v6Prefix[i]! > 0) lengths.push(i);
-      this.v6Lengths = lengths; // longest first: the most specific entry answers
-    }
+    if ((before === 0) !== (before + delta === 0)) this.v6Lengths = this.lengthsOf(128, (i) => this.v6Prefix[i]! > 0);
+  }
+
+  /** Prefix lengths in use, longest first: the most specific entry answers. */
+  private lengthsOf(max: number, used: (len: number) => boolean): number[] {
+    const lengths: number[] = [];
+    for (let i = max; i > 0; i--) if (used(i)) lengths.push(i);
+    return lengths;
   }
 
   /** Removes every entry, or those whose tag satisfies `which`; returns how many. */
   clear(which?: (tag: DenyTag) => boolean): number {
     const doomed: Slot[] = [];
-    this.forEachSlot((s, tagIdx) => {
-      if (!which || which(DENY_TAGS[tagIdx]!)) doomed.push(s);
+    this.forEachSlot((s, rec) => {
+      if (!which || which(DENY_TAGS[this.records.tag[rec]!]!)) doomed.push(s);
     });
     for (const s of doomed) this.removeSlot(s);
     if (doomed.length > 0) this.rebuildFilter(this.count);
     return doomed.length;
   }
 
-  private forEachSlot(fn: (s: Slot, tagIdx: number) => void): void {
+  private forEachSlot(fn: (s: Slot, rec: number) => void): void {
     for (const kind of this.kinds) {
-      for (const [name, values] of this.byKind[kind]!) for (const [value, tagIdx] of values) fn({ kind, name, value }, tagIdx);
+      for (const [name, values] of this.byKind[kind]!) for (const [value, rec] of values) fn({ kind, name, value }, rec);
     }
   }
 
@@ -267,12 +431,18 @@ export class ClientList {
     this.filter = filter;
   }
 
-  /** Every entry (or those with `tag`); digested ones show their value as `sha256:<hex>`. */
-  list(tag?: DenyTag | 'all'): StoredEntry[] {
+  /**
+   * Every entry (or those with `tag`), with its expiry and history when `withMeta` (what is
+   * stored and shown to operators); digested ones show their value as `sha256:<hex>`. Expired
+   * entries the sweep has not removed yet are left out.
+   */
+  list(tag?: DenyTag | 'all', withMeta = false): StoredEntry[] {
     const out: StoredEntry[] = [];
     const want = tag && tag !== 'all' ? TAG_INDEX.get(tag) : undefined;
-    this.forEachSlot((s, tagIdx) => {
-      if (want === undefined || tagIdx === want) out.push(slotEntry(s, tagIdx));
+    const now = Date.now();
+    const r = this.records;
+    this.forEachSlot((s, rec) => {
+      if ((want === undefined || r.tag[rec] === want) && (r.expiresAt[rec] === 0 || r.expiresAt[rec]! > now)) out.push(slotEntry(s, r.tag[rec]!, withMeta ? r.meta(rec) : undefined));
     });
     return out;
   }
@@ -288,4 +458,42 @@ export class ClientList {
     }
     return false;
   }
+}
+
+/**
+ * The slot of an entry as lists show it (what `get` and `list` return): a `sha256:<hex>` value
+ * there is always a digested entry, never a raw value to digest again.
+ */
+function shownSlot(e: ListEntry): Slot {
+  if (!e.digest && e.value.length === DIGEST_PREFIX.length + 64 && e.value.startsWith(DIGEST_PREFIX)) {
+    return { kind: typeIndex(e.type) + DIGESTED, name: e.name ?? '', value: e.value.slice(DIGEST_PREFIX.length) };
+  }
+  return slotOf(e);
+}
+
+/** The first 16 bits of a canonical IPv6 address or network (`2001:db8::/32` → 0x2001, `::1` → 0). */
+function firstGroup(value: string): number {
+  const colon = value.indexOf(':');
+  return colon <= 0 ? 0 : parseInt(value.slice(0, colon), 16) & 0xffff;
+}
+
+/** The first 16 bits of a dotted quad (`203.0.113.7` → 203 × 256 + 0), or -1 for anything else (IPv6). */
+function ipv4Top16(s: string): number {
+  let a = 0;
+  let i = 0;
+  let c = 0;
+  for (; i < s.length; i++) {
+    c = s.charCodeAt(i);
+    if (c === 0x2e) break;
+    if (c < 0x30 || c > 0x39) return -1;
+    a = a * 10 + c - 0x30;
+  }
+  if (c !== 0x2e) return -1;
+  let b = 0;
+  for (i++; i < s.length; i++) {
+    c = s.charCodeAt(i);
+    if (c === 0x2e) break;
+    b = b * 10 + c - 0x30;
+  }
+  return ((a & 255) << 8) | (b & 255);
 }

@@ -1,5 +1,5 @@
 import { listEntryInvalid } from '../errors';
-import { canonicalIp, ipv6Prefix } from '../request/ip-address';
+import { canonicalIp, ipv4Prefix, ipv6Prefix } from '../request/ip-address';
 
 export const ENTRY_TYPES = ['ip', 'token', 'username', 'cookie', 'api_key'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
@@ -48,7 +48,7 @@ export const DIGEST_OVER = 1024;
 /** How a digested entry is written in lists, files and management calls. */
 export const DIGEST_PREFIX = 'sha256:';
 const DIGEST_FORM = /^sha256:[0-9a-fA-F]{64}$/;
-/** An IPv6 network entry: `2001:db8:1:2::/64`. */
+/** A network entry (CIDR): `203.0.113.0/24`, `2001:db8::/48`. */
 const PREFIX_FORM = /^([^/]+)\/([0-9]{1,3})$/;
 
 const MAX_VALUE = 4096;
@@ -74,9 +74,9 @@ export function canonicalEntry(input: unknown): ListEntry {
   if (type === 'ip') {
     const trimmed = value.trim();
     const net = PREFIX_FORM.exec(trimmed);
-    if (net) return { type, value: ipv6Network(net[1]!, Number(net[2])) };
+    if (net) return { type, value: ipNetwork(net[1]!, Number(net[2])) };
     const ip = canonicalIp(trimmed);
-    if (!ip) throw listEntryInvalid(`value must be an IPv4 or IPv6 address, or an IPv6 network like 2001:db8:1:2::/64 (got ${JSON.stringify(value.slice(0, 64))})`);
+    if (!ip) throw listEntryInvalid(`value must be an IPv4 or IPv6 address, or a network like 203.0.113.0/24 or 2001:db8::/48 (got ${JSON.stringify(value.slice(0, 64))})`);
     return { type, value: ip };
   }
   const digest = DIGEST_FORM.test(value) ? ({ value: value.slice(DIGEST_PREFIX.length).toLowerCase(), digest: true } as const) : { value };
@@ -91,15 +91,19 @@ export function canonicalEntry(input: unknown): ListEntry {
 }
 
 /**
- * `addr/len` as an entry: IPv6 only (an IPv4 address is one client; general CIDR entries are not
- * a list feature), host bits cleared; `/128` is the address itself.
+ * `addr/len` as an entry (CIDR), host bits cleared so one network has one spelling; `/32` (IPv4)
+ * and `/128` (IPv6) are the address itself. An IPv4-mapped IPv6 network is refused rather than
+ * guessed at: write the IPv4 network.
  */
-function ipv6Network(addr: string, len: number): string {
+function ipNetwork(addr: string, len: number): string {
   const ip = canonicalIp(addr);
-  if (!ip || ip.indexOf(':') < 0 || len < 1 || len > 128) {
-    throw listEntryInvalid(`a network entry must be an IPv6 address with a prefix from /1 to /128, like 2001:db8:1:2::/64 (got ${JSON.stringify(`${addr}/${len}`.slice(0, 64))})`);
+  const v6 = ip.indexOf(':') >= 0;
+  const max = v6 ? 128 : 32;
+  if (!ip || len < 1 || len > max || (!v6 && addr.trim().indexOf(':') >= 0)) {
+    throw listEntryInvalid(`a network entry must be an IPv4 address with a prefix from /1 to /32 (like 203.0.113.0/24) or an IPv6 address with a prefix from /1 to /128 (like 2001:db8::/48) (got ${JSON.stringify(`${addr}/${len}`.slice(0, 64))})`);
   }
-  return len === 128 ? ip : ipv6Prefix(ip, len);
+  if (len === max) return ip;
+  return v6 ? ipv6Prefix(ip, len) : ipv4Prefix(ip, len);
 }
 
 /** The lookup key of an entry; names and values never hold control characters, so it cannot be forged. */

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { type DenyTag, DENY_TAGS, canonicalEntry } from './entries';
 import type { ClientList, StoredEntry } from './client-list';
+import { metaOf } from './entry-records';
 
 // The list journal's formats: one checksummed line per change, and the snapshot `lists.json`.
 
 /**
  * One list change as the journal records it. Entries are stored as `list()` shows them (secrets
- * digested), so the journal holds nothing `lists.json` would not.
+ * digested, with expiry and history), so the journal holds nothing `lists.json` would not.
  */
 export type ListOp =
   | { list: 'blacklist' | 'whitelist'; op: 'add'; entry: StoredEntry }
-  | { list: 'blacklist' | 'whitelist'; op: 'remove'; entry: StoredEntry }
+  | { list: 'blacklist' | 'whitelist'; op: 'remove'; entry: StoredEntry; expired?: true }
   | { list: 'blacklist' | 'whitelist'; op: 'clear'; tags?: DenyTag[] };
 
 export type JournalLine = ListOp & { seq: number };
@@ -44,8 +45,13 @@ export function parseLine(text: string): JournalLine | undefined {
   }
 }
 
+/**
+ * Puts a stored entry (file, journal, store) back in a list with its expiry and history; files
+ * written before entries had them load as entries added now that never expire. An entry whose
+ * expiry passed while nothing was running is left out.
+ */
 export function putEntry(list: ClientList, raw: unknown): void {
   const r = raw as Record<string, unknown>;
   const tag = (DENY_TAGS as readonly string[]).includes(String(r['tag'])) ? (r['tag'] as DenyTag) : 'manual';
-  list.add(canonicalEntry(raw), tag, { restore: true });
+  list.add(canonicalEntry(raw), tag, { restore: true, meta: metaOf(raw) });
 }

@@ -308,7 +308,7 @@ export class ListJournal {
       .then(() => {
         folding.seq = this.seq;
         // Between chunks the snapshot waits for an append under way: the changes go first.
-        return writeSnapshotInChunks(tmp, folding.seq, this.deny.list(), this.allow.list(), () => this.draining?.catch(() => undefined));
+        return writeSnapshotInChunks(tmp, folding.seq, this.deny.list(undefined, true), this.allow.list(undefined, true), () => this.draining?.catch(() => undefined));
       })
       .then(
         (bytes) => {
@@ -378,7 +378,7 @@ export class ListJournal {
    * applied in memory already, so the snapshot carries them all.
    */
   private async compactNow(): Promise<void> {
-    const file: ListsFile = { version: 1, seq: this.seq, blacklist: this.deny.list(), whitelist: this.allow.list() };
+    const file: ListsFile = { version: 1, seq: this.seq, blacklist: this.deny.list(undefined, true), whitelist: this.allow.list(undefined, true) };
     const text = JSON.stringify(file, null, 1);
     await writeFileAtomic(this.snapshotFile, text);
     this.snapshotSeq = file.seq!;

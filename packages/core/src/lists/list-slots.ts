@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { DENY_TAGS, DIGEST_OVER, DIGEST_PREFIX, type DenyTag, type EntryType, type ListEntry } from './entries';
+import { type EntryMeta, RECORD_BYTES } from './entry-records';
 
 /**
  * How a list entry is stored: its slot (type index, name key, value, digested when long) and what
  * it costs in memory.
  */
 
-export interface StoredEntry extends ListEntry {
+/** An entry as a list holds it: its tag, and (when read from a list) its expiry and history. */
+export interface StoredEntry extends ListEntry, EntryMeta {
   tag: DenyTag;
 }
 
@@ -14,12 +16,13 @@ export interface StoredEntry extends ListEntry {
 export const DIGEST_CHARS = 64;
 
 /**
- * Rough bytes one entry costs in memory (value string, name, map slot); used to honour
+ * Rough bytes one entry without expiry or history text costs in memory (value string, name, map
+ * slot, record); used to honour
  * attack_list_memory. A long value is kept as its digest, so it costs what the digest costs.
  */
 export function entryCost(e: ListEntry): number {
   const chars = e.digest || e.value.length > DIGEST_OVER ? DIGEST_CHARS : e.value.length;
-  return 64 + 2 * (chars + (e.name?.length ?? 0));
+  return 64 + 2 * (chars + (e.name?.length ?? 0)) + RECORD_BYTES;
 }
 
 /**
@@ -85,12 +88,13 @@ export function parseSlotKey(key: string): Slot {
   return { kind: key.charCodeAt(0) - 0x30, name: key.slice(colon + 1, colon + 1 + nameLen), value: key.slice(colon + 1 + nameLen) };
 }
 
-export function slotEntry(s: Slot, tagIdx: number): StoredEntry {
+export function slotEntry(s: Slot, tagIdx: number, meta?: EntryMeta): StoredEntry {
   const digested = s.kind >= DIGESTED;
   const type = KIND_TYPES[digested ? s.kind - DIGESTED : s.kind]!;
   const value = digested ? `${DIGEST_PREFIX}${s.value}` : s.value;
   const tag = DENY_TAGS[tagIdx]!;
-  return s.name === '' ? { type, value, tag } : { type, name: s.name, value, tag };
+  const e: StoredEntry = s.name === '' ? { type, value, tag } : { type, name: s.name, value, tag };
+  return meta ? Object.assign(e, meta) : e;
 }
 
 export function slotCost(s: Slot): number {

@@ -1,6 +1,7 @@
 import type { CompiledApi } from '../api/compiled-api';
 import { typeIndex } from '../lists/client-list';
 import type { DenyTag, ListEntry } from '../lists/entries';
+import { type EntryMeta, MAX_HISTORY_TEXT } from '../lists/entry-records';
 import { keyHash } from '../lists/presence-filter';
 import type { ClientIdentifiers } from '../identity/identifiers';
 import { type EventRequest, listEvent, securityEvent } from '../security-event';
@@ -29,7 +30,7 @@ export function recordAttack(ctx: DecisionContext, api: CompiledApi, req: Enforc
  * address, never an allow-listed identifier), with its `listed` event; a dry run only notes it.
  * `api` is null for a request no API matched (a honeytoken replayed anywhere).
  */
-export function listDetected(ctx: DecisionContext, api: string | null, req: EventRequest, kind: DenyTag, identifier: ListEntry, blocked: boolean): { entry: ListEntry; listed: boolean } {
+export function listDetected(ctx: DecisionContext, api: string | null, req: EnforcerRequest, kind: DenyTag, identifier: ListEntry, blocked: boolean): { entry: ListEntry; listed: boolean } {
   let listed = false;
   const protectedProxy = identifier.type === 'ip' && ctx.conf.enable_xff && ctx.trusted.has(identifier.value);
   const entry: ListEntry = identifier.type === 'ip' ? { type: 'ip', value: clientKey(ctx, identifier.value) } : identifier;
@@ -40,7 +41,7 @@ export function listDetected(ctx: DecisionContext, api: string | null, req: Even
   }
   if (ctx.aseDetected && !protectedProxy && !ctx.allowList.has(identifier.type, identifier.value, identifier.name)) {
     try {
-      listed = ctx.denyList.add(entry, kind);
+      listed = ctx.denyList.add(entry, kind, { meta: detectionMeta(ctx, api, req, kind) });
       if (listed) {
         const stored = ctx.denyList.entry(entry)!;
         ctx.recordListChange({ list: 'blacklist', op: 'add', entry: stored });
@@ -51,6 +52,23 @@ export function listDetected(ctx: DecisionContext, api: string | null, req: Even
     }
   }
   return { entry, listed };
+}
+
+/**
+ * A detection's history (API, request id) and expiry (`deny_list_ttl` of its tag). The request id
+ * is the `X-Request-Id` the client or a proxy in front sent: kept for finding the request in other
+ * logs, trusted for nothing, and only when it is short printable text.
+ */
+function detectionMeta(ctx: DecisionContext, api: string | null, req: EnforcerRequest, kind: DenyTag): EntryMeta {
+  const now = Date.now();
+  const meta: EntryMeta = { addedAt: now, via: 'detection' };
+  if (api !== null) meta.api = api;
+  const ttl = ctx.conf.deny_list_ttl[kind];
+  if (ttl) meta.expiresAt = now + ttl;
+  const rid = req.headers['x-request-id'];
+  // eslint-disable-next-line no-control-regex
+  if (typeof rid === 'string' && rid.length > 0 && rid.length <= MAX_HISTORY_TEXT && !/[\x00-\x1f\x7f]/.test(rid)) meta.requestId = rid;
+  return meta;
 }
 
 /** Violations are pinned on the strongest identifier: token, else API key, else cookie, else IP. */

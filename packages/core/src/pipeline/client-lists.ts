@@ -22,8 +22,10 @@ export function findDenied(ctx: DecisionContext, ids: ClientIdentifiers): Stored
 export function refuseDenied(ctx: DecisionContext, api: CompiledApi, req: EnforcerRequest, denied: StoredEntry | undefined): Decision | undefined {
   if (!denied) return undefined;
   if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent('deny_list', api.id, req, denied, api.enableBlocking));
+  if (!api.enableBlocking) return undefined;
+  ctx.denyList.hit(denied);
   // The decision names the entry's type and tag, never its value: decisions are not secrets.
-  return api.enableBlocking ? respond('deny_list', api, api.blockResponse, { type: denied.type, tag: denied.tag }) : undefined;
+  return respond('deny_list', api, api.blockResponse, { type: denied.type, tag: denied.tag });
 }
 
 /**

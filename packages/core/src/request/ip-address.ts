@@ -196,3 +196,18 @@ export function ipv6Prefix(ip: string, prefix: number): string {
   }
   return `${formatIpv6(g)}/${prefix}`;
 }
+
+/** A 32-bit IPv4 value (signed or not) as a dotted quad. */
+export function intToIpv4(v: number): string {
+  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** The mask of an IPv4 prefix length (1–32) as a signed 32-bit int. */
+export function ipv4Mask(prefix: number): number {
+  return prefix >= 32 ? -1 : ~((1 << (32 - prefix)) - 1) | 0;
+}
+
+/** `ip/prefix` for a canonical dotted quad: its network, host bits cleared (`203.0.113.7`, 24 → `203.0.113.0/24`). */
+export function ipv4Prefix(ip: string, prefix: number): string {
+  return `${intToIpv4(ipv4ToInt(ip) & ipv4Mask(prefix))}/${prefix}`;
+}

@@ -1,4 +1,4 @@
-import { canonicalEntry } from '../lists/entries';
+import { putEntry } from '../lists/journal-format';
 import { MemoryBacking, MemoryHandle } from './memory-handle';
 import type { StoredEntry } from '../lists/client-list';
 import type { ListChange, ListName, ListReplica, ListStore } from './types';
@@ -51,7 +51,7 @@ export class MemoryListStore extends MemoryHandle<ListChange> implements ListSto
     for (const list of ['blacklist', 'whitelist'] as const) {
       for (const e of this.backing.entries(list)) {
         try {
-          replica[list].add(canonicalEntry(e), e.tag, { restore: true });
+          putEntry(replica[list], e);
         } catch (err) {
           warnings.push(`${list}: entry ${e.type} skipped: ${err instanceof Error ? err.message : String(err)}`);
         }

@@ -19,8 +19,16 @@ export type ListName = 'blacklist' | 'whitelist';
 /** One change of a list, as data (not a predicate), so that it can be journaled and sent to other nodes. */
 export type ListChange =
   | { list: ListName; op: 'add'; entry: StoredEntry }
-  | { list: ListName; op: 'remove'; entry: StoredEntry }
+  /** `expired`: the sweep removing an entry whose expiry came; it removes only that entry (same `expiresAt`), not one added again since. */
+  | { list: ListName; op: 'remove'; entry: StoredEntry; expired?: true }
   | { list: ListName; op: 'clear'; tags?: DenyTag[] };
+
+/** Hits of one entry: counted here and not yet sent, or the stored total. */
+export interface ListHits {
+  entry: StoredEntry;
+  hits: number;
+  lastHit: number;
+}
 
 /** The two lists the request path reads: match, has, list by tag, clear by tag (`ClientList`). */
 export interface ListReplica {
@@ -50,6 +58,14 @@ export interface ListStore {
    * no Promise per change, so a flood of detections on a slow disk queues a bounded amount.
    */
   record?(change: ListChange): void;
+  /**
+   * Adds the hits counted here since the last call to the stored counts and answers each entry's
+   * total (every writer's hits) and last hit; entries no longer stored are left out. Shared stores
+   * only: hits are sent in batches, never one round trip per blocked request.
+   */
+  addHits?(list: ListName, hits: readonly ListHits[]): Promise<ListHits[]>;
+  /** Every stored entry's hit count and last hit (with `addHits`): read when a list page is shown. */
+  hitTotals?(list: ListName): Promise<ListHits[]>;
   /** Changes made by other writers of the same store, never those of this handle. Returns unsubscribe. */
   subscribe(listener: (change: ListChange) => void): () => void;
   close(): Promise<void>;

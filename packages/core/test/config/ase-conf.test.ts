@@ -83,6 +83,7 @@ describe('every key we read is converted to its type', () => {
       'admin_log_level=5',
       'attack_list_memory=256MB',
       'attack_list_shares= 40, 25 ,35',
+      'deny_list_ttl=invalid_method:10m, decoy:never , missing_token:2d',
       'ip_rotation_threshold=5',
       'ip_rotation_window=1h',
       'ipv6_client_prefix=56',
@@ -122,6 +123,7 @@ describe('every key we read is converted to its type', () => {
       admin_log_level: 5,
       attack_list_memory: 256 * 1024 * 1024,
       attack_list_shares: { manual: 40, decoy: 25, automatic: 35 },
+      deny_list_ttl: { invalid_method: 600_000, invalid_content_type: 3_600_000, invalid_protocol: 3_600_000, missing_token: 172_800_000, decoy: 0 },
       ip_rotation_threshold: 5,
       ip_rotation_window: 3_600_000,
       ipv6_client_prefix: 56,
@@ -144,6 +146,12 @@ describe('every key we read is converted to its type', () => {
       server_down_time: 1500,
     });
     expect(warnings).toEqual([]);
+  });
+
+  it('deny_list_ttl refuses unknown forms and lifetimes beyond ten years', () => {
+    for (const bad of ['invalid_method', 'invalid_method:soon', 'Invalid-Method:1h', 'decoy:11yr']) {
+      expect(() => parse(`deny_list_ttl=${bad}`)).toThrow(/deny_list_ttl: must be tag:duration pairs/);
+    }
   });
 
   it('an empty xff_trusted_proxies means no trusted proxy', () => {

@@ -4,8 +4,8 @@ import { canonicalEntry } from '../../src/lists/entries';
 import { RotationTracker } from '../../src/lists/rotation-tracker';
 import { ipv6Prefix } from '../../src/request/client-ip';
 
-/** An IPv4 entry costs 80–94 bytes (7–15 characters). */
-const ipCost = 100;
+/** An IPv4 entry costs 128–142 bytes (7–15 characters, and its record). */
+const ipCost = 148;
 
 /** A budget whose shares hold `manual`, `decoy` and `automatic` IPv4 entries. */
 function budgetFor(manual: number, decoy: number, automatic: number): ListBudget {
@@ -126,12 +126,18 @@ describe('IPv6 networks', () => {
     expect(ipv6Prefix('10.0.0.1', 64)).toBe('');
   });
 
-  test('canonicalEntry accepts an IPv6 network, refuses IPv4 ones', () => {
+  test('canonicalEntry accepts IPv4 and IPv6 networks with host bits cleared, and refuses bad prefixes', () => {
     expect(canonicalEntry({ type: 'ip', value: '2001:DB8:1:2::5/64' })).toEqual({ type: 'ip', value: '2001:db8:1:2::/64' });
     expect(canonicalEntry({ type: 'ip', value: '2001:db8::5/128' })).toEqual({ type: 'ip', value: '2001:db8::5' });
-    expect(() => canonicalEntry({ type: 'ip', value: '10.0.0.0/8' })).toThrow(/IPv6 address with a prefix/);
-    expect(() => canonicalEntry({ type: 'ip', value: '::ffff:10.0.0.1/120' })).toThrow(/IPv6 address with a prefix/);
+    expect(canonicalEntry({ type: 'ip', value: '10.1.2.3/8' })).toEqual({ type: 'ip', value: '10.0.0.0/8' });
+    expect(canonicalEntry({ type: 'ip', value: ' 203.0.113.9/24 ' })).toEqual({ type: 'ip', value: '203.0.113.0/24' });
+    expect(canonicalEntry({ type: 'ip', value: '203.0.113.9/32' })).toEqual({ type: 'ip', value: '203.0.113.9' });
+    expect(() => canonicalEntry({ type: 'ip', value: '10.0.0.0/33' })).toThrow(/IPv4 address with a prefix from \/1 to \/32/);
+    expect(() => canonicalEntry({ type: 'ip', value: '10.0.0.0/0' })).toThrow(/network entry/);
+    expect(() => canonicalEntry({ type: 'ip', value: '::ffff:10.0.0.1/120' })).toThrow(/network entry/);
     expect(() => canonicalEntry({ type: 'ip', value: '2001:db8::/0' })).toThrow(/IPv6 address with a prefix/);
+    expect(() => canonicalEntry({ type: 'ip', value: '2001:db8::/129' })).toThrow(/IPv6 address with a prefix/);
+    expect(() => canonicalEntry({ type: 'ip', value: '10.0.0/8' })).toThrow(/network entry/);
   });
 
   test('a network entry covers the addresses in it; an exact entry only itself', () => {

@@ -1,0 +1,163 @@
+'use strict';
+// Network entries: what do 10 000 listed networks cost the lookups of a 1 000 000-entry deny list?
+//
+// Two enforcers in one process, each with the same 1 000 000 deny entries (all five types, as
+// bench/scale.js); the second also lists 10 000 networks: 9 000 IPv4 networks spread over every
+// prefix length from /16 to /31 (the worst case: each IPv4 lookup probes one map per length in
+// use) and 1 000 IPv6 networks (/32 to /64). None covers the requests' addresses, so every request
+// passes. Measured in alternating rounds so that drift hits both alike: ns per deny-list lookup
+// (IP, token, API key, cookie of each request) and µs per decision.
+// Run: `npx tsc -b && node bench/networks.js` prints one JSON line (times: noisy on a busy machine).
+// `node bench/networks.js --instructions` counts instructions per lookup with valgrind's callgrind
+// instead (steady state: a run with MEASURED more lookups minus one without, as bench/instructions.js),
+// which the machine's load does not move; takes several minutes.
+const { performance } = require('node:perf_hooks');
+const { createEnforcer, silentLogger, canonicalEntry } = require('@ase/core');
+const { CONF, denyEntry, realisticPolicy, requests } = require('./lib/policy');
+const { median } = require('./core');
+
+const ENTRIES = 1_000_000;
+const V4_NETWORKS = 9_000;
+const V6_NETWORKS = 1_000;
+
+function fill(enforcer, networks) {
+  const list = enforcer.denyList;
+  for (let i = 0; i < ENTRIES; i++) list.add(canonicalEntry(denyEntry(i)), 'manual');
+  if (!networks) return 0;
+  let x = 12345;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  let v4 = 0;
+  // First octets 20–35, one per prefix length: far from the requests' 192.168.0.0/16.
+  for (let tries = 0; v4 < V4_NETWORKS && tries < 1_000_000; tries++) {
+    const len = 16 + (tries % 16);
+    const r = next();
+    const value = `${20 + (len - 16)}.${(r >>> 16) & 255}.${(r >>> 8) & 255}.${r & 255}/${len}`;
+    if (list.add(canonicalEntry({ type: 'ip', value }), 'manual')) v4++;
+  }
+  let v6 = 0;
+  for (let tries = 0; v6 < V6_NETWORKS && tries < 100_000; tries++) {
+    const len = [32, 48, 56, 64][tries % 4];
+    const r = next();
+    const value = `2001:db8:${(r >>> 16).toString(16)}:${(r & 0xffff).toString(16)}::/${len}`;
+    if (list.add(canonicalEntry({ type: 'ip', value }), 'manual')) v6++;
+  }
+  return v4 + v6;
+}
+
+async function decisionUs(enforcer, reqs, n) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    let d = enforcer.decide(reqs[i & 4095]);
+    if (typeof d.then === 'function') d = await d;
+    if (d.action !== 'proxy') throw new Error(`unexpected decision ${d.action}`);
+  }
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+function lookupNs(enforcer, ids, n) {
+  const list = enforcer.denyList;
+  let found = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const c = ids[i & 4095];
+    if (list.get('ip', c.ip) || list.get('token', c.token) || list.get('api_key', c.key, 'x-api-key') || list.get('cookie', c.cookie, 'sid')) found++;
+  }
+  if (found) throw new Error('passing identifiers were found in the deny list');
+  return ((performance.now() - t0) * 1e6) / (n * 4);
+}
+
+async function run({ rounds = 7 } = {}) {
+  const reqs = requests(4096);
+  const ids = reqs.map((r) => ({
+    ip: r.headers['x-forwarded-for'],
+    token: r.headers.authorization.slice(7),
+    key: r.headers['x-api-key'],
+    cookie: r.headers.cookie.slice(4, r.headers.cookie.indexOf(';')),
+  }));
+  const open = () => createEnforcer({ logger: silentLogger, conf: { ...CONF, attack_list_memory: '1gb' }, apis: realisticPolicy() });
+  const plain = open();
+  const withNets = open();
+  fill(plain, false);
+  const networks = fill(withNets, true);
+  try {
+    await decisionUs(plain, reqs, 200_000);
+    await decisionUs(withNets, reqs, 200_000);
+    const ns = { plain: [], nets: [] };
+    const us = { plain: [], nets: [] };
+    for (let r = 0; r < rounds; r++) {
+      ns.plain.push(lookupNs(plain, ids, 500_000));
+      ns.nets.push(lookupNs(withNets, ids, 500_000));
+      us.plain.push(await decisionUs(plain, reqs, 200_000));
+      us.nets.push(await decisionUs(withNets, reqs, 200_000));
+    }
+    if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ ns, us }));
+    return {
+      entries: ENTRIES,
+      networks,
+      lookupNsPlain: median(ns.plain),
+      lookupNsNetworks: median(ns.nets),
+      lookupRatio: median(ns.nets.map((v, i) => v / ns.plain[i])),
+      decisionUsPlain: median(us.plain),
+      decisionUsNetworks: median(us.nets),
+      decisionRatio: median(us.nets.map((v, i) => v / us.plain[i])),
+    };
+  } finally {
+    await plain.close();
+    await withNets.close();
+  }
+}
+
+/** The child under callgrind: fill, warm up, then `n` rounds of the four lookups. */
+function child(withNets, n) {
+  const reqs = requests(4096);
+  const ids = reqs.map((r) => ({ ip: r.headers['x-forwarded-for'], token: r.headers.authorization.slice(7), key: r.headers['x-api-key'], cookie: r.headers.cookie.slice(4, r.headers.cookie.indexOf(';')) }));
+  const e = createEnforcer({ logger: silentLogger, conf: { ...CONF, attack_list_memory: '1gb' }, apis: {} });
+  fill(e, withNets);
+  lookupNs(e, ids, WARMUP);
+  if (n > 0) lookupNs(e, ids, n);
+  return e.close();
+}
+
+const WARMUP = 200_000;
+const MEASURED = 400_000;
+
+function count(withNets, n) {
+  const { execFile } = require('node:child_process');
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bench-cg-')), 'callgrind.out');
+  return new Promise((resolve, reject) => {
+    execFile('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--max-old-space-size=4096', __filename, '--child', withNets ? 'nets' : 'plain', String(n)], { maxBuffer: 1 << 24 }, (err, _o, stderr) => {
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+      const m = /Collected : (\d+)/.exec(stderr);
+      if (err || !m) reject(new Error(`callgrind failed (${err ? err.message : 'no count'}): ${stderr.slice(-500)}`));
+      else resolve(Number(m[1]));
+    });
+  });
+}
+
+/** Instructions per lookup (each request's four), with and without the networks. */
+async function instructions() {
+  const per = async (withNets) => {
+    const [base, more] = await Promise.all([count(withNets, 0), count(withNets, MEASURED)]);
+    return (more - base) / (MEASURED * 4);
+  };
+  const plain = await per(false);
+  const nets = await per(true);
+  return { entries: ENTRIES, networks: V4_NETWORKS + V6_NETWORKS, instructionsPerLookupPlain: plain, instructionsPerLookupNetworks: nets, ratio: nets / plain };
+}
+
+module.exports = { run, instructions };
+
+if (require.main === module && process.argv[2] === '--child') {
+  void child(process.argv[3] === 'nets', Number(process.argv[4]));
+} else if (require.main === module) {
+  (process.argv.includes('--instructions') ? instructions() : run()).then(
+    (r) => console.log(JSON.stringify(r)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
