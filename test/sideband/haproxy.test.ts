@@ -57,6 +57,9 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
       apis: {
         shop: api('/shop', {
           enable_blocking: true,
+          oauth2_access_token: true,
+          cookie: 'sid',
+          apikey_header: 'X-API-Key',
           api_pattern_enforcement: pattern({ methods_allowed: ['GET', 'POST'], error_code: '451', error_def: 'Unavailable For Legal Reasons', error_message_body: BLOCK_BODY }),
           decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'welcome, admin', decoy_subpaths: ['/shop/admin'] },
         } as never),
@@ -146,6 +149,28 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
     expect((await through('127.0.0.7', { path: '/shop/items' })).status).toBe(200);
   });
 
+  test("the client's Authorization, Cookie and API-key headers reach ASE: a deny-listed token, cookie or key is blocked", async () => {
+    const entries = [
+      { type: 'token', value: 'stolen-token' },
+      { type: 'cookie', name: 'sid', value: 'stolen-session' },
+      { type: 'api_key', name: 'X-API-Key', value: 'stolen-key' },
+    ];
+    for (const body of entries) expect((await call(adminPort, 'POST', '/v4/ase/firewall/blacklist', { body })).status).toBe(200);
+    try {
+      const before = backend.seen.length;
+      for (const headers of [{ authorization: 'Bearer stolen-token' }, { cookie: 'theme=dark; sid=stolen-session' }, { 'x-api-key': 'stolen-key' }]) {
+        const r = await through('127.0.0.10', { path: '/shop/items', headers });
+        expect([r.status, r.body]).toEqual([451, BLOCK_BODY]);
+      }
+      expect(backend.seen.length).toBe(before);
+      const ok = await through('127.0.0.10', { path: '/shop/items', headers: { authorization: 'Bearer good-token', cookie: 'sid=good', 'x-api-key': 'good-key' } });
+      expect(ok.status).toBe(200);
+      expect(backend.seen.at(-1)!.headers).toMatchObject({ authorization: 'Bearer good-token', cookie: 'sid=good', 'x-api-key': 'good-key' });
+    } finally {
+      for (const body of entries) await call(adminPort, 'DELETE', '/v4/ase/firewall/blacklist', { body });
+    }
+  });
+
   test('a HEAD to a blocked client gets the status without a body', async () => {
     const r = await through('127.0.0.5', { method: 'HEAD', path: '/shop/items' });
     expect([r.status, r.body]).toEqual([451, '']);
@@ -154,24 +179,37 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
 
 describe('HAProxy with the ase_decide Lua action and no decision service', () => {
   let backend: Backend;
-  let haproxy: RunningHaproxy;
+  let down: RunningHaproxy;
+  let wrong: RunningHaproxy;
 
   beforeAll(async () => {
     if (!HAPROXY_BIN) throw new Error('haproxy is not installed (apt-get install haproxy; .ci/run does it as root)');
     backend = await startBackend('app');
     const nobody = await freePort();
-    haproxy = await startHaproxy((port) => withPorts(documentedHaproxyConfig(), { decide: nobody, backend: backend.port, haproxy: port }));
+    down = await startHaproxy((port) => withPorts(documentedHaproxyConfig(), { decide: nobody, backend: backend.port, haproxy: port }));
+    // A mistyped URL naming some other service (here the backend itself, which answers 200 to anything).
+    wrong = await startHaproxy((port) => withPorts(documentedHaproxyConfig(), { decide: backend.port, backend: backend.port, haproxy: port }));
   }, 30000);
 
   afterAll(async () => {
-    await haproxy?.stop();
+    await down?.stop();
+    await wrong?.stop();
     await backend?.close();
   });
 
-  test('fails closed: 500, and nothing reaches the backend', async () => {
-    const r = await request(haproxy.port, { method: 'POST', path: '/shop/orders', body: '{"item":1}', localAddress: '127.0.0.2' });
-    expect(r.status).toBe(500);
+  test('ASE unreachable: 500, and nothing reaches the backend', async () => {
+    const r = await request(down.port, { method: 'POST', path: '/shop/orders', body: '{"item":1}', localAddress: '127.0.0.2' });
+    expect([r.status, r.body]).toEqual([500, 'Error: Internal Server Error']);
     expect(backend.seen).toHaveLength(0);
-    expect(haproxy.output()).toMatch(/ase_decide: no decision from the decision service at http:\/\/127\.0\.0\.1:\d+\/ \(status 503, no X-ASE-Decision\); answering 500/);
+    expect(down.output()).toMatch(/ase_decide: no decision from the decision service at http:\/\/127\.0\.0\.1:\d+\/ \(status 503, no X-ASE-Decision\); answering 500/);
+  });
+
+  test("a 200 that is not ASE's pass lets nothing through", async () => {
+    const before = backend.seen.length;
+    const r = await request(wrong.port, { path: '/shop/items', localAddress: '127.0.0.2' });
+    expect(r.status).toBe(500);
+    expect(backend.seen.length).toBe(before + 1); // the one request the action sent it, asking
+    expect(backend.seen.at(-1)!.headers['x-forwarded-uri']).toBe('/shop/items');
+    expect(wrong.output()).toMatch(/\(status 200, no X-ASE-Decision\); answering 500/);
   });
 });
