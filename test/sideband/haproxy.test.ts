@@ -40,6 +40,13 @@ function withPorts(conf: string, ports: { decide: number; backend: number; hapro
 
 const BLOCK_BODY = '{"error":"blocked by policy"}';
 
+test('the Lua action is in the published @ase/cli package', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'packages', 'cli', 'package.json'), 'utf8')) as { files: string[] };
+  expect(pkg.files).toContain('haproxy');
+  expect(path.relative(path.resolve(__dirname, '..', '..', 'packages', 'cli'), SCRIPT)).toBe(path.join('haproxy', 'ase-decide.lua'));
+  expect(fs.existsSync(SCRIPT)).toBe(true);
+});
+
 describe('HAProxy with the ase_decide Lua action and ase start --mode decide', () => {
   let backend: Backend;
   let ase: RunningCli;
@@ -158,7 +165,8 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
     for (const body of entries) expect((await call(adminPort, 'POST', '/v4/ase/firewall/blacklist', { body })).status).toBe(200);
     try {
       const before = backend.seen.length;
-      for (const headers of [{ authorization: 'Bearer stolen-token' }, { cookie: 'theme=dark; sid=stolen-session' }, { 'x-api-key': 'stolen-key' }]) {
+      const carriers: Record<string, string>[] = [{ authorization: 'Bearer stolen-token' }, { cookie: 'theme=dark; sid=stolen-session' }, { 'x-api-key': 'stolen-key' }];
+      for (const headers of carriers) {
         const r = await through('127.0.0.10', { path: '/shop/items', headers });
         expect([r.status, r.body]).toEqual([451, BLOCK_BODY]);
       }

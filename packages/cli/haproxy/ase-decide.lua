@@ -61,7 +61,7 @@ local function decide(txn, url)
   if host ~= nil and host ~= '' then headers['x-forwarded-host'] = { host } end
 
   local ok, res = pcall(function()
-    return core.httpclient():get({ url = url, headers = headers, timeout = 5000 })
+    return core.httpclient():get({ url = url, headers = headers })
   end)
   if not ok then return refuse_500(txn, 'the decision request failed: ' .. tostring(res)) end
   local status = res and tonumber(res.status)
