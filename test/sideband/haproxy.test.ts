@@ -70,6 +70,16 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
           api_pattern_enforcement: pattern({ methods_allowed: ['GET', 'POST'], error_code: '451', error_def: 'Unavailable For Legal Reasons', error_message_body: BLOCK_BODY }),
           decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'welcome, admin', decoy_subpaths: ['/shop/admin'] },
         } as never),
+        ops: api('/ops', {
+          decoy_config: {
+            decoy_enabled: true,
+            response_code: 200,
+            response_def: 'OK',
+            response_message: 'API_KEY=${api_key}\n',
+            decoy_subpaths: ['/ops/.env'],
+            honeytokens: { api_key: true, cookie: 'session' },
+          },
+        } as never),
       },
     });
     ase = runCli(['start', '--mode', 'decide', '--proxy', 'traefik', '--config-dir', dir, '--port', '0', '--admin-port', '0']);
@@ -177,6 +187,19 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
     } finally {
       for (const body of entries) await call(adminPort, 'DELETE', '/v4/ase/firewall/blacklist', { body });
     }
+  });
+
+  test("a decoy's headers reach the client: the session cookie it plants, presented later by another client, blocks that one", async () => {
+    const trap = await through('127.0.0.11', { path: '/ops/.env' });
+    expect(trap.status).toBe(200);
+    expect(trap.body).toMatch(/^API_KEY=\S+\n$/);
+    const planted = /^session=([^;]+)/.exec(String(trap.headers['set-cookie']))?.[1];
+    expect(planted).toBeDefined();
+    const before = backend.seen.length;
+    const caught = await through('127.0.0.12', { path: '/shop/items', headers: { cookie: `session=${planted}` } });
+    expect([caught.status, caught.body]).toEqual([451, BLOCK_BODY]);
+    expect((await through('127.0.0.12', { path: '/shop/items' })).status).toBe(451); // its address is listed now
+    expect(backend.seen.length).toBe(before);
   });
 
   test('a HEAD to a blocked client gets the status without a body', async () => {
