@@ -16,6 +16,11 @@
 -- ASE's X-ASE-Decision: 500, nothing passes.
 -- docs/sideband.md has the whole configuration.
 
+-- Without core.httpclient (HAProxy before 2.5) every request would fail: refuse to start instead.
+if core.httpclient == nil then
+  error('ase-decide.lua needs HAProxy 2.6 or later (core.httpclient)')
+end
+
 -- Headers that describe one connection, or that this action sets itself: never copied.
 local HOP_BY_HOP = {
   ['connection'] = true, ['keep-alive'] = true, ['proxy-connection'] = true, ['te'] = true,
