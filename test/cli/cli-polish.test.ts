@@ -46,7 +46,7 @@ describe('usage errors exit 2 and say what is allowed', () => {
     const r = await ase('--admin-port', '1', 'view_blacklist', 'bogus');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(
-      /^ase: view_blacklist: unknown tag "bogus"; allowed: all, manual, abs_generated, decoy, invalid_protocol, invalid_method, invalid_content_type, missing_token\n/,
+      /^ase: view_blacklist: unknown tag "bogus"; allowed: all, manual, abs_generated, decoy, invalid_protocol, invalid_method, invalid_content_type, missing_token, honeytoken\n/,
     );
   });
 

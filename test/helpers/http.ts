@@ -127,6 +127,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether something accepts connections on 127.0.0.1:port (a proxy we started is up). */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 /**
  * Like rawRequest, parsed into a Reply: status line, headers (lower-case; repeated ones joined with
  * ", "), and the body (de-chunked when the response is chunked).

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { tempDir } from './config';
-import { freePort } from './http';
+import { acceptsConnections, freePort } from './http';
 
 /** The nginx binary (Debian's nginx-light has auth_request), or undefined when none is installed. */
 export const NGINX_BIN = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx', '/usr/local/nginx/sbin/nginx'].find((p) => fs.existsSync(p));
@@ -60,7 +59,7 @@ ${http(port)}
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
+  while (!(await acceptsConnections(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`nginx did not start: ${out}${errorLog()}`);
@@ -68,15 +67,4 @@ ${http(port)}
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, errorLog, stop };
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { ClusterProcesses, clusterConf, manage } from '../helpers/cluster-nodes';
 import { servers } from '../helpers/config';
 import { request } from '../helpers/http';
+import { asReferenceClient } from '../admin/seed-samples';
 import { adminConnection, eventually } from '../../packages/redis/test/redis-server';
 import { ATTACKER, CONF, HONEYTOKEN_APIS, from, planted } from './honeytoken-fixtures';
 
@@ -22,7 +23,9 @@ afterEach(() => procs.cleanup(admin));
 
 afterAll(() => admin.disconnect());
 
-const honeytokenEntries = async (adminPort: number): Promise<unknown> => (await manage(adminPort, 'GET', '/v4/ase/firewall/blacklist?tag=honeytoken')).json['honeytoken_blacklist'];
+/** The honeytoken entries as a reference client reads them (the documented fields; history is checked elsewhere). */
+const honeytokenEntries = async (adminPort: number): Promise<unknown> =>
+  asReferenceClient((await manage(adminPort, 'GET', '/v4/ase/firewall/blacklist?tag=honeytoken')).json)['honeytoken_blacklist'];
 
 test('a token planted through node A is caught on node B and on a node started later; the listing reaches every node', async () => {
   const clusterId = procs.clusterId();

@@ -32,7 +32,7 @@ describe('ase start: honeytokens', () => {
     const port = await freePort();
     const cli = runCli(['start', '--config-dir', dir, '--port', String(port), '--bind', '127.0.0.1', '--admin-port', '0']);
     running.push(cli);
-    await cli.waitFor(/ASE ready: express gateway on port/, 30_000);
+    await cli.waitFor(/ASE ready: \w+ gateway on port/, 30_000);
     return {
       port,
       stop: async () => {

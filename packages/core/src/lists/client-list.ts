@@ -1,5 +1,4 @@
 import { listFull } from '../errors';
-import { ipv4Mask, ipv4ToInt, ipv6Prefix } from '../request/ip-address';
 import { DENY_TAGS, DIGEST_PREFIX, type DenyTag, type EntryType, type ListEntry } from './entries';
 import { type ListBudget, type ListShare, shareOf } from './list-budget';
 import {
@@ -17,6 +16,7 @@ import {
   typeIndex,
 } from './list-slots';
 import { type EntryMeta, EntryRecords, RECORD_BYTES } from './entry-records';
+import { NetworkIndex } from './network-index';
 import { PresenceFilter, keyHash } from './presence-filter';
 
 export { DEFAULT_LIST_SHARES, LIST_SHARES, ListBudget, type ListShare, shareOf } from './list-budget';
@@ -44,10 +44,8 @@ const RECENT = 1 << RECENT_BITS;
  * Values longer than DIGEST_OVER characters live in maps of their own, keyed by SHA-256: their cost
  * is fixed, and only a request carrying such a value pays for the hash.
  *
- * Network entries (`203.0.113.0/24`, `2001:db8::/48`) are IP entries; an IP lookup also tries the
- * networks of each prefix length the list holds, longest first, so it costs O(prefix lengths in
- * use) however many networks are listed. IPv4 networks have one integer-keyed map per length (the
- * address is masked, not formatted); IPv6 ones are looked up by their canonical string.
+ * Network entries (`203.0.113.0/24`, `2001:db8::/48`) are IP entries; an IP lookup also asks the
+ * {@link NetworkIndex}, which costs O(prefix lengths in use) however many networks are listed.
  *
  * The maps hold a record number per entry ({@link EntryRecords}): tag, expiry and history. An
  * expired entry stops matching at once (the lookup reads its deadline) and is removed by
@@ -66,20 +64,11 @@ export class ClientList {
   private readonly perType = new Map<EntryType, number>();
   /** Entries per identifier type and tag: `typeIndex * DENY_TAGS.length + tag index`. */
   private readonly perTypeTag = new Int32Array(KIND_TYPES.length * DENY_TAGS.length);
-  /** Entries per IPv6 prefix length (index 1–127); `v6Lengths` are those with any. */
-  private readonly v6Prefix = new Int32Array(129);
-  private v6Lengths: number[] = [];
-  /** IPv4 networks per prefix length (index 1–31): masked address → record; `v4Lengths` are those in use, longest first. */
-  private readonly v4Nets: (Map<number, number> | undefined)[] = [];
-  private v4Lengths: number[] = [];
-  /**
-   * Networks per value of an address's first 16 bits, IPv4 and IPv6 (allocated with the first
-   * network): an address whose count is 0 is in no listed network, and its lookup probes nothing.
-   * Most clients are in no listed network, so listing networks costs them one array read.
-   */
-  private v4Top: Uint32Array | undefined;
-  private v6Top: Uint32Array | undefined;
   private readonly records = new EntryRecords();
+  private readonly networks = new NetworkIndex(
+    (rec) => this.live(rec),
+    (net) => this.recordOf(0, '', net),
+  );
   /** Records with an expiry → their slot key, for the sweep. */
   private readonly expiring = new Map<number, string>();
   /** No entry expires before this (0: none expires): a sweep before it visits nothing. */
@@ -147,31 +136,9 @@ export class ClientList {
       const tag = DENY_TAGS[this.records.tag[rec]!]!;
       return name === undefined ? { type, value, tag } : { type, name, value, tag };
     }
-    if (kind !== 0 || (this.v4Lengths.length === 0 && this.v6Lengths.length === 0)) return undefined;
-    const top = ipv4Top16(value);
-    if (top >= 0) {
-      // Most clients are in no listed network: the first two octets say so without parsing the rest.
-      if (this.v4Lengths.length === 0 || this.v4Top![top] === 0) return undefined;
-      const ip = ipv4ToInt(value);
-      for (const len of this.v4Lengths) {
-        rec = this.v4Nets[len]!.get(ip & ipv4Mask(len)) ?? -1;
-        if (rec >= 0 && this.live(rec)) return { type, value: this.netValue(rec), tag: DENY_TAGS[this.records.tag[rec]!]! };
-      }
-      return undefined;
-    }
-    if (this.v6Lengths.length === 0 || this.v6Top![firstGroup(value)] === 0) return undefined;
-    for (const len of this.v6Lengths) {
-      const net = ipv6Prefix(value, len);
-      if (net && (rec = this.recordOf(0, '', net)) >= 0) return { type, value: net, tag: DENY_TAGS[this.records.tag[rec]!]! };
-    }
-    return undefined;
-  }
-
-  /** IPv4 network records → their entry value (`203.0.113.0/24`). */
-  private readonly netValues = new Map<number, string>();
-
-  private netValue(rec: number): string {
-    return this.netValues.get(rec)!;
+    if (kind !== 0 || this.networks.empty) return undefined;
+    const net = this.networks.find(value);
+    return net === undefined ? undefined : { type, value: net.value, tag: DENY_TAGS[this.records.tag[net.rec]!]! };
   }
 
   /** Whether a record has not expired. */
@@ -249,7 +216,7 @@ export class ClientList {
   }
 
   private lookup(type: EntryType, value: string, name: string | undefined): number {
-    if (needsDigest(value) || (type === 'ip' && (this.v6Lengths.length > 0 || this.v4Lengths.length > 0))) {
+    if (needsDigest(value) || (type === 'ip' && !this.networks.empty)) {
       const e = this.get(type, value, name);
       return e ? DENY_TAGS.indexOf(e.tag) : -1;
     }
@@ -335,7 +302,7 @@ export class ClientList {
     this.count++;
     this.perType.set(entry.type, (this.perType.get(entry.type) ?? 0) + 1);
     this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + TAG_INDEX.get(tag)!]! += 1;
-    if (s.kind === 0) this.countPrefix(s.value, rec, 1);
+    if (s.kind === 0) this.networks.count(s.value, rec, 1);
     return true;
   }
 
@@ -361,50 +328,11 @@ export class ClientList {
     const type = KIND_TYPES[s.kind % DIGESTED]!;
     this.perType.set(type, (this.perType.get(type) ?? 1) - 1);
     this.perTypeTag[(s.kind % DIGESTED) * DENY_TAGS.length + this.records.tag[rec]!]! -= 1;
-    if (s.kind === 0) this.countPrefix(s.value, rec, -1);
+    if (s.kind === 0) this.networks.count(s.value, rec, -1);
     this.expiring.delete(rec);
     this.unsentHits.delete(rec);
     this.records.release(rec);
     return true;
-  }
-
-  /** Keeps the network index: IPv4 networks by masked address, the prefix lengths in use of both families. */
-  private countPrefix(value: string, rec: number, delta: number): void {
-    const slash = value.indexOf('/');
-    if (slash < 0) return;
-    const len = Number(value.slice(slash + 1));
-    const v4 = value.indexOf(':') < 0;
-    const top = v4 ? (this.v4Top ??= new Uint32Array(65536)) : (this.v6Top ??= new Uint32Array(65536));
-    const first = v4 ? ipv4ToInt(value.slice(0, slash)) >>> 16 : firstGroup(value);
-    for (let i = 0, n = len >= 16 ? 1 : 1 << (16 - len); i < n; i++) top[first + i]! += delta;
-    if (v4) {
-      const net = ipv4ToInt(value.slice(0, slash));
-      let nets = this.v4Nets[len];
-      if (delta > 0) {
-        if (!nets) this.v4Nets[len] = nets = new Map();
-        nets.set(net, rec);
-        this.netValues.set(rec, value);
-        if (nets.size === 1) this.v4Lengths = this.lengthsOf(32, (i) => (this.v4Nets[i]?.size ?? 0) > 0);
-      } else if (nets) {
-        nets.delete(net);
-        this.netValues.delete(rec);
-        if (nets.size === 0) {
-          this.v4Nets[len] = undefined;
-          this.v4Lengths = this.lengthsOf(32, (i) => (this.v4Nets[i]?.size ?? 0) > 0);
-        }
-      }
-      return;
-    }
-    const before = this.v6Prefix[len]!;
-    this.v6Prefix[len] = before + delta;
-    if ((before === 0) !== (before + delta === 0)) this.v6Lengths = this.lengthsOf(128, (i) => this.v6Prefix[i]! > 0);
-  }
-
-  /** Prefix lengths in use, longest first: the most specific entry answers. */
-  private lengthsOf(max: number, used: (len: number) => boolean): number[] {
-    const lengths: number[] = [];
-    for (let i = max; i > 0; i--) if (used(i)) lengths.push(i);
-    return lengths;
   }
 
   /** Removes every entry, or those whose tag satisfies `which`; returns how many. */
@@ -469,31 +397,4 @@ function shownSlot(e: ListEntry): Slot {
     return { kind: typeIndex(e.type) + DIGESTED, name: e.name ?? '', value: e.value.slice(DIGEST_PREFIX.length) };
   }
   return slotOf(e);
-}
-
-/** The first 16 bits of a canonical IPv6 address or network (`2001:db8::/32` → 0x2001, `::1` → 0). */
-function firstGroup(value: string): number {
-  const colon = value.indexOf(':');
-  return colon <= 0 ? 0 : parseInt(value.slice(0, colon), 16) & 0xffff;
-}
-
-/** The first 16 bits of a dotted quad (`203.0.113.7` → 203 × 256 + 0), or -1 for anything else (IPv6). */
-function ipv4Top16(s: string): number {
-  let a = 0;
-  let i = 0;
-  let c = 0;
-  for (; i < s.length; i++) {
-    c = s.charCodeAt(i);
-    if (c === 0x2e) break;
-    if (c < 0x30 || c > 0x39) return -1;
-    a = a * 10 + c - 0x30;
-  }
-  if (c !== 0x2e) return -1;
-  let b = 0;
-  for (i++; i < s.length; i++) {
-    c = s.charCodeAt(i);
-    if (c === 0x2e) break;
-    b = b * 10 + c - 0x30;
-  }
-  return ((a & 255) << 8) | (b & 255);
 }

@@ -23,7 +23,8 @@ export function refuseDenied(ctx: DecisionContext, api: CompiledApi, req: Enforc
   if (!denied) return undefined;
   if (ctx.events.listenerCount('blocked') > 0) ctx.events.emit('blocked', blockedEvent('deny_list', api.id, req, denied, api.enableBlocking));
   if (!api.enableBlocking) return undefined;
-  ctx.denyList.hit(denied);
+  // A dry run (explain) changes nothing, an entry's history included.
+  if (!ctx.dryRun) ctx.denyList.hit(denied);
   // The decision names the entry's type and tag, never its value: decisions are not secrets.
   return respond('deny_list', api, api.blockResponse, { type: denied.type, tag: denied.tag });
 }

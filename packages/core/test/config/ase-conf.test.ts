@@ -123,7 +123,7 @@ describe('every key we read is converted to its type', () => {
       admin_log_level: 5,
       attack_list_memory: 256 * 1024 * 1024,
       attack_list_shares: { manual: 40, decoy: 25, automatic: 35 },
-      deny_list_ttl: { invalid_method: 600_000, invalid_content_type: 3_600_000, invalid_protocol: 3_600_000, missing_token: 172_800_000, decoy: 0 },
+      deny_list_ttl: { invalid_method: 600_000, invalid_content_type: 3_600_000, invalid_protocol: 3_600_000, missing_token: 172_800_000, decoy: 0, honeytoken: 2_592_000_000 },
       ip_rotation_threshold: 5,
       ip_rotation_window: 3_600_000,
       ipv6_client_prefix: 56,
