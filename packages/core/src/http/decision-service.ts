@@ -103,9 +103,9 @@ export function decisionHandler(enforcer: Enforcer, options: DecisionServiceOpti
     if (decision.action !== 'respond') {
       if (decision.action === 'proxy') decision.release?.(); // the proxy routes; the slot only guarded the decision
       const api = decision.api;
-      const req = decision.request;
-      const ip = req?.ip ?? '';
-      const client = api && req ? maskedClient(req.identifiers ?? extractIdentifiers(api, req)) : '';
+      const request = decision.request;
+      const ip = request?.ip ?? '';
+      const client = api && request ? maskedClient(request.identifiers ?? extractIdentifiers(api, request)) : '';
       // A flat array: Node writes it as it is, without walking an object's keys.
       res.writeHead(200, ['x-ase-decision', 'pass', 'x-ase-api', api?.id ?? '', 'x-ase-client-ip', ip, 'x-ase-client', client, 'content-length', '0']);
       res.end();
