@@ -103,19 +103,21 @@ describe('HAProxy with the ase_decide Lua action and ase start --mode decide', (
 
   test('a passing request reaches the backend with the identity headers; the client cannot send its own', async () => {
     const before = backend.seen.length;
-    const r = await through('127.0.0.2', { path: '/shop/items?page=2', headers: { 'x-ase-api': 'admin-api', 'x-ase-client-ip': '10.9.9.9', 'X-ASE-Extra': 'forged' } });
+    const r = await through('127.0.0.2', { path: '/shop/items?page=2', headers: { 'x-ase-api': 'admin-api', 'x-ase-client-ip': '10.9.9.9', 'x-ase-client': 'username:admin', 'X-ASE-Extra': 'forged' } });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toEqual({ server: 'app', url: '/shop/items?page=2' });
     expect(backend.seen.length).toBe(before + 1);
     const seen = backend.seen.at(-1)!;
     expect(seen.headers['x-ase-api']).toBe('shop');
     expect(seen.headers['x-ase-client-ip']).toBe('127.0.0.2');
+    expect(seen.headers['x-ase-client']).toBe('ip:127.0.0.2');
     expect(seen.headers['x-ase-extra']).toBeUndefined();
     // No API matched: nothing to name, and the client's own copies are dropped all the same.
-    const other = await through('127.0.0.2', { path: '/public', headers: { 'x-ase-api': 'shop' } });
+    const other = await through('127.0.0.2', { path: '/public', headers: { 'x-ase-api': 'shop', 'x-ase-client': 'username:admin' } });
     expect(other.status).toBe(200);
     expect(backend.seen.at(-1)!.url).toBe('/public');
     expect(backend.seen.at(-1)!.headers['x-ase-api']).toBe('');
+    expect(backend.seen.at(-1)!.headers['x-ase-client']).toBe('');
   });
 
   test("the original method and target are what HAProxy received: a POST with its body passes, a DELETE gets the API's status and body", async () => {

@@ -52,6 +52,7 @@ describe('nginx auth_request with ase start --mode decide', () => {
       apis: {
         shop: api('/shop', {
           enable_blocking: true,
+          oauth2_access_token: true,
           api_pattern_enforcement: pattern({ methods_allowed: ['GET', 'POST'], error_code: '451', error_def: 'Unavailable For Legal Reasons', error_message_body: BLOCK_BODY }),
           decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'welcome, admin', decoy_subpaths: ['/shop/admin'] },
         } as never),
@@ -90,6 +91,22 @@ describe('nginx auth_request with ase start --mode decide', () => {
     expect(other.status).toBe(200);
     expect(backend.seen.at(-1)!.url).toBe('/public');
     expect(backend.seen.at(-1)!.headers['x-ase-api']).toBeUndefined();
+  });
+
+  test("the backend sees the client's token masked in X-ASE-Client, never the client's own X-ASE-Client", async () => {
+    const token = 'eyJhbGciOiJub25lIn0.c2VjcmV0LXRva2Vu.sig-secret-part';
+    const r = await through('127.0.0.2', { path: '/shop/items', headers: { authorization: `Bearer ${token}`, 'x-ase-client': 'username:admin' } });
+    expect(r.status).toBe(200);
+    const seen = backend.seen.at(-1)!;
+    expect(seen.headers['x-ase-client']).toBe('token:eyJh****');
+    // The raw token reaches the backend only where the client put it, in Authorization.
+    const ase = Object.entries(seen.headers).filter(([name]) => name.startsWith('x-ase-'));
+    expect(JSON.stringify(ase)).not.toContain('sig-secret-part');
+    expect((await through('127.0.0.2', { path: '/shop/items', headers: { 'x-ase-client': 'username:admin' } })).status).toBe(200);
+    expect(backend.seen.at(-1)!.headers['x-ase-client']).toBe('ip:127.0.0.2');
+    // No API matched: the empty header drops the client's copy.
+    expect((await through('127.0.0.2', { path: '/public', headers: { 'x-ase-client': 'username:admin' } })).status).toBe(200);
+    expect(backend.seen.at(-1)!.headers['x-ase-client']).toBeUndefined();
   });
 
   test('the original method and target are what nginx received: a POST with its body passes, a DELETE gets the API\'s status and body', async () => {

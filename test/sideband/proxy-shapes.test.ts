@@ -4,7 +4,10 @@
  * X-Forwarded-*), nginx's auth_request (X-Original-*, and the answer fetched with its ticket).
  * Envoy and Traefik themselves are not packaged for this Debian; nginx runs for real in nginx.test.ts.
  */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { type AseConf, type DecisionServiceOptions, type Enforcer, type Logger, createEnforcer, decisionHandler } from '@ase/core';
 import { api, pattern } from '../helpers/config';
 import { type Reply, listen, request } from '../helpers/http';
@@ -29,20 +32,22 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-async function service(options: DecisionServiceOptions, conf: Partial<AseConf> = {}): Promise<Service> {
+const SHOP_APIS = {
+  shop: api('/shop', {
+    hostname: 'shop.example',
+    enable_blocking: true,
+    api_pattern_enforcement: pattern({ methods_allowed: ['GET', 'POST'], error_code: '451', error_def: 'Unavailable For Legal Reasons', error_message_body: BLOCK_BODY }),
+    decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'welcome, admin', decoy_subpaths: ['/shop/admin'] },
+  } as never),
+  secure: api('/secure', { hostname: 'shop.example', enable_blocking: true, api_pattern_enforcement: pattern({ protocol_allowed: 'https' }) } as never),
+};
+
+async function service(options: DecisionServiceOptions, conf: Partial<AseConf> = {}, apis: Record<string, unknown> = SHOP_APIS): Promise<Service> {
   const logger = recordingLogger();
   const enforcer = createEnforcer({
     logger,
     conf: { enable_xff: true, enable_ase_detected_attack: true, ...conf },
-    apis: {
-      shop: api('/shop', {
-        hostname: 'shop.example',
-        enable_blocking: true,
-        api_pattern_enforcement: pattern({ methods_allowed: ['GET', 'POST'], error_code: '451', error_def: 'Unavailable For Legal Reasons', error_message_body: BLOCK_BODY }),
-        decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'welcome, admin', decoy_subpaths: ['/shop/admin'] },
-      } as never),
-      secure: api('/secure', { hostname: 'shop.example', enable_blocking: true, api_pattern_enforcement: pattern({ protocol_allowed: 'https' }) } as never),
-    },
+    apis: apis as never,
   });
   const server = http.createServer(decisionHandler(enforcer, options));
   const l = await listen(server);
@@ -119,6 +124,102 @@ describe('Envoy ext_authz (HTTP service): the original request under path_prefix
     expect(s.logger.warnings.filter((w) => w.includes('path prefix /ase-authz'))).toHaveLength(1);
     // `/ase-authzX` is not under the prefix `/ase-authz`.
     expect((await s.ask({ path: '/ase-authzshop/items', headers: { host: 'shop.example' } })).status).toBe(500);
+  });
+});
+
+describe("X-ASE-Client on pass: the client's strongest identifier, masked as the access log masks it", () => {
+  const JWT_SECRET = readFileSync(path.join(__dirname, '..', 'fixtures', 'jwt', 'hs256.secret'), 'utf8').trim();
+  const jwt = (claims: Record<string, unknown>, secret = JWT_SECRET): string => {
+    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })}`;
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  };
+  const ID_APIS = {
+    ids: api('/ids', { hostname: 'shop.example', enable_blocking: true, oauth2_access_token: true, apikey_header: 'X-API-Key', cookie: 'JSESSIONID', api_pattern_enforcement: pattern() } as never),
+    watch: api('/watch', { hostname: 'shop.example', enable_blocking: false, oauth2_access_token: true, api_pattern_enforcement: pattern() } as never),
+    signed: api('/signed', {
+      hostname: 'shop.example',
+      enable_blocking: true,
+      jwt: { location: 'h:authorization:bearer', username: 'sub', clientid: '' },
+      jwt_verification: { algorithms: ['HS256'], secret_file: path.join(__dirname, '..', 'fixtures', 'jwt', 'hs256.secret'), required: false },
+    } as never),
+    named: api('/named', { hostname: 'shop.example', username_header: 'X-User' } as never),
+    proxied: api('/proxied', { hostname: 'shop.example', username_header: 'X-User', username_header_trusted: true } as never),
+  };
+  const envoy = (p: string, headers: Record<string, string | string[]> = {}) => ({
+    path: `/ase-authz${p}`,
+    headers: { host: 'shop.example', 'x-forwarded-for': '203.0.113.7', ...headers },
+  });
+  const TOKEN = 'eyJhbGciOiJub25lIn0.c2VjcmV0LXRva2VuLXZhbHVl.sig-secret-part';
+
+  /** Every header value of the reply in one string, to show a raw credential is in none of them. */
+  const allHeaders = (r: Reply): string => JSON.stringify(r.headers);
+
+  test('token, else API key, else cookie, else the IP; empty when no API matched', async () => {
+    const s = await service({ proxy: 'envoy', pathPrefix: '/ase-authz' }, {}, ID_APIS);
+    const cases: [Record<string, string>, string][] = [
+      [{ authorization: `Bearer ${TOKEN}`, 'x-api-key': 'key-123456', cookie: 'JSESSIONID=sess-abcdef' }, 'token:eyJh****'],
+      [{ 'x-api-key': 'key-123456', cookie: 'JSESSIONID=sess-abcdef' }, 'api_key:key-****'],
+      [{ cookie: 'JSESSIONID=sess-abcdef' }, 'cookie:sess****'],
+      [{}, 'ip:203.0.113.7'],
+    ];
+    for (const [headers, client] of cases) {
+      const r = await s.ask(envoy('/ids/items', headers));
+      expect([r.status, r.headers['x-ase-decision'], r.headers['x-ase-client']]).toEqual([200, 'pass', client]);
+      for (const secret of [TOKEN, 'key-123456', 'sess-abcdef', 'sig-secret-part']) expect(allHeaders(r)).not.toContain(secret);
+    }
+    const other = await s.ask(envoy('/public', { authorization: `Bearer ${TOKEN}` }));
+    expect([other.status, other.headers['x-ase-client']]).toEqual([200, '']);
+  });
+
+  test('a user name is named only when the enforcer trusts it: a verified JWT, or username_header from a trusted proxy', async () => {
+    const s = await service({ proxy: 'envoy', pathPrefix: '/ase-authz' }, {}, ID_APIS);
+    const signed = await s.ask(envoy('/signed/a', { authorization: `Bearer ${jwt({ sub: 'alice' })}` }));
+    expect([signed.status, signed.headers['x-ase-client']]).toEqual([200, 'username:alice']);
+    // Signed with another secret: the claim is the client's own word (the JWT is not required, so it passes).
+    const forged = await s.ask(envoy('/signed/a', { authorization: `Bearer ${jwt({ sub: 'admin' }, `${JWT_SECRET}-not`)}` }));
+    expect([forged.status, forged.headers['x-ase-client']]).toEqual([200, 'ip:203.0.113.7']);
+    // username_header without username_header_trusted: anyone could have sent it.
+    expect((await s.ask(envoy('/named/a', { 'x-user': 'admin' }))).headers['x-ase-client']).toBe('ip:203.0.113.7');
+    // The decision request comes from 127.0.0.1, a trusted proxy (the default xff_trusted_proxies).
+    expect((await s.ask(envoy('/proxied/a', { 'x-user': 'bob' }))).headers['x-ase-client']).toBe('username:bob');
+    const untrusted = await service({ proxy: 'envoy', pathPrefix: '/ase-authz' }, { xff_trusted_proxies: ['10.0.0.1'] }, ID_APIS);
+    expect((await untrusted.ask(envoy('/proxied/a', { 'x-user': 'bob' }))).headers['x-ase-client']).toBe('ip:127.0.0.1');
+  });
+
+  test('values a header cannot carry as they are are percent-encoded; a long user name is cut', async () => {
+    const s = await service({ proxy: 'envoy', pathPrefix: '/ase-authz' }, {}, ID_APIS);
+    // The access_token parameter is percent-decoded: its first characters may be anything.
+    const r = await s.ask(envoy('/ids/a?access_token=%0D%0AX:%25secret-rest'));
+    expect([r.status, r.headers['x-ase-client']]).toEqual([200, 'token:%0D%0AX:****']);
+    expect(allHeaders(r)).not.toContain('secret-rest');
+    const unicode = await s.ask(envoy('/signed/a', { authorization: `Bearer ${jwt({ sub: 'zoë 東' })}` }));
+    expect(unicode.headers['x-ase-client']).toBe('username:zo%C3%AB%20%E6%9D%B1');
+    const long = await s.ask(envoy('/signed/a', { authorization: `Bearer ${jwt({ sub: 'u'.repeat(500) })}` }));
+    expect(long.headers['x-ase-client']).toBe(`username:${'u'.repeat(64)}...`);
+  });
+
+  test('the identifiers are read however the firewall let the request on: allow-listed, listed on a detect-only API, or the firewall off', async () => {
+    const s = await service({ proxy: 'envoy', pathPrefix: '/ase-authz' }, {}, ID_APIS);
+    await s.enforcer.addDeny({ type: 'ip', value: '203.0.113.7' });
+    // Detect-only: the listed IP is reported, the request passes, and its token is still named.
+    const watched = await s.ask(envoy('/watch/a', { authorization: `Bearer ${TOKEN}` }));
+    expect([watched.status, watched.headers['x-ase-client']]).toEqual([200, 'token:eyJh****']);
+    await s.enforcer.addAllow({ type: 'ip', value: '198.51.100.1' });
+    const allowed = await s.ask(envoy('/ids/a', { 'x-forwarded-for': '198.51.100.1', 'x-api-key': 'key-123456' }));
+    expect([allowed.status, allowed.headers['x-ase-client']]).toEqual([200, 'api_key:key-****']);
+    const off = await service({ proxy: 'envoy', pathPrefix: '/ase-authz' }, { enable_firewall: false }, ID_APIS);
+    const r = await off.ask(envoy('/ids/a', { cookie: 'JSESSIONID=sess-abcdef' }));
+    expect([r.status, r.headers['x-ase-client']]).toEqual([200, 'cookie:sess****']);
+  });
+
+  test('Traefik and nginx get the same header', async () => {
+    const t = await service({ proxy: 'traefik' }, {}, ID_APIS);
+    const viaTraefik = await t.ask({ headers: { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/ids/a', 'x-forwarded-host': 'shop.example', 'x-forwarded-for': '192.0.2.9', authorization: `Bearer ${TOKEN}` } });
+    expect([viaTraefik.status, viaTraefik.headers['x-ase-client']]).toEqual([200, 'token:eyJh****']);
+    const n = await service({ proxy: 'nginx' }, {}, ID_APIS);
+    const viaNginx = await n.ask({ headers: { host: 'shop.example', 'x-original-method': 'GET', 'x-original-uri': '/ids/a', 'x-forwarded-for': '192.0.2.9', 'x-api-key': 'key-123456' } });
+    expect([viaNginx.status, viaNginx.headers['x-ase-client']]).toEqual([200, 'api_key:key-****']);
   });
 });
 

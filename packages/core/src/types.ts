@@ -2,6 +2,7 @@ import type { CompiledApi, Protocol } from './api/compiled-api';
 import type { ResponseSpec } from './policy/responses';
 import type { Upstream } from './upstream/server-pool';
 import type { DenyTag, EntryType } from './lists/entries';
+import type { ClientIdentifiers } from './identity/identifiers';
 
 // Protocol and ResponseSpec live with the modules that own them (which import nothing from here),
 // so this module's imports form no cycle; they are re-exported for the modules that read them here.
@@ -52,6 +53,12 @@ export interface EnforcerRequest {
   rawHeaders: readonly string[] | undefined;
   /** Socket peer address, canonical (the client IP may come from X-Forwarded-For instead). */
   peer: string;
+  /**
+   * The client's identifiers as the firewall read them, set once it let the request on (so a
+   * passing decision carries them, and nobody reads the headers twice); undefined before, or
+   * with the firewall off.
+   */
+  identifiers?: ClientIdentifiers | undefined;
 }
 
 /** Why a request was answered by the enforcer instead of reaching the app or a backend. */

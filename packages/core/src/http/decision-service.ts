@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Enforcer } from '../enforcer';
+import { extractIdentifiers } from '../identity/identifiers';
+import { maskedClient } from '../identity/masked-client';
 import { textResponse } from '../policy/responses';
 import { TrustedProxies } from '../request/trusted-proxies';
 import type { Decision, RawRequest, ResponseSpec } from '../types';
@@ -48,8 +50,11 @@ const NO_ANSWER = textResponse(403, 'Forbidden', 'Error: Forbidden');
  * `ForwardAuth` with the enforcer's own decision.
  *
  * - Pass (no API matched, or the API lets it through): 200, empty, with the identity headers
- *   `X-ASE-Decision: pass`, `X-ASE-API` (the API's id, empty when none matched) and
- *   `X-ASE-Client-IP` (the client address the decision used; empty when none matched).
+ *   `X-ASE-Decision: pass`, `X-ASE-API` (the API's id, empty when none matched),
+ *   `X-ASE-Client-IP` (the client address the decision used; empty when none matched) and
+ *   `X-ASE-Client` (the client's strongest identifier, masked: `token:eyJh****`, see
+ *   masked-client.ts; empty when none matched). The firewall's reading of the identifiers rides
+ *   on the decision; with the firewall off they are read here (no user name is then trusted).
  * - Any other decision (a block, a decoy's answer, a rate limit, ...), Envoy and Traefik: the
  *   answer itself (they serve it to the client), plus `X-ASE-Decision: block|decoy`. An answer
  *   with a 2xx status (a decoy answering 200) would read as "pass" to them: it goes out as 403,
@@ -97,10 +102,12 @@ export function decisionHandler(enforcer: Enforcer, options: DecisionServiceOpti
   const answer = (req: IncomingMessage, res: ServerResponse, decision: Decision): void => {
     if (decision.action !== 'respond') {
       if (decision.action === 'proxy') decision.release?.(); // the proxy routes; the slot only guarded the decision
-      const api = decision.api?.id ?? '';
-      const ip = decision.request?.ip ?? '';
+      const api = decision.api;
+      const request = decision.request;
+      const ip = request?.ip ?? '';
+      const client = api && request ? maskedClient(request.identifiers ?? extractIdentifiers(api, request)) : '';
       // A flat array: Node writes it as it is, without walking an object's keys.
-      res.writeHead(200, ['x-ase-decision', 'pass', 'x-ase-api', api, 'x-ase-client-ip', ip, 'content-length', '0']);
+      res.writeHead(200, ['x-ase-decision', 'pass', 'x-ase-api', api?.id ?? '', 'x-ase-client-ip', ip, 'x-ase-client', client, 'content-length', '0']);
       res.end();
       return;
     }

@@ -80,9 +80,15 @@ function checkClient(ctx: DecisionContext, api: CompiledApi, req: EnforcerReques
     // it is read, and with blocking on, those after the first listed one are never needed.
     const ids: ClientIdentifiers = { ip: req.ip };
     const denied = readUntilDenied(ctx, api, req, ids, trust);
-    return refuseDenied(ctx, api, req, denied) ?? checkPatterns(ctx, api, req, denied && !api.enableBlocking ? extractIdentifiers(api, req, trust) : ids);
+    const refused = refuseDenied(ctx, api, req, denied);
+    if (refused) return refused;
+    // Listed on a detect-only API: reading stopped at the listed identifier, the rest is read now.
+    const all = denied ? extractIdentifiers(api, req, trust) : ids;
+    req.identifiers = all;
+    return checkPatterns(ctx, api, req, all);
   }
   const ids = extractIdentifiers(api, req, trust);
+  req.identifiers = ids;
   if (isAllowListed(ctx, ids)) return undefined;
   return refuseDenied(ctx, api, req, findDenied(ctx, ids)) ?? checkPatterns(ctx, api, req, ids);
 }

@@ -35,6 +35,8 @@ export function enforcerRequest(ctx: DecisionContext, raw: RawRequest, target: E
     headers: raw.headers,
     rawHeaders: raw.rawHeaders,
     peer: canonicalIp(raw.remoteAddress),
+    // Declared up front so setting it later keeps the object's shape.
+    identifiers: undefined,
   };
 }
 
