@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AseConfigError, type Enforcer, type Logger, type SidebandProxy, closeServer, createEnforcer, decisionHandler, listenOn, startEnforcer } from '@ase/core';
-import { type Gateway, openClusterOf } from './gateway';
+import { type Logger, type SidebandProxy, closeServer, decisionHandler, listenOn } from '@ase/core';
+import { type Gateway, openEnforcer } from './gateway';
 
 export interface DecideServerOptions {
   configDir: string;
@@ -24,17 +24,7 @@ export interface DecideServerOptions {
  * believed only from an address of xff_trusted_proxies (loopback unless ase.conf says otherwise).
  */
 export async function startDecideServer(opts: DecideServerOptions): Promise<Gateway> {
-  const base = { configDir: opts.configDir, mode: 'middleware' as const, logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true, conf: { enable_xff: true } };
-  const cluster = await openClusterOf(opts);
-  let enforcer: Enforcer;
-  try {
-    enforcer = cluster ? await startEnforcer({ ...base, stores: cluster.stores }) : createEnforcer(base);
-  } catch (err) {
-    if (!cluster) throw err;
-    await cluster.close().catch(() => undefined);
-    if (err instanceof AseConfigError) throw err;
-    throw cluster.unreachable(err);
-  }
+  const { enforcer, cluster } = await openEnforcer(opts, { mode: 'middleware', conf: { enable_xff: true } });
   const leave = async (): Promise<void> => {
     await enforcer.close();
     await cluster?.close();

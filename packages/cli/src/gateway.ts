@@ -182,7 +182,7 @@ const BUILDERS: Record<Framework, (enforcer: Enforcer, logger: Logger) => Promis
  * With `enable_cluster=true` in ase.conf, the cluster's Redis stores (lists, APIs, counters, slots,
  * pins, membership); else undefined and the gateway keeps its state in the config directory.
  */
-export async function openClusterOf(opts: Pick<GatewayOptions, 'configDir' | 'skipInvalidApis' | 'logger'>): Promise<ClusterNode | undefined> {
+async function openClusterOf(opts: Pick<GatewayOptions, 'configDir' | 'skipInvalidApis' | 'logger'>): Promise<ClusterNode | undefined> {
   const { conf } = loadConfFile(opts.configDir);
   if (!conf.enable_cluster) return undefined;
   // Loaded only for a cluster: a single gateway never opens a Redis connection or loads ioredis.
@@ -190,20 +190,30 @@ export async function openClusterOf(opts: Pick<GatewayOptions, 'configDir' | 'sk
   return openCluster(opts.configDir, conf, { skipInvalidApis: opts.skipInvalidApis === true, logger: opts.logger });
 }
 
-/** The standalone product: an app of the chosen framework with the enforcer in gateway mode. */
-export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const framework = opts.framework ?? DEFAULT_FRAMEWORK;
-  const base = { configDir: opts.configDir, mode: 'gateway' as const, logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true };
+/**
+ * The enforcer `ase start` serves with, on its config directory: with the cluster's stores when
+ * ase.conf has `enable_cluster=true` (a cluster that cannot be reached is reported as such).
+ */
+export async function openEnforcer(
+  opts: Pick<GatewayOptions, 'configDir' | 'skipInvalidApis' | 'logger'>,
+  extra: { mode: 'gateway' | 'middleware'; conf?: { enable_xff: boolean } },
+): Promise<{ enforcer: Enforcer; cluster: ClusterNode | undefined }> {
+  const base = { configDir: opts.configDir, logger: opts.logger, skipInvalidApis: opts.skipInvalidApis === true, ...extra };
   const cluster = await openClusterOf(opts);
-  let enforcer: Enforcer;
   try {
-    enforcer = cluster ? await startEnforcer({ ...base, stores: cluster.stores }) : createEnforcer(base);
+    return { enforcer: cluster ? await startEnforcer({ ...base, stores: cluster.stores }) : createEnforcer(base), cluster };
   } catch (err) {
     if (!cluster) throw err;
     await cluster.close().catch(() => undefined);
     if (err instanceof AseConfigError) throw err;
     throw cluster.unreachable(err);
   }
+}
+
+/** The standalone product: an app of the chosen framework with the enforcer in gateway mode. */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const framework = opts.framework ?? DEFAULT_FRAMEWORK;
+  const { enforcer, cluster } = await openEnforcer(opts, { mode: 'gateway' });
   const leave = async (): Promise<void> => {
     await cluster?.close();
   };
