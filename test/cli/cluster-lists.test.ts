@@ -4,19 +4,12 @@
  * nothing in Redis, and hits counted on both nodes add up (in batches, about once a second).
  */
 import type { Redis } from 'ioredis';
-import { ClusterProcesses, clusterConf, manage } from '../helpers/cluster-nodes';
+import { clusterConf, clusterProcessesForFile, manage } from '../helpers/cluster-nodes';
 import { api, servers } from '../helpers/config';
 import { request } from '../helpers/http';
-import { adminConnection, clusterKeys, eventually } from '../../packages/redis/test/redis-server';
+import { clusterKeys, eventually } from '../../packages/redis/test/redis-server';
 
-let admin: Redis;
-const procs = new ClusterProcesses();
-
-beforeAll(async () => {
-  admin = await adminConnection();
-});
-afterEach(() => procs.cleanup(admin));
-afterAll(() => admin.disconnect());
+const { procs, redis } = clusterProcessesForFile();
 
 type Listed = { value: string; hits: number; expires_at: string | null; last_hit: string | null };
 const manual = async (port: number): Promise<Listed[]> => (await manage(port, 'GET', '/v4/ase/firewall/blacklist?tag=manual')).json['manual_blacklist'] as Listed[];
@@ -39,9 +32,9 @@ test('a network with a ttl added on one node blocks on both until its expiry, th
   const deadline = Date.parse(onA!.expires_at!);
   await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() + 20)));
   expect([(await request(a.dataPort, { path: '/shop/x' })).status, (await request(b.dataPort, { path: '/shop/x' })).status]).toEqual([200, 200]);
-  const hashes = (await clusterKeys(admin, clusterId)).filter((k) => k.endsWith('blacklist'));
+  const hashes = (await clusterKeys(redis(), clusterId)).filter((k) => k.endsWith('blacklist'));
   await eventually(async () => {
-    for (const k of hashes) expect(await admin.hlen(k)).toBe(0);
+    for (const k of hashes) expect(await redis().hlen(k)).toBe(0);
     expect(await manual(a.adminPort)).toEqual([]);
     expect(await manual(b.adminPort)).toEqual([]);
   }, 3000);

@@ -5,23 +5,14 @@
 import * as http from 'node:http';
 import * as os from 'node:os';
 import type { Redis } from 'ioredis';
-import { ClusterProcesses, clusterConf, manage } from '../helpers/cluster-nodes';
+import { clusterConf, clusterProcessesForFile, manage } from '../helpers/cluster-nodes';
 import { api, servers } from '../helpers/config';
 import { runCli } from '../helpers/cli';
 import { freePort, request } from '../helpers/http';
 import { advertisedHost, safeRedisUrl } from '../../packages/cli/src/cluster-node';
-import { adminConnection, eventually } from '../../packages/redis/test/redis-server';
+import { eventually } from '../../packages/redis/test/redis-server';
 
-let admin: Redis;
-const procs = new ClusterProcesses();
-
-beforeAll(async () => {
-  admin = await adminConnection();
-});
-
-afterEach(() => procs.cleanup(admin));
-
-afterAll(() => admin.disconnect());
+const { procs } = clusterProcessesForFile();
 
 test('two ase start nodes share APIs and lists through Redis and list each other in /v4/ase/cluster', async () => {
   const clusterId = procs.clusterId();

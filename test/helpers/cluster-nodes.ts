@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { configDir } from './config';
 import { type RunningCli, runCli } from './cli';
 import { type Backend, freePort, startBackend } from './http';
-import { REDIS_URL, dropClusterKeys, uniqueClusterId } from '../../packages/redis/test/redis-server';
+import { REDIS_URL, adminConnection, dropClusterKeys, uniqueClusterId } from '../../packages/redis/test/redis-server';
 
 export interface ClusterProcess {
   cli: RunningCli;
@@ -95,4 +95,19 @@ export class ClusterProcesses {
     for (const d of this.dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
     for (const c of this.clusters.splice(0)) await dropClusterKeys(admin, c);
   }
+}
+
+/**
+ * The cluster processes of a test file, stopped (and their Redis keys dropped) after each test,
+ * with the Redis connection that does it: `redis()` is open from beforeAll to afterAll.
+ */
+export function clusterProcessesForFile(): { procs: ClusterProcesses; redis: () => Redis } {
+  const procs = new ClusterProcesses();
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    admin = await adminConnection();
+  });
+  afterEach(() => procs.cleanup(admin!));
+  afterAll(() => admin?.disconnect());
+  return { procs, redis: () => admin! };
 }

@@ -5,23 +5,14 @@
  * listed all the same); the listing reaches every node.
  */
 import type { Redis } from 'ioredis';
-import { ClusterProcesses, clusterConf, manage } from '../helpers/cluster-nodes';
+import { clusterConf, clusterProcessesForFile, manage } from '../helpers/cluster-nodes';
 import { servers } from '../helpers/config';
 import { request } from '../helpers/http';
 import { asReferenceClient } from '../admin/seed-samples';
-import { adminConnection, eventually } from '../../packages/redis/test/redis-server';
+import { eventually } from '../../packages/redis/test/redis-server';
 import { ATTACKER, CONF, HONEYTOKEN_APIS, from, planted } from './honeytoken-fixtures';
 
-let admin: Redis;
-const procs = new ClusterProcesses();
-
-beforeAll(async () => {
-  admin = await adminConnection();
-});
-
-afterEach(() => procs.cleanup(admin));
-
-afterAll(() => admin.disconnect());
+const { procs } = clusterProcessesForFile();
 
 /** The honeytoken entries as a reference client reads them (the documented fields; history is checked elsewhere). */
 const honeytokenEntries = async (adminPort: number): Promise<unknown> =>
