@@ -2,7 +2,6 @@ import type { CompiledApi, Protocol } from './api/compiled-api';
 import type { ResponseSpec } from './policy/responses';
 import type { Upstream } from './upstream/server-pool';
 import type { DenyTag, EntryType } from './lists/entries';
-import type { ClientIdentifiers } from './identity/identifiers';
 
 // Protocol and ResponseSpec live with the modules that own them (which import nothing from here),
 // so this module's imports form no cycle; they are re-exported for the modules that read them here.
@@ -113,3 +112,36 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** Every identifier of a client the API is configured to capture. */
+export interface ClientIdentifiers {
+  ip: string;
+  token?: string;
+  /**
+   * Other copies of the identifiers that differ from the first one (`token`, `apiKey`, `cookie`):
+   * a repeated header line, a comma-joined value, a repeated query parameter or cookie, the
+   * `access_token` parameter, a percent-decoded cookie. The backend may read any of them, so every
+   * copy is looked up on the deny list, and an identifier with other copies never counts for the
+   * allow list. Absent (not empty) in the common case of one copy.
+   */
+  otherTokens?: string[];
+  apiKey?: { name: string; value: string };
+  /** Other API-key copies: the header and query copies carry their own names. */
+  otherApiKeys?: { name: string; value: string }[];
+  cookie?: { name: string; value: string };
+  otherCookies?: string[];
+  username?: string;
+  /**
+   * Other user names the request carries: from other copies of the JWT (repeated header lines,
+   * parameters or cookies) or of `username_header`. Looked up on the deny list only; with any of
+   * them, `username` is not trusted either (the backend may read another copy).
+   */
+  otherUsernames?: string[];
+  /**
+   * True when `username` comes from a verified JWT, or from a trusted proxy's `username_header`:
+   * only then may it match the allow list. Any other user name only counts against the client.
+   */
+  usernameTrusted?: boolean;
+  /** From `jwt.clientid`; recorded in events and logs, not matched against lists. */
+  clientId?: string;
+}
