@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from './config';
-import { acceptsConnections, freePort } from './http';
+import { freePort } from './http';
+import { spawnProxy } from './proxy-process';
 
 /** The haproxy binary (Debian's `haproxy` package is built with Lua), or undefined when none is installed. */
 export const HAPROXY_BIN = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p));
@@ -25,23 +25,6 @@ export async function startHaproxy(config: (port: number) => string): Promise<Ru
   const port = await freePort();
   const file = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(file, config(port));
-  const child: ChildProcess = spawn(HAPROXY_BIN, ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await acceptsConnections(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`haproxy did not start: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, output: () => out, stop };
+  const proc = await spawnProxy('haproxy', HAPROXY_BIN, ['-f', file, '-db'], dir, port);
+  return { port, ...proc };
 }

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from './config';
-import { acceptsConnections, freePort } from './http';
+import { freePort } from './http';
+import { spawnProxy } from './proxy-process';
 
 /** The nginx binary (Debian's nginx-light has auth_request), or undefined when none is installed. */
 export const NGINX_BIN = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx', '/usr/local/nginx/sbin/nginx'].find((p) => fs.existsSync(p));
@@ -41,11 +41,6 @@ ${http(port)}
 }
 `;
   fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
-  const child: ChildProcess = spawn(NGINX_BIN, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const errorLog = (): string => {
     try {
       return fs.readFileSync(path.join(dir, 'error.log'), 'utf8');
@@ -53,18 +48,6 @@ ${http(port)}
       return '';
     }
   };
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await acceptsConnections(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`nginx did not start: ${out}${errorLog()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { stop } = await spawnProxy('nginx', NGINX_BIN, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], dir, port, errorLog);
   return { port, errorLog, stop };
 }
