@@ -2,13 +2,23 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { Redis } from 'ioredis';
 
-/** A port nothing listens on (bound then released). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * A free port below the kernel's ephemeral range (32768 and up on Linux). The server on it is stopped
+ * and started again: a port from listen(0) is an ephemeral one, which another test's listen(0) or
+ * outgoing connection may take while the server is down, and the restart then cannot bind it.
+ */
+async function restartablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const s = net.createServer();
+    const bound = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+  }
 }
 
 /**
@@ -28,7 +38,7 @@ export class OwnRedis {
 
   /** One on a free port, not started yet: a Redis that is down when its clients start. */
   static async notStarted(): Promise<OwnRedis> {
-    return new OwnRedis(await freePort());
+    return new OwnRedis(await restartablePort());
   }
 
   get url(): string {
@@ -38,12 +48,16 @@ export class OwnRedis {
   async start(): Promise<void> {
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     this.child = child;
-    const failed = new Promise<never>((_, reject) =>
-      child.once('error', (err) => reject(new Error(`these tests start their own redis-server and could not (${err.message}); install Redis 6.2 or newer`))),
-    );
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (err) => reject(new Error(`these tests start their own redis-server and could not (${err.message}); install Redis 6.2 or newer`)));
+      // Exited at once: most likely the port is taken; say so rather than time out on "Connection is closed".
+      child.once('exit', (code, signal) => reject(new Error(`redis-server on port ${this.port} exited (${signal ?? `code ${code}`}) before it answered`)));
+    });
+    failed.catch(() => undefined);
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 100 });
     probe.on('error', () => {});
-    const deadline = Date.now() + 5000;
+    // A loaded CI machine may take seconds to start a process.
+    const deadline = Date.now() + 15_000;
     try {
       for (;;) {
         try {
