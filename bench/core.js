@@ -4,6 +4,7 @@
 // mixed types, decoys, method and content-type rules, client rate limit on. Requests are pre-built
 // RawRequests, as the adapters build them, that pass every stage (the decision is `proxy`).
 // Run alone: `node bench/core.js` prints one JSON line.
+const { median } = require('./lib/harness');
 const { performance } = require('node:perf_hooks');
 const { createEnforcer, silentLogger } = require('@ase/core');
 const { CONF, DENY_ENTRIES, realisticPolicy, fillDenyList, requests } = require('./lib/policy');
@@ -68,12 +69,6 @@ async function run({ seconds = 3, denyEntries = DENY_ENTRIES, rounds = 3 } = {})
     p99us: median(p99s),
     rounds: perRound.map(Math.round),
   };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 module.exports = { run, median };

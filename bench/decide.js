@@ -12,11 +12,10 @@
 // clients, tokens, API keys, cookies): passing traffic, then traffic from deny-listed clients.
 // Environment: BENCH_ROUNDS (5), BENCH_DURATION seconds per round (3), BENCH_WARMUP seconds (2),
 // BENCH_CONNECTIONS (50).
-const { fork, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { nginxDecisionRequests } = require('./lib/policy');
+const { checkRound: check, load: loadJob, log, median, pin, runMain, start } = require('./lib/harness');
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
@@ -27,63 +26,7 @@ const TARGET = 0.8;
 const SERVER_CORE = 1;
 const LOAD_CORE = 0;
 
-const children = new Set();
-let canPin = (os.availableParallelism?.() ?? os.cpus().length) >= 2;
-
-function log(msg) {
-  process.stderr.write(`${msg}\n`);
-}
-
-function pin(pid, core) {
-  if (!canPin) return;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    canPin = false;
-    log('taskset is not available: processes are not pinned to cores');
-  }
-}
-
-function start(file, args, core) {
-  const child = fork(path.resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => {
-      pin(child.pid, core);
-      resolve({ child, port: m.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code} before it was ready`)));
-  });
-}
-
-let jobId = 0;
-function load(loader, port, requests, duration) {
-  const id = ++jobId;
-  return new Promise((resolve, reject) => {
-    const onMessage = (m) => {
-      if (m.id !== id) return;
-      loader.child.off('message', onMessage);
-      if (m.error) reject(new Error(m.error));
-      else resolve(m.result);
-    };
-    loader.child.on('message', onMessage);
-    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration, requests });
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Every answer must have the expected status, with no socket error or timeout. */
-function check(label, r, status) {
-  const codes = Object.keys(r.codes);
-  if (r.errors || r.timeouts || codes.length !== 1 || codes[0] !== String(status)) {
-    throw new Error(`${label}: expected only ${status} answers, got ${JSON.stringify(r.codes)} (errors ${r.errors}, timeouts ${r.timeouts})`);
-  }
-}
+const load = (loader, port, requests, duration) => loadJob(loader, port, requests, duration, { connections: CONNECTIONS });
 
 /** Bare and decide loaded in alternating rounds with `requests`; decide must answer `status`. */
 async function compare(servers, loader, requests, status) {
@@ -134,18 +77,4 @@ async function main() {
   fs.writeFileSync(path.join(out, 'decide.md'), `${table}\n`);
 }
 
-function cleanup() {
-  for (const c of children) c.kill('SIGTERM');
-}
-
-main().then(
-  () => {
-    cleanup();
-    process.exit(0);
-  },
-  (err) => {
-    console.error(err);
-    cleanup();
-    process.exit(1);
-  },
-);
+runMain('decide', main);

@@ -15,13 +15,14 @@
 // rate): half the slower of the proxy-only baseline's and the default gateway's maximum. Then start-up
 // and list writes with 1 000 000 entries (bench/large-lists.js). Environment: BENCH_ROUNDS (5),
 // BENCH_DURATION (3 s), BENCH_WARMUP (2 s), BENCH_CONNECTIONS (50). Writes bench/results/peers.{md,json}.
-const { execFileSync, fork, spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { aseConfig, nginxConfig, haproxyConfig, traffic, PREFIXES, DENIED_IPS, DENIED_TOKENS } = require('./lib/peers-config');
 const { wrkScript, runWrk } = require('./lib/wrk');
+const { checkRound, cleanup, load, log, median, pin, pinning, runMain, served, start, stop, track } = require('./lib/harness');
 
 const QUICK = process.argv.includes('--quick');
 const NO_LATENCY = process.argv.includes('--no-latency');
@@ -36,12 +37,7 @@ const ASE_BIN = path.join(__dirname, '..', 'packages', 'cli', 'bin', 'ase.js');
 
 const TARGET = { blockedVsBare: 0.9, passVsFastifyProxy: 1.5, startSeconds: 3, writeMs: 5 };
 
-const children = new Set();
-const pinned = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && has('taskset');
-
-function log(msg) {
-  process.stderr.write(`${msg}\n`);
-}
+const pinned = pinning() && has('taskset');
 
 /** The path of `bin` (on PATH, or in /usr/sbin where Debian puts nginx and haproxy), or undefined. */
 function which(bin) {
@@ -53,28 +49,6 @@ function which(bin) {
 }
 function has(bin) {
   return which(bin) !== undefined;
-}
-
-function pin(pid, core) {
-  if (pinned) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-}
-
-function track(child) {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** A Node script with IPC that sends `{ready, port}`, pinned to `core` once ready. */
-function forkReady(file, args, core) {
-  const child = track(fork(path.resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => {
-      pin(child.pid, core);
-      resolve({ child, port: m.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
-  });
 }
 
 function freePort() {
@@ -193,30 +167,6 @@ function cpuSeconds(pid) {
   return ticks / CLK_TCK;
 }
 
-function stop(proc) {
-  if (proc?.child && proc.child.exitCode === null) proc.child.kill('SIGTERM');
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function served(backend) {
-  return new Promise((resolve) => {
-    backend.child.once('message', (m) => resolve(m.served));
-    backend.child.send({ cmd: 'served' });
-  });
-}
-
-function checkRound(label, r, status) {
-  const codes = Object.keys(r.codes);
-  if (r.errors || r.timeouts || codes.length !== 1 || codes[0] !== String(status)) {
-    throw new Error(`${label}: expected only ${status} answers, got ${JSON.stringify(r.codes)} (errors ${r.errors}, timeouts ${r.timeouts})`);
-  }
-}
-
 /** The peers of one phase, available ones only; `skipped` gets a reason for each missing one. */
 async function startPeers(phase, tmp, backend, skipped) {
   const status = phase === 'pass' ? 200 : 403;
@@ -238,8 +188,8 @@ async function startPeers(phase, tmp, backend, skipped) {
   else skipped.nginx = 'nginx is not installed (bench/setup-peers.sh installs it)';
   if (has('haproxy')) await add('HAProxy', true, () => startHaproxy(dir('haproxy'), backend.port));
   else skipped.HAProxy = 'haproxy is not installed (bench/setup-peers.sh installs it)';
-  if (phase === 'pass') await add('@fastify/http-proxy, no policy', true, () => forkReady('lib/servers.js', ['fastify', 'fastify-proxy', String(backend.port)], SERVER_CORE));
-  await add(`bare node:http, ${status} (no proxy)`, false, () => forkReady('lib/bare-node.js', [String(status)], SERVER_CORE));
+  if (phase === 'pass') await add('@fastify/http-proxy, no policy', true, () => start('lib/servers.js', ['fastify', 'fastify-proxy', String(backend.port)], SERVER_CORE));
+  await add(`bare node:http, ${status} (no proxy)`, false, () => start('lib/bare-node.js', [String(status)], SERVER_CORE));
   const conf = aseConfig(dir('ase'), backend.port);
   for (const fw of [undefined, 'express', 'koa', 'fastify']) {
     await add(fw ? `ase start --framework ${fw}` : 'ase start (default)', true, async () => {
@@ -258,10 +208,10 @@ async function runPhase(phase, tmp, backend, skipped) {
   const script = wrkScript(tmp, phase, requests);
   log(`${phase === 'pass' ? 'passing' : 'blocked'} traffic: starting the peers`);
   const peers = await startPeers(phase, tmp, backend, skipped);
-  const load = (peer, seconds) => runWrk({ script, port: peer.proc.port, seconds, connections: CONNECTIONS, core: LOAD_CORE, pinned });
+  const wrk = (peer, seconds) => runWrk({ script, port: peer.proc.port, seconds, connections: CONNECTIONS, core: LOAD_CORE, pinned });
   try {
     for (const peer of peers) {
-      const w = await load(peer, WARMUP);
+      const w = await wrk(peer, WARMUP);
       checkRound(`${peer.name} warm-up`, w, status);
     }
     for (let r = 0; r < ROUNDS; r++) {
@@ -269,7 +219,7 @@ async function runPhase(phase, tmp, backend, skipped) {
       for (const peer of order) {
         const before = phase === 'pass' && peer.proxied ? await served(backend) : 0;
         const cpu0 = cpuSeconds(peer.proc.child.pid);
-        const res = await load(peer, DURATION);
+        const res = await wrk(peer, DURATION);
         res.cpuUsPerRequest = ((cpuSeconds(peer.proc.child.pid) - cpu0) * 1e6) / res.requests;
         checkRound(`${peer.name} round ${r + 1}`, res, status);
         if (phase === 'pass' && peer.proxied) {
@@ -330,26 +280,14 @@ async function latency(backend, passPeers) {
   if (!base || !ase) return undefined;
   const rate = Math.max(100, Math.round(0.5 * Math.min(median(base.rounds.map((r) => r.rps)), median(ase.rounds.map((r) => r.rps)))));
   log(`latency at a fixed ${rate} req/s (autocannon, 10 connections)`);
-  const loader = await forkReady('lib/load.js', [], LOAD_CORE);
+  const loader = await start('lib/load.js', [], LOAD_CORE);
   const targets = [{ name: 'backend alone', port: backend.port }];
   for (const p of passPeers) {
     if (p.name === 'nginx' || p === base || p === ase) targets.push({ name: p.name, port: p.proc.port });
   }
   try {
     const requests = traffic('passing');
-    let id = 0;
-    const job = (port, duration) =>
-      new Promise((resolve, reject) => {
-        const mine = ++id;
-        const onMessage = (m) => {
-          if (m.id !== mine) return;
-          loader.child.off('message', onMessage);
-          if (m.error) reject(new Error(m.error));
-          else resolve(m.result);
-        };
-        loader.child.on('message', onMessage);
-        loader.child.send({ id: mine, url: `http://127.0.0.1:${port}`, connections: 10, duration, requests, rate });
-      });
+    const job = (port, duration) => load(loader, port, requests, duration, { connections: 10, rate });
     for (const t of targets) await job(t.port, WARMUP);
     const rounds = targets.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
@@ -414,7 +352,7 @@ async function main() {
   let lat;
   let large;
   try {
-    const backend = await forkReady('lib/backend.js', [], LOAD_CORE);
+    const backend = await start('lib/backend.js', [], LOAD_CORE);
     try {
       pass = await runPhase('pass', tmp, backend, skipped);
       try {
@@ -476,19 +414,4 @@ async function main() {
   fs.writeFileSync(path.join(outDir, 'peers.json'), `${JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, seconds, pass: raw(pass), blocked: raw(blocked), latency: lat, large, skipped }, null, 1)}\n`);
 }
 
-function cleanup() {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-}
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
-
-main().then(
-  () => cleanup(),
-  (err) => {
-    console.error(`peers: ${err.stack ?? err}`);
-    cleanup();
-    process.exitCode = 1;
-  },
-);
+runMain('peers', main);

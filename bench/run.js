@@ -10,10 +10,11 @@
 // per-round ratios. The core and scale benchmarks run alone, in child processes pinned to core 1.
 // Environment: BENCH_ROUNDS (5), BENCH_DURATION seconds per round (3), BENCH_WARMUP seconds (2),
 // BENCH_CONNECTIONS (50). Results also go to bench/results/latest.{json,md}.
-const { fork, execFileSync } = require('node:child_process');
+const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { checkRound, children, load: loadJob, log, median, pin, pinning, runMain, served, start, stop } = require('./lib/harness');
 const { passingHttpRequests, blockedHttpRequests, DENY_ENTRIES, API_COUNT, CLIENT_RATE } = require('./lib/policy');
 
 const QUICK = process.argv.includes('--quick');
@@ -45,43 +46,7 @@ const LOAD_CORE = 0;
 
 const TARGET = { pass: 0.9, blocked: 0.9, coreRate: 300_000, coreP99: 20, scaleMB: 250, scaleRatio: 1.1, redis: 0.7 };
 
-const children = new Set();
-let canPin = os.availableParallelism?.() >= 2 || os.cpus().length >= 2;
-
-function pin(pid, core) {
-  if (!canPin) return;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    canPin = false;
-    log('taskset is not available: processes are not pinned to cores');
-  }
-}
-
-function log(msg) {
-  process.stderr.write(`${msg}\n`);
-}
-
-/** Forks `file` (relative to bench/, or absolute), waits for its `{ready}` message, pins it. */
-function start(file, args, core, { execArgv = [] } = {}) {
-  const child = fork(path.resolve(__dirname, file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => {
-      pin(child.pid, core);
-      resolve({ child, port: m.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code} before it was ready`)));
-  });
-}
-
-function stop(proc) {
-  if (!proc) return;
-  proc.child.removeAllListeners('exit');
-  proc.child.kill('SIGTERM');
-  children.delete(proc.child);
-}
+const load = (loader, port, requests, duration, { rate, connections = CONNECTIONS } = {}) => loadJob(loader, port, requests, duration, { rate, connections });
 
 /** Runs a script to completion in a child pinned to `core`; its stdout is one JSON line. */
 function runJson(file, core, execArgv = []) {
@@ -101,42 +66,6 @@ function runJson(file, core, execArgv = []) {
       }
     });
   });
-}
-
-let jobId = 0;
-function load(loader, port, requests, duration, { rate, connections = CONNECTIONS } = {}) {
-  const id = ++jobId;
-  return new Promise((resolve, reject) => {
-    const onMessage = (m) => {
-      if (m.id !== id) return;
-      loader.child.off('message', onMessage);
-      if (m.error) reject(new Error(m.error));
-      else resolve(m.result);
-    };
-    loader.child.on('message', onMessage);
-    loader.child.send({ id, url: `http://127.0.0.1:${port}`, connections, duration, requests, rate });
-  });
-}
-
-function served(backend) {
-  return new Promise((resolve) => {
-    backend.child.once('message', (m) => resolve(m.served));
-    backend.child.send({ cmd: 'served' });
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Every response must have the expected status, with no socket errors or timeouts. */
-function checkRound(label, r, status) {
-  const codes = Object.keys(r.codes);
-  if (r.errors || r.timeouts || codes.length !== 1 || codes[0] !== String(status)) {
-    throw new Error(`${label}: expected only ${status} answers, got ${JSON.stringify(r.codes)} (errors ${r.errors}, timeouts ${r.timeouts})`);
-  }
 }
 
 /**
@@ -538,7 +467,7 @@ function report(rows, details, t0) {
   const seconds = (Date.now() - t0) / 1000;
   const header =
     `ASE benchmarks — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}` +
-    `${canPin ? ' (servers on core 1, load + backend on core 0)' : ''}; ${ROUNDS} rounds × ${DURATION} s, ` +
+    `${pinning() ? ' (servers on core 1, load + backend on core 0)' : ''}; ${ROUNDS} rounds × ${DURATION} s, ` +
     `${CONNECTIONS} keep-alive connections; realistic policy: ${API_COUNT} APIs, ${fmtInt(DENY_ENTRIES)} deny entries, client rate ${CLIENT_RATE}; ` +
     `took ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
   const cols = ['scenario', 'framework', 'baseline', 'ours', 'ratio', 'target', 'verdict'];
@@ -560,19 +489,4 @@ function report(rows, details, t0) {
   );
 }
 
-function cleanup() {
-  for (const c of children) c.kill('SIGTERM');
-}
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
-
-main().then(
-  () => cleanup(),
-  (err) => {
-    console.error(`bench: ${err.stack ?? err}`);
-    cleanup();
-    process.exit(1);
-  },
-);
+runMain('bench', main);
