@@ -1,8 +1,9 @@
 /** `ase start --mode decide` as a process: its options, the Envoy form, the management status, shutdown. */
+import * as http from 'node:http';
 import { call } from '../admin/harness';
 import { runCli } from '../helpers/cli';
 import { api, configDir } from '../helpers/config';
-import { request } from '../helpers/http';
+import { listen, request } from '../helpers/http';
 
 describe('ase start --mode decide', () => {
   test.each([
@@ -40,5 +41,17 @@ describe('ase start --mode decide', () => {
     }
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toMatch(/SIGTERM received, shutting down/);
+  });
+
+  test('a data port already in use is reported with exit code 1, and nothing is left listening', async () => {
+    const taken = await listen(http.createServer());
+    try {
+      const cli = runCli(['start', '--mode', 'decide', '--config-dir', configDir(), '--port', String(taken.port), '--admin-port', '0']);
+      expect(await cli.exited).toBe(1);
+      expect(cli.stderr()).toMatch(/already in use/);
+      expect(cli.stdout()).not.toMatch(/ASE ready/);
+    } finally {
+      await taken.close();
+    }
   });
 });

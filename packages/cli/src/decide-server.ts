@@ -1,7 +1,6 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Logger, type SidebandProxy, closeServer, decisionHandler, listenOn } from '@ase/core';
-import { type Gateway, openEnforcer } from './gateway';
+import { type Logger, type SidebandProxy, closeServer, decisionHandler } from '@ase/core';
+import { type Gateway, listenAndJoin, openEnforcer } from './gateway';
 
 export interface DecideServerOptions {
   configDir: string;
@@ -39,24 +38,10 @@ export async function startDecideServer(opts: DecideServerOptions): Promise<Gate
   // Proxies keep connections to their auth service open: a longer keep-alive than Node's 5 s
   // default spares them reconnecting between bursts.
   server.keepAliveTimeout = 65_000;
-  const port = opts.port ?? enforcer.conf.http_ws_port;
-  const bind = opts.host ?? enforcer.conf.http_ws_bind;
-  try {
-    await listenOn(server, port, bind === '*' ? undefined : bind);
-  } catch (err) {
+  const { port: bound, address } = await listenAndJoin(server, opts, enforcer, cluster, async (listening) => {
+    if (listening) await closeServer(server, 0);
     await leave();
-    throw err;
-  }
-  const { port: bound, address } = server.address() as AddressInfo;
-  if (cluster) {
-    try {
-      await cluster.join(bind, bound);
-    } catch (err) {
-      await closeServer(server, 0);
-      await leave();
-      throw err;
-    }
-  }
+  });
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {

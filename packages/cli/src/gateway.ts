@@ -226,30 +226,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     throw err;
   }
   const { server } = served;
-  const port = opts.port ?? enforcer.conf.http_ws_port;
-  const bind = opts.host ?? enforcer.conf.http_ws_bind;
-  // `*` leaves the choice to Node: `::` (IPv6 and IPv4) where the system has IPv6, else 0.0.0.0.
-  const host = bind === '*' ? undefined : bind;
-  try {
-    await listenOn(server, port, host);
-  } catch (err) {
+  const { port: bound, address } = await listenAndJoin(server, opts, enforcer, cluster, async (listening) => {
+    if (listening) await closeServer(server, 0, () => enforcer.endWebSockets());
     await served.stop();
     await enforcer.close();
     await leave();
-    throw err;
-  }
-  const { port: bound, address } = server.address() as AddressInfo;
-  if (cluster) {
-    try {
-      await cluster.join(bind, bound);
-    } catch (err) {
-      await closeServer(server, 0, () => enforcer.endWebSockets());
-      await served.stop();
-      await enforcer.close();
-      await leave();
-      throw err;
-    }
-  }
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -262,4 +244,34 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     })());
 
   return { enforcer, server, port: bound, address, cluster, close };
+}
+
+/**
+ * Listens on the data port (`--port`/`--bind`, else `http_ws_port`/`http_ws_bind` of ase.conf) and
+ * joins the cluster with the port bound. When either fails, `undo` releases what the caller opened
+ * (`listening`: the server is up and must be closed first) and the error is thrown.
+ */
+export async function listenAndJoin(
+  server: http.Server,
+  opts: { port?: number | undefined; host?: string | undefined },
+  enforcer: Enforcer,
+  cluster: ClusterNode | undefined,
+  undo: (listening: boolean) => Promise<void>,
+): Promise<{ port: number; address: string }> {
+  const bind = opts.host ?? enforcer.conf.http_ws_bind;
+  try {
+    // `*` leaves the choice to Node: `::` (IPv6 and IPv4) where the system has IPv6, else 0.0.0.0.
+    await listenOn(server, opts.port ?? enforcer.conf.http_ws_port, bind === '*' ? undefined : bind);
+  } catch (err) {
+    await undo(false);
+    throw err;
+  }
+  const { port, address } = server.address() as AddressInfo;
+  try {
+    await cluster?.join(bind, port);
+  } catch (err) {
+    await undo(true);
+    throw err;
+  }
+  return { port, address };
 }
