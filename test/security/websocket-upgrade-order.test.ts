@@ -7,7 +7,7 @@ import Koa from 'koa';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type Enforcer, type FlowControlEvent, createEnforcer, silentLogger } from '@ase/core';
+import { type BlockedEvent, type Enforcer, type FlowControlEvent, createEnforcer, silentLogger } from '@ase/core';
 import { aseMiddleware as expressMiddleware, aseUpgrade as expressUpgrade } from '@ase/express';
 import { aseMiddleware as koaMiddleware, aseUpgrade as koaUpgrade } from '@ase/koa';
 import { asePlugin } from '@ase/fastify';
@@ -198,7 +198,7 @@ function connect(port: number, from: string, path = '/chat/room'): Promise<{ ope
 }
 
 /** A raw upgrade request (any `Upgrade` token) from `from`; resolves with the status line. */
-function rawUpgrade(port: number, from: string, upgrade: string): Promise<string> {
+function rawUpgrade(port: number, from: string, upgrade: string, path = '/chat/room'): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', localAddress: from });
     let text = '';
@@ -214,10 +214,21 @@ function rawUpgrade(port: number, from: string, upgrade: string): Promise<string
     socket.on('close', () => resolve(text.split('\r\n')[0] ?? ''));
     socket.on('error', reject);
     socket.write(
-      `GET /chat/room HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: ${upgrade}\r\n` +
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: ${upgrade}\r\n` +
         'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
   });
+}
+
+/** `ase_decisions_total` of one API by reason, as scraped. */
+async function decisionsBy(enforcer: Enforcer, api: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of (await enforcer.metrics.metrics()).matchAll(/^ase_decisions_total\{([^}]*)\} (\d+)$/gm)) {
+    if (!m[1]!.includes(`api="${api}"`)) continue;
+    const reason = /reason="([^"]*)"/.exec(m[1]!)![1]!;
+    if (Number(m[2]) !== 0) out[reason] = Number(m[2]);
+  }
+  return out;
 }
 
 /** Lets anything still queued (an app listener that lost the race) run before counting. */
@@ -234,6 +245,7 @@ describe.each(CASES)('%s, the app WebSocket server (%s) attached %s ASE', (frame
   let app: App;
   let decisions: number;
   let flow: FlowControlEvent[];
+  let blocked: BlockedEvent[];
 
   beforeEach(async () => {
     enforcer = newEnforcer();
@@ -246,6 +258,8 @@ describe.each(CASES)('%s, the app WebSocket server (%s) attached %s ASE', (frame
     };
     flow = [];
     enforcer.on('flow_control', (e) => flow.push(e));
+    blocked = [];
+    enforcer.on('blocked', (e) => blocked.push(e));
     app = framework === 'fastify' ? await fastifyApp(enforcer, style, order) : await nodeApp(framework, enforcer, style, order);
   });
   afterEach(async () => {
@@ -267,18 +281,29 @@ describe.each(CASES)('%s, the app WebSocket server (%s) attached %s ASE', (frame
     expect({ seen: app.seen, connections: app.connections }).toEqual({ seen: 0, connections: 0 });
   });
 
-  test('refuses an allowed client asking for Upgrade: h2c on an API path with 400, before the app sees it', async () => {
+  test('refuses an allowed client asking for Upgrade: h2c on an API path with 400, before the app sees it, and reports it as malformed', async () => {
     const statusLine = await rawUpgrade(app.port, ALLOWED, 'h2c');
     await settle();
     expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect({ seen: app.seen, connections: app.connections }).toEqual({ seen: 0, connections: 0 });
+    expect(blocked.map((e) => [e.reason, e.api, e.path])).toEqual([['malformed', 'chat', '/chat/room']]);
+    expect(await decisionsBy(enforcer, 'chat')).toEqual({ malformed: 1 });
   });
 
-  test('refuses a WebSocket on the path of an API that is not protocol ws with 400, before the app sees it', async () => {
+  test('refuses Upgrade: h2c on an API it tunnels with 400, reported as malformed, not counted as allowed', async () => {
+    expect(await rawUpgrade(app.port, ALLOWED, 'h2c', '/live/feed')).toBe('HTTP/1.1 400 Bad Request');
+    await settle();
+    expect(blocked.map((e) => [e.reason, e.api])).toEqual([['malformed', 'live']]);
+    expect(await decisionsBy(enforcer, 'live')).toEqual({ malformed: 1 });
+  });
+
+  test('refuses a WebSocket on the path of an API that is not protocol ws with 400, before the app sees it, and reports it as malformed', async () => {
     const result = await connect(app.port, ALLOWED, '/rest/socket');
     await settle();
     expect(result).toEqual({ opened: false, statusLine: 'HTTP/1.1 400 Bad Request' });
     expect({ seen: app.seen, connections: app.connections }).toEqual({ seen: 0, connections: 0 });
+    expect(blocked.map((e) => [e.reason, e.api])).toEqual([['malformed', 'rest']]);
+    expect(await decisionsBy(enforcer, 'rest')).toEqual({ malformed: 1 });
   });
 
   test('lets an allowed client open it after exactly one decision', async () => {

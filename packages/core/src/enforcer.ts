@@ -129,6 +129,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
       apis,
       events: this,
       decide: (raw) => this.decide(raw),
+      recount: (was, now) => this.decisions.recount(was, now),
       trustedPeer: (peer) => trustedPeer(ctx, peer),
       clientKey: (ip) => clientKey(ctx, ip),
     };

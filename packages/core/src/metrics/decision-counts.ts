@@ -52,15 +52,25 @@ export class DecisionCounts {
 
   /** Counts `d` and hands it back, to be chained on a decision (or its Promise). */
   readonly count = (d: Decision): Decision => {
+    this.add(d, 1);
+    return d;
+  };
+
+  /** A decision counted as `was` that became `now` after all (an upgrade the API does not carry). */
+  recount(was: Decision, now: Decision): void {
+    this.add(was, -1);
+    this.add(now, 1);
+  }
+
+  private add(d: Decision, n: number): void {
     const reason = d.action === 'respond' ? d.reason : d.api ? 'allowed' : 'unmatched';
     const api = d.api?.id ?? '';
     let row = this.rows.get(api);
     if (!row) this.rows.set(api, (row = new Float64Array(ROW)));
     const listed = d.action === 'respond' ? d.listed : undefined;
     const i = listed ? DENY_AT + typeIndex(listed.type) * DENY_TAGS.length + TAG_AT.get(listed.tag)! : (INDEX.get(reason) ?? 0);
-    row[i] = (row[i] ?? 0) + 1;
-    return d;
-  };
+    row[i] = (row[i] ?? 0) + n;
+  }
 
   /** Drops a deleted API's series, so created-and-deleted APIs do not pile up. */
   forget(apiId: string): void {

@@ -6,6 +6,7 @@ import type { EnforcerEventSink } from '../events';
 import type { ByteMeter } from '../flow/byte-meter';
 import { fromNodeRequest } from '../http/node-request';
 import { RESPONSES, textResponse } from '../policy/responses';
+import { blockedEvent } from '../security-event';
 import type { Decision, RawRequest } from '../types';
 import { wsForwarding } from './header-hygiene';
 import { isWebSocketUpgrade, proxyWebSocket, writeUpgradeResponse, type WsTunnel } from './ws-proxy';
@@ -17,6 +18,8 @@ export interface TunnelContext {
   readonly apis: LiveApis;
   readonly events: EnforcerEventSink;
   decide(raw: RawRequest): Decision | Promise<Decision>;
+  /** A decision counted in the metrics that the upgrade turned into another. */
+  recount(was: Decision, now: Decision): void;
   trustedPeer(peer: string): boolean;
   clientKey(ip: string): string;
 }
@@ -35,8 +38,10 @@ export function handleUpgrade(tc: TunnelContext, req: IncomingMessage, socket: D
       (d) => {
         // On an API's path only a WebSocket of a `protocol: ws` API reaches the app, as only those are
         // proxied: an h2c connection would carry HTTP/2 requests that no check sees.
-        if (d.action === 'pass' && d.api && (d.api.meta.protocol !== 'ws' || !isWebSocketUpgrade(req.headers.upgrade))) {
-          d = { action: 'respond', reason: 'malformed', api: d.api, response: RESPONSES.malformed() };
+        if (d.action !== 'respond' && d.api && (d.api.meta.protocol !== 'ws' || !isWebSocketUpgrade(req.headers.upgrade))) {
+          const refused = refuseUpgrade(tc, d);
+          tc.recount(d, refused);
+          d = refused;
         }
         if (d.action === 'pass') return false;
         if (d.action === 'respond') writeUpgradeResponse(socket, d.response);
@@ -48,6 +53,18 @@ export function handleUpgrade(tc: TunnelContext, req: IncomingMessage, socket: D
         return true;
       },
     );
+}
+
+/**
+ * 400 for an upgrade the API does not carry (an h2c connection, or a WebSocket on a plain HTTP
+ * API): refused like a malformed request, and reported as one, since asking for it is a probe.
+ */
+function refuseUpgrade(tc: TunnelContext, d: Extract<Decision, { action: 'pass' | 'proxy' }>): Decision {
+  if (d.action === 'proxy') d.release?.();
+  if (d.request && tc.events.listenerCount('blocked') > 0) {
+    tc.events.emit('blocked', blockedEvent('malformed', d.api?.id ?? null, { ip: d.request.ip, method: d.request.method, path: d.request.path }, undefined, true));
+  }
+  return { action: 'respond', reason: 'malformed', api: d.api, response: RESPONSES.malformed() };
 }
 
 function tunnel(tc: TunnelContext, req: IncomingMessage, socket: Duplex, head: Buffer, d: Extract<Decision, { action: 'proxy' }>): void {
