@@ -88,6 +88,7 @@ const APIS = {
     jwt_verification: hsVerification({ required: true, issuer: 'https://issuer.example', audience: 'shop' }),
     servers: on('b'),
   }),
+  lifetime: api('/lifetime', { ...claims, enable_blocking: true, api_pattern_enforcement: pattern(), jwt_verification: hsVerification({ required: true, required_claims: ['exp'] }), servers: on('b') }),
   header: api('/header', { username_header: 'x-user', username_header_trusted: true, enable_blocking: true, api_pattern_enforcement: pattern(), servers: on('b') }),
   headerPlain: api('/header-plain', { username_header: 'x-user', enable_blocking: true, api_pattern_enforcement: pattern(), servers: on('b') }),
 };
@@ -164,6 +165,11 @@ export const SCENARIOS: Scenario[] = [
       },
       expect: { ...backend('/required/x'), events: [] },
     },
+  ]),
+  scenario('required_claims ["exp"] refuses a verified JWT that never expires; without it such a JWT is accepted', [
+    { request: { path: '/lifetime/x', headers: bearer(hs256({ sub: 'alice', exp: undefined })) }, expect: refused },
+    { request: { path: '/lifetime/x', headers: bearer(hs256({ sub: 'alice' })) }, expect: { ...backend('/lifetime/x'), events: [] } },
+    { act: [ALICE, DENY_ME], request: { path: '/hs/x', headers: bearer(hs256({ sub: 'alice', exp: undefined })) }, expect: { ...backend('/hs/x'), events: [] } },
   ]),
   scenario(
     'an allow-listed user name in username_header from a peer outside xff_trusted_proxies does not skip a deny-listed IP',

@@ -165,6 +165,13 @@ const jwtVerificationProps: Record<keyof JwtVerificationJson, Schema> = {
   issuer: str(PRINTABLE, 'the required "iss" claim (no control characters)', undefined, 2048),
   audience: str(PRINTABLE, 'the required "aud" claim (no control characters)', undefined, 2048),
   clock_tolerance: int(0, 600, 'a whole number of seconds from 0 to 600', DEFAULT_CLOCK_TOLERANCE_S),
+  required_claims: {
+    type: 'array',
+    maxItems: 16,
+    uniqueItems: true,
+    items: { type: 'string', minLength: 1, maxLength: 256, pattern: PRINTABLE, [ACCEPTS]: 'a claim name like "exp" (no control characters)' },
+    [ACCEPTS]: 'a list of at most 16 claim names a token must carry, like ["exp", "sub"]',
+  },
   required: bool(false),
 };
 

@@ -87,6 +87,8 @@ export interface JwtVerificationJson {
   audience?: string;
   /** Seconds of clock skew allowed on `exp` and `nbf` (default 30). */
   clock_tolerance: number;
+  /** Claims a token must carry (say `exp`, so that no token is valid forever), when set. */
+  required_claims?: string[];
   /** Refuse requests to the API without a valid JWT (default false: an invalid one only loses trust). */
   required: boolean;
 }

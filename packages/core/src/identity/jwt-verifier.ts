@@ -53,6 +53,7 @@ export class JwtVerifier {
       clockTolerance: conf.clock_tolerance ?? DEFAULT_CLOCK_TOLERANCE_S,
       ...(conf.issuer ? { issuer: conf.issuer } : {}),
       ...(conf.audience ? { audience: conf.audience } : {}),
+      ...(conf.required_claims?.length ? { requiredClaims: [...conf.required_claims] } : {}),
     };
   }
 

@@ -108,6 +108,13 @@ describe('jwt_verification in the API JSON', () => {
     ]);
   });
 
+  it('refuses required_claims that is not a list of distinct claim names', () => {
+    for (const bad of ['exp', [''], ['exp', 'exp'], [7], Array.from({ length: 17 }, (_, i) => `c${i}`)]) {
+      expect(problems({ jwt_verification: { algorithms: ['HS256'], secret_file: 'k', required_claims: bad } }).map((p) => p.path)[0]).toMatch(/^\/api_metadata\/jwt_verification\/required_claims/);
+    }
+    expect(validateApiJson(api({ jwt_verification: { algorithms: ['HS256'], secret_file: 'k', required_claims: ['exp', 'sub'] } }), 'api/shop.json').warnings).toEqual([]);
+  });
+
   it('username_header_trusted is a boolean, and warned about without username_header', () => {
     expect(one({ username_header_trusted: 'yes' }).path).toBe('/api_metadata/username_header_trusted');
     expect(validateApiJson(api({ username_header_trusted: true }), 'api/shop.json').warnings).toEqual([
