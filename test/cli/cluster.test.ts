@@ -123,3 +123,34 @@ test('a node announces its bound address, or this machine\'s first external IPv4
   expect(safeRedisUrl('rediss://ops:pw@redis.example:6380/2')).toBe('rediss://ops:***@redis.example:6380/2');
   expect(safeRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
 });
+
+test('a decision service (--mode decide) and a gateway in one cluster share APIs and lists: a decoy sprung through the decision service blocks the client on the gateway', async () => {
+  const clusterId = procs.clusterId();
+  const backend = await procs.backend('shop-backend');
+  const shop = api('/shop', {
+    enable_blocking: true,
+    servers: servers(backend.port),
+    decoy_config: { decoy_enabled: true, response_code: 200, response_def: 'OK', response_message: 'decoy', decoy_subpaths: ['/shop/admin'] },
+  });
+  // The client's address: the gateway trusts X-Forwarded-For from the test (loopback), the decision service always does.
+  // Decoys list whom they catch only with enable_ase_detected_attack on.
+  const gateway = await procs.start(procs.dir(clusterConf(clusterId, 'enable_xff=true\nenable_ase_detected_attack=true\n'), { shop }));
+  const decide = await procs.start(procs.dir(clusterConf(clusterId, 'enable_ase_detected_attack=true\n'), {}), { args: ['--mode', 'decide', '--proxy', 'nginx'] });
+  expect(decide.cli.stdout()).toMatch(/ASE ready: decision service for nginx on port \d+, 1 API loaded from cluster /);
+  const client = { 'x-forwarded-for': '203.0.113.50' };
+  const ask = (uri: string) =>
+    request(decide.dataPort, { path: '/.ase/decide', headers: { host: 'shop.example', 'x-original-method': 'GET', 'x-original-uri': uri, ...client } });
+
+  expect((await ask('/shop/items')).status).toBe(200);
+  expect((await request(gateway.dataPort, { path: '/shop/items', headers: client })).status).toBe(200);
+  // The decoy answers through the decision service (a ticket for nginx to fetch) and lists the client in Redis.
+  const trap = await ask('/shop/admin');
+  expect([trap.status, trap.headers['x-ase-decision']]).toEqual([403, 'decoy']);
+  await eventually(async () => expect((await request(gateway.dataPort, { path: '/shop/items', headers: client })).status).toBe(403), 2000);
+  const listed = await manage(gateway.adminPort, 'GET', '/v4/ase/firewall/blacklist?tag=decoy');
+  expect(listed.json).toEqual({ decoy_blacklist: [expect.objectContaining({ type: 'ip', value: '203.0.113.50' })] });
+  // And a management change on the gateway's node reaches the decision service.
+  const removed = await manage(gateway.adminPort, 'DELETE', '/v4/ase/firewall/blacklist', { type: 'ip', value: '203.0.113.50' });
+  expect([removed.status, removed.json]).toEqual([200, { status: 'success', status_message: 'IP 203.0.113.50 deleted from blacklist' }]);
+  await eventually(async () => expect((await ask('/shop/items')).status).toBe(200), 2000);
+}, 40_000);

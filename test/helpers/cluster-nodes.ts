@@ -28,7 +28,11 @@ export interface Answer {
 export function manage(port: number, method: string, urlPath: string, body?: unknown): Promise<Answer> {
   const headers: Record<string, string> = { 'x-ase-access-key': 'admin', 'x-ase-secret-key': 'admin' };
   const text = body === undefined ? undefined : JSON.stringify(body);
-  if (text !== undefined) headers['content-type'] = 'application/json';
+  if (text !== undefined) {
+    headers['content-type'] = 'application/json';
+    // Node sends a DELETE's body without framing (no chunked encoding by default for DELETE): its length says where it ends.
+    headers['content-length'] = String(Buffer.byteLength(text));
+  }
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -74,10 +78,11 @@ export class ClusterProcesses {
   /**
    * Runs `ase start` on 127.0.0.1 and resolves once it has joined the cluster and listens (once it
    * listens only, with `joined: false`: a node that started without Redis has no uuid to show yet).
+   * `args` go after the others (`--mode decide --proxy nginx`).
    */
-  async start(dir: string, opts: { joined?: boolean } = {}): Promise<ClusterProcess> {
+  async start(dir: string, opts: { joined?: boolean; args?: string[] } = {}): Promise<ClusterProcess> {
     const adminPort = await freePort();
-    const cli = runCli(['start', '--config-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--admin-port', String(adminPort)]);
+    const cli = runCli(['start', '--config-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--admin-port', String(adminPort), ...(opts.args ?? [])]);
     const node: ClusterProcess = { cli, dir, dataPort: 0, adminPort, uuid: '' };
     this.running.push(node);
     if (opts.joined !== false) node.uuid = (await cli.waitFor(/joined as node ([0-9a-f-]{36})/, 15_000))[1]!;
