@@ -209,6 +209,41 @@ describe('ase management commands against a running ase start', () => {
     }
   });
 
+  test('view_blacklist and view_whitelist --sort, --limit, --offset page the list as the REST API does; bad values get its error', async () => {
+    for (const v of ['tok-c', 'tok-a', 'tok-b']) await run('add_blacklist', 'token', v);
+    await run('add_blacklist', 'ip', '127.0.0.1');
+    try {
+      // Two refused requests: the address entry is the one that blocked most.
+      for (let i = 0; i < 2; i++) expect((await request(ase.port, { path: '/shop/x' })).status).toBe(403);
+      expect((await run('view_blacklist', 'manual', '--sort', '-hits', '--limit', '1')).out).toBe('Manual Blacklist\n1) type : ip, value : 127.0.0.1');
+      expect((await run('view_blacklist', 'manual', '--sort', 'value', '--limit', '2')).out).toBe('Manual Blacklist\n1) type : ip, value : 127.0.0.1\n2) type : token, value : tok-a');
+      // The second page is numbered on from the first.
+      expect((await run('view_blacklist', 'manual', '--sort=value', '--limit=2', '--offset=2')).out).toBe('Manual Blacklist\n3) type : token, value : tok-b\n4) type : token, value : tok-c');
+      expect((await run('view_blacklist', 'manual', '--sort', '-value', '--offset', '3', '--history')).out).toMatch(/^Manual Blacklist\n4\) type : ip, value : 127\.0\.0\.1, added : .* hits : 2, /);
+      expect((await run('view_blacklist', '--sort', 'value', '--limit', '1')).out.split('\n').slice(0, 3)).toEqual(['Manual Blacklist', '1) type : ip, value : 127.0.0.1', 'ABS Generated Blacklist']);
+      await run('add_whitelist', 'token', 'ok-2');
+      await run('add_whitelist', 'token', 'ok-1');
+      expect((await run('view_whitelist', '--sort', 'value', '--offset', '1')).out).toBe('Whitelist\n2) type : token, value : ok-2');
+
+      const rest = async (query: string): Promise<unknown> => {
+        const r = await request(ase.adminPort, { path: `/v4/ase/firewall/blacklist?${query}`, headers: { 'x-ase-access-key': 'admin', 'x-ase-secret-key': 'admin' } });
+        expect(r.status).toBe(403);
+        return (JSON.parse(r.body) as { status_message: string }).status_message;
+      };
+      for (const [flag, value, query] of [['--sort', 'bogus', 'sort=bogus'], ['--limit', '0', 'limit=0'], ['--offset', '-1', 'offset=-1'], ['--limit', 'ten', 'limit=ten']] as const) {
+        const r = await run('view_blacklist', flag, value);
+        expect(r).toEqual({ code: 1, out: '', err: `ase: ${String(await rest(query))}` });
+        expect(r.err).toBe(`ase: query parameter ${flag.slice(2)} contains invalid value`);
+      }
+      expect(await run('view_whitelist', '--sort', 'hit')).toEqual({ code: 1, out: '', err: 'ase: query parameter sort contains invalid value' });
+      expect(await run('list_api', '--limit', '1')).toMatchObject({ code: 2, err: expect.stringMatching(/^ase: --limit is an option of view_blacklist and view_whitelist only/) });
+      expect(await run('view_blacklist', '--sort')).toMatchObject({ code: 2, err: expect.stringMatching(/^ase: --sort needs a value/) });
+    } finally {
+      await run('clear_whitelist');
+      await run('clear_blacklist');
+    }
+  });
+
   test('enable_firewall / disable_firewall and the ASE-detected attack switch', async () => {
     await run('add_blacklist', 'ip', '127.0.0.1');
     try {

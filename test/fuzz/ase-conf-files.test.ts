@@ -34,6 +34,7 @@ const GOOD: Partial<Record<keyof AseConf, readonly string[]>> = {
   ip_rotation_threshold: ['0', '100'],
   ip_rotation_window: ['10m', '1000', '24d'],
   ipv6_client_prefix: ['1', '64', '128'],
+  honeytokens_max: ['1', '10000', '1000000'],
   server_ca_cert_path: ['', '/nonexistent/ca.pem', '<this file>'],
   cluster_id: ['c1', 'a/b.c-d_e'],
   redis_url: ['', 'redis://localhost:6379', 'rediss://u:p@h:6380/0'],

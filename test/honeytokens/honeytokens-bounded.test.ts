@@ -76,6 +76,43 @@ describe('koa: a flood of decoy hits', () => {
   }, 60_000);
 });
 
+describe('koa: honeytokens_max in ase.conf', () => {
+  test('a small bound forgets the oldest tokens: their replay is no longer caught, the newer ones are; a restart keeps the bound', async () => {
+    const dir = configDir({ conf: `${CONF}honeytokens_max=4\n`, apis: HONEYTOKEN_APIS });
+    let enforcer = createEnforcer({ configDir: dir, logger: silentLogger });
+    let app = await koa.start(enforcer);
+    try {
+      const plant = async (ip: string) => {
+        const r = await request(app.port, { path: '/ops/.env', headers: from(ip) });
+        return planted(r.body, r.headers['set-cookie']);
+      };
+      // Planted in this order: API key, bearer token, cookie. The second client's three push out the first's key and token.
+      const first = await plant('10.9.0.1');
+      const second = await plant('10.9.0.2');
+      expect(enforcer.stats().honeytokens).toEqual({ size: 4, max: 4 });
+      const replay = async (n: number, headers: Record<string, string>) => (await request(app.port, { path: '/shop/items', headers: from(`198.51.100.${n}`, headers) })).status;
+      expect(await replay(31, { 'x-shop-key': first.apiKey })).toBe(200);
+      expect(await replay(32, { authorization: `Bearer ${first.bearer}` })).toBe(200);
+      expect(await replay(33, { cookie: `session=${first.cookie}` })).toBe(403);
+      expect(await replay(34, { 'x-shop-key': second.apiKey })).toBe(403);
+
+      // The file holds what the table holds: read back after a restart, under the same bound.
+      await app.close();
+      await enforcer.close();
+      enforcer = createEnforcer({ configDir: dir, logger: silentLogger });
+      app = await koa.start(enforcer);
+      await enforcer.ready;
+      expect(enforcer.stats().honeytokens).toEqual({ size: 4, max: 4 });
+      expect(await replay(35, { 'x-shop-key': first.apiKey })).toBe(200);
+      expect(await replay(36, { authorization: `Bearer ${second.bearer}` })).toBe(403);
+    } finally {
+      await app.close();
+      await enforcer.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('data/honeytokens.jsonl', () => {
   test('stays under twice the bound: rewritten from the table (the newest tokens) when it would pass it, and read back the same', async () => {
     const dataDir = tempDir();

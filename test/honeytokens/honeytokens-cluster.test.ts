@@ -49,3 +49,30 @@ test('a token planted through node A is caught on node B and on a node started l
   // Nothing of the test's own traffic was listed by mistake.
   expect((await request(c.dataPort, { path: '/shop/items', headers: from('198.51.100.1') })).status).toBe(200);
 }, 60_000);
+
+test('honeytokens_max bounds the tokens kept in Redis: a node started later catches the newest, not the ones pushed out', async () => {
+  const clusterId = procs.clusterId();
+  const backend = await procs.backend('shop-backend');
+  const apis = { ...HONEYTOKEN_APIS, shop: { api_metadata: { ...HONEYTOKEN_APIS.shop.api_metadata, servers: servers(backend.port) } } };
+  const conf = clusterConf(clusterId, `${CONF}honeytokens_max=4\n`);
+  const a = await procs.start(procs.dir(conf, apis));
+  const plant = async (ip: string) => {
+    const r = await request(a.dataPort, { path: '/ops/.env', headers: from(ip) });
+    return planted(r.body, r.headers['set-cookie']);
+  };
+  // Three tokens each: the second client's push out two of the first's. One answer's tokens share
+  // their planting time, and Redis orders equals by value: which two is not said, only how many.
+  const first = await plant('10.9.1.1');
+  const second = await plant('10.9.1.2');
+
+  // The late node's own bound is the default: what it does not catch, Redis no longer holds.
+  const late = await procs.start(procs.dir(clusterConf(clusterId, CONF)));
+  const replay = async (n: number, headers: Record<string, string>) => (await request(late.dataPort, { path: '/shop/items', headers: from(`198.51.100.${n}`, headers) })).status;
+  // Recording is in the background: the late node reads what Redis keeps once both plantings landed.
+  await eventually(async () => expect(await replay(41, { 'x-shop-key': second.apiKey })).toBe(403), 2000);
+  expect(await replay(42, { authorization: `Bearer ${second.bearer}` })).toBe(403);
+  expect(await replay(43, { cookie: `session=${second.cookie}` })).toBe(403);
+  const firstCaught = [await replay(44, { 'x-shop-key': first.apiKey }), await replay(45, { authorization: `Bearer ${first.bearer}` }), await replay(46, { cookie: `session=${first.cookie}` })];
+  expect(firstCaught.filter((s) => s === 403)).toHaveLength(1);
+  expect(firstCaught.filter((s) => s === 200)).toHaveLength(2);
+}, 60_000);

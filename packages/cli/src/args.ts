@@ -40,6 +40,10 @@ export interface CliArgs {
     history?: boolean;
     /** `--ttl 10m` of add_blacklist and add_whitelist: the entry's lifetime. */
     ttl?: string;
+    /** `--sort`, `--limit`, `--offset` of view_blacklist and view_whitelist: passed to the list page as typed (the server checks them). */
+    sort?: string;
+    limit?: string;
+    offset?: string;
   };
 }
 
@@ -63,6 +67,9 @@ const VALUE_FLAGS: Record<string, Exclude<keyof CliArgs['flags'], 'help' | 'skip
   '-p': 'password',
   '--ip': 'ip',
   '--ttl': 'ttl',
+  '--sort': 'sort',
+  '--limit': 'limit',
+  '--offset': 'offset',
 };
 
 function port(flag: string, v: string): number {

@@ -16,6 +16,8 @@ export interface CommandContext {
   ttl?: string | undefined;
   /** `--history` of the view commands. */
   history?: boolean;
+  /** `--sort`, `--limit`, `--offset` of the view commands, as typed: the list page checks them and names a bad one. */
+  paging?: { sort?: string | undefined; limit?: string | undefined; offset?: string | undefined };
 }
 
 export interface Command {
@@ -131,16 +133,16 @@ const REFERENCE_ENTRY_FIELDS = new Set(['type', 'name', 'value']);
  * `1) type : cookie, name : JSESSIONID, value : ...`, as the reference's CLI prints them; with
  * `history`, then `, added : <time> by manual via management, expires : never, hits : 0, last hit : never`.
  */
-function entryLines(list: unknown, history = false): string[] {
+function entryLines(list: unknown, history = false, first = 1): string[] {
   if (!Array.isArray(list)) return [];
   return list.map((e: Record<string, unknown>, i) => {
     const ref = Object.entries(e).filter(([k]) => REFERENCE_ENTRY_FIELDS.has(k)).map(([k, v]) => `${k} : ${str(v)}`);
-    if (!history) return `${i + 1}) ${ref.join(', ')}`;
+    if (!history) return `${i + first}) ${ref.join(', ')}`;
     const by = (e['added_by'] ?? {}) as Record<string, unknown>;
     const source = [by['tag'], 'via', by['via'], by['api'] === undefined ? '' : `api ${str(by['api'])}`, by['request_id'] === undefined ? '' : `request ${str(by['request_id'])}`].filter((x) => x !== '' && x !== undefined).join(' ');
     const when = (v: unknown): string => (typeof v === 'string' ? v : 'never');
     const fields = [`added : ${when(e['added_at'])} by ${source}`, `expires : ${when(e['expires_at'])}`, `hits : ${str(e['hits'] ?? 0)}`, `last hit : ${when(e['last_hit'])}`];
-    return `${i + 1}) ${[...ref, ...fields].join(', ')}`;
+    return `${i + first}) ${[...ref, ...fields].join(', ')}`;
   });
 }
 
@@ -214,19 +216,25 @@ function listCommands(list: 'blacklist' | 'whitelist'): Record<string, Command> 
       run: async ({ client }, args) => [str((await client.call('DELETE', p, {}, entry(`delete_${list}`, args)))['status_message'])],
     },
     [`view_${list}`]: {
-      args: list === 'blacklist' ? `[${DENY_TAGS.join('|')}] [--history]` : '[--history]',
-      summary: `show the ${list === 'blacklist' ? 'deny' : 'allow'} list; --history: when each entry was added and by what, when it expires, how often it blocked and when it last did`,
-      run: async ({ client, history }, args) => {
+      args: `${list === 'blacklist' ? `[${DENY_TAGS.join('|')}] ` : ''}[--history] [--sort [-]FIELD] [--limit N] [--offset N]`,
+      summary:
+        `show the ${list === 'blacklist' ? 'deny' : 'allow'} list; --history: when each entry was added and by what, when it expires, how often it blocked and when it last did; ` +
+        `--sort added_at|expires_at|hits|last_hit|value (- first: descending), --limit N, --offset N: one page of it${list === 'blacklist' ? ' (each tag paged on its own)' : ''}`,
+      run: async ({ client, history, paging }, args) => {
         need(`view_${list}`, args, 0, list === 'blacklist' ? 1 : 0);
         if (args[0] !== undefined && !DENY_TAGS.includes(args[0])) {
           throw new CliError(`view_${list}: unknown tag "${args[0]}"; allowed: ${DENY_TAGS.join(', ')}`, 2);
         }
-        const body = await client.call('GET', p, args[0] ? { tag: args[0] } : {});
-        if (list === 'whitelist') return ['Whitelist', ...entryLines(body['whitelist'], history)];
+        const query: Record<string, string> = args[0] ? { tag: args[0] } : {};
+        for (const k of ['sort', 'limit', 'offset'] as const) if (paging?.[k] !== undefined) query[k] = paging[k]!;
+        const body = await client.call('GET', p, query);
+        // Numbered by place in the whole (sorted) list: page two of ten starts at 11).
+        const first = /^[0-9]{1,9}$/.test(paging?.offset ?? '') ? Number(paging!.offset) + 1 : 1;
+        if (list === 'whitelist') return ['Whitelist', ...entryLines(body['whitelist'], history, first)];
         const out: string[] = [];
         for (const [tag, heading] of DENY_HEADINGS) {
           if (!(`${tag}_blacklist` in body)) continue;
-          out.push(heading, ...entryLines(body[`${tag}_blacklist`], history));
+          out.push(heading, ...entryLines(body[`${tag}_blacklist`], history, first));
         }
         return out;
       },

@@ -92,8 +92,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`ase: --ttl is an option of add_blacklist and add_whitelist only\n${SHORT_USAGE}`);
     return 2;
   }
-  if (args.flags.history && args.command !== 'view_blacklist' && args.command !== 'view_whitelist') {
-    console.error(`ase: --history is an option of view_blacklist and view_whitelist only\n${SHORT_USAGE}`);
+  const { sort, limit, offset } = args.flags;
+  const viewOption = args.flags.history ? '--history' : sort !== undefined ? '--sort' : limit !== undefined ? '--limit' : offset !== undefined ? '--offset' : undefined;
+  if (viewOption && args.command !== 'view_blacklist' && args.command !== 'view_whitelist') {
+    console.error(`ase: ${viewOption} is an option of view_blacklist and view_whitelist only\n${SHORT_USAGE}`);
     return 2;
   }
   const { intervalMs, once } = args.flags;
@@ -139,7 +141,8 @@ async function manage(args: CliArgs): Promise<number> {
       return await runTop(client, { intervalMs: args.flags.intervalMs ?? 2000, once: args.flags.once === true }, { stdout: process.stdout, stdin: process.stdin });
     }
     const explain = { headers: args.flags.headers ?? [], ip: args.flags.ip, json: args.flags.json === true };
-    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret, explain, ttl: args.flags.ttl, history: args.flags.history === true }, args.positionals);
+    const { sort, limit, offset } = args.flags;
+    const lines = await COMMANDS[command]!.run({ client, configDir, askSecret, explain, ttl: args.flags.ttl, history: args.flags.history === true, paging: { sort, limit, offset } }, args.positionals);
     if (lines.length > 0) console.log(lines.join('\n'));
     return 0;
   } catch (err) {

@@ -118,7 +118,7 @@ export class Enforcer extends EventEmitter<EnforcerEvents> {
     this.on('flow_control', this.flow.count);
     this.metricState = { denyList, allowList, budget, runtimes: () => apis.runtimes.values(), stats: () => this.stats() };
     const warn = (m: string): void => this.warn(m);
-    const honeytokens = new HoneytokenTable();
+    const honeytokens = new HoneytokenTable(conf.honeytokens_max);
     const honeytokenStore = this.stores.honeytokens;
     const recordHoneytoken = (t: Honeytoken): void => honeytokenStore?.record(t);
     const ctx = (this.ctx = createDecisionContext({ conf, mode, apis, denyList, allowList, trusted, events: this, logger, warn, recordListChange: (c) => lists.record(c), honeytokens, recordHoneytoken }));

@@ -40,6 +40,7 @@ export class RedisHoneytokenStore implements HoneytokenStore {
   constructor(
     private readonly client: RedisClient,
     keys: KeySpace,
+    /** `max`: the bound kept in Redis; by default the bound of the table loaded (the enforcer's `honeytokens_max`). */
     private readonly opts: { origin: string; onError(err: unknown): void; max?: number },
   ) {
     this.recordScript = script(client, 'aseHoneytokenRecord1', 2, RECORD);
@@ -61,7 +62,7 @@ export class RedisHoneytokenStore implements HoneytokenStore {
   record(token: Honeytoken): void {
     const json = JSON.stringify(token);
     const message = JSON.stringify({ o: this.opts.origin, t: token });
-    this.recordScript([this.hash, this.order], [token.value, json, token.plantedAt, this.opts.max ?? HONEYTOKENS_MAX, this.channel, message]).catch((err: unknown) => this.opts.onError(err));
+    this.recordScript([this.hash, this.order], [token.value, json, token.plantedAt, this.opts.max ?? this.table?.max ?? HONEYTOKENS_MAX, this.channel, message]).catch((err: unknown) => this.opts.onError(err));
   }
 
   subscribe(listener: (t: Honeytoken) => void): () => void {

@@ -76,6 +76,15 @@ describe('RedisHoneytokenStore (real Redis)', () => {
     expect([...table.values()].map((t) => t.plantedTo)).toEqual(['203.0.113.3', '203.0.113.4', '203.0.113.5']);
   });
 
+  test('without `max`, Redis keeps the bound of the table loaded (the enforcer\'s honeytokens_max)', async () => {
+    const a = open('node-a');
+    expect(await a.load(new HoneytokenTable(2))).toEqual([]);
+    for (let i = 1; i <= 4; i++) a.record(token(i));
+    const base = `ase:{${clusterId}}:honeytokens`;
+    await eventually(async () => expect(await admin.zrange(`${base}:order`, '0', '-1')).toEqual([token(3).value, token(4).value]));
+    expect(Object.keys(await admin.hgetall(base)).sort()).toEqual([token(3), token(4)].map((t) => t.value));
+  });
+
   test('a handle whose subscription was cut off reads the tokens planted meanwhile once it is back', async () => {
     const a = open('node-a');
     const b = open('node-b');

@@ -288,6 +288,7 @@ export const SPECS: { readonly [K in keyof AseConf]: KeySpec<AseConf[K]> } = {
   ip_rotation_window: duration(1000, 'a duration like "10m" or "1h", or a whole number of milliseconds, from 1 s to 24 days'),
   ipv6_client_prefix: integer(1, 128, 'a prefix length from 1 to 128 (128: every IPv6 address on its own)'),
   tracked_clients_max: integer(1, 10_000_000, 'a whole number from 1 to 10000000'),
+  honeytokens_max: integer(1, 1_000_000, 'a whole number from 1 to 1000000'),
   enable_strict_request_parser: bool(),
   enable_ase_health: bool(),
   pass_unmatched_hosts: bool(),

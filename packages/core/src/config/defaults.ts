@@ -1,3 +1,4 @@
+import { HONEYTOKENS_MAX } from '../honeytokens/honeytoken-table';
 import type { AseConf, DenyListTtl } from './types';
 
 const HOUR = 3_600_000;
@@ -43,6 +44,7 @@ export const ASE_CONF_DEFAULTS: Readonly<AseConf> = deepFreeze({
   ip_rotation_window: 10 * 60_000,
   ipv6_client_prefix: 64,
   tracked_clients_max: 100_000,
+  honeytokens_max: HONEYTOKENS_MAX,
   enable_strict_request_parser: true,
   enable_ase_health: false,
   pass_unmatched_hosts: false,

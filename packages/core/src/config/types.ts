@@ -189,6 +189,11 @@ export interface AseConf {
    * it the oldest is forgotten.
    */
   tracked_clients_max: number;
+  /**
+   * Our own: most honeytokens an enforcer remembers (every API together; in a cluster, the bound in
+   * Redis too); beyond it the oldest planted is forgotten.
+   */
+  honeytokens_max: number;
   enable_strict_request_parser: boolean;
   enable_ase_health: boolean;
   /**

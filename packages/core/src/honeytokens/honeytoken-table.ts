@@ -16,7 +16,7 @@ export interface Honeytoken {
   plantedAt: number;
 }
 
-/** How many honeytokens an enforcer remembers; the oldest is forgotten beyond (docs/security.md). */
+/** How many honeytokens an enforcer remembers by default (`honeytokens_max`); the oldest is forgotten beyond (docs/security.md). */
 export const HONEYTOKENS_MAX = 10_000;
 
 /**

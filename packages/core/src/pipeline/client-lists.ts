@@ -2,8 +2,9 @@ import type { CompiledApi } from '../api/compiled-api';
 import { type ClientIdentifiers, type UsernameTrust, apiKeysDisagree, readApiKey, readCookie, readToken, readUsername } from '../identity/identifiers';
 import type { ClientList, StoredEntry } from '../lists/client-list';
 import { blockedEvent } from '../security-event';
+import type { ListEntry } from '../lists/entries';
 import type { Decision, EnforcerRequest } from '../types';
-import { type DecisionContext, respond } from './context';
+import { type DecisionContext, clientKey, respond } from './context';
 
 /** The allow-list stage: true when one of the client's identifiers is allow-listed. */
 export function isAllowListed(ctx: DecisionContext, ids: ClientIdentifiers): boolean {
@@ -12,7 +13,33 @@ export function isAllowListed(ctx: DecisionContext, ids: ClientIdentifiers): boo
 
 /** The client's first deny-listed identifier. */
 export function findDenied(ctx: DecisionContext, ids: ClientIdentifiers): StoredEntry | undefined {
-  return findListed(ctx.denyList, ids, true);
+  return findListed(ctx.denyList, ids, true) ?? (ctx.dryRun ? wouldBeDenied(ctx, ids) : undefined);
+}
+
+/**
+ * In a dry run, the entries its detections would have added so far: a replayed honeytoken lists its
+ * sender before the deny-list stage, which then refuses the real request; explain must say so.
+ */
+function wouldBeDenied(ctx: DecisionContext, ids: ClientIdentifiers): StoredEntry | undefined {
+  for (const d of ctx.dryRun!.detections) {
+    if (d.listed && carries(ctx, ids, d.identifier)) return { ...d.identifier, tag: d.kind, via: 'detection' };
+  }
+  return undefined;
+}
+
+function carries(ctx: DecisionContext, ids: ClientIdentifiers, e: ListEntry): boolean {
+  switch (e.type) {
+    case 'ip':
+      return clientKey(ctx, ids.ip) === e.value;
+    case 'token':
+      return ids.token === e.value || (ids.otherTokens?.includes(e.value) ?? false);
+    case 'api_key':
+      return [ids.apiKey, ...(ids.otherApiKeys ?? [])].some((k) => k !== undefined && k.name === e.name && k.value === e.value);
+    case 'cookie':
+      return ids.cookie !== undefined && ids.cookie.name === e.name && (ids.cookie.value === e.value || (ids.otherCookies?.includes(e.value) ?? false));
+    case 'username':
+      return ids.username === e.value || (ids.otherUsernames?.includes(e.value) ?? false);
+  }
 }
 
 /**
@@ -79,7 +106,7 @@ export function readUntilDenied(ctx: DecisionContext, api: CompiledApi, req: Enf
     if ((e = list.get('username', ids.username))) return e;
     if (ids.otherUsernames && (e = firstListed(list, 'username', ids.otherUsernames))) return e;
   }
-  return undefined;
+  return ctx.dryRun ? wouldBeDenied(ctx, ids) : undefined;
 }
 
 function firstListed(list: ClientList, type: 'token' | 'cookie' | 'username', values: readonly string[], name?: string): StoredEntry | undefined {

@@ -46,6 +46,11 @@ describe('ase.conf format', () => {
     expect([ASE_CONF_DEFAULTS.cluster_heartbeat, ASE_CONF_DEFAULTS.cluster_counters_on_failure, ASE_CONF_DEFAULTS.cluster_quotas_on_failure]).toEqual([5000, 'open', 'open']);
   });
 
+  it('honeytokens_max: 10 000 honeytokens by default; a smaller bound is read as a whole number', () => {
+    expect(ASE_CONF_DEFAULTS.honeytokens_max).toBe(10_000);
+    expect(parse('honeytokens_max=3').conf.honeytokens_max).toBe(3);
+  });
+
   it('the cluster start keys: Redis unreachable at start refuses by default; dead nodes forgotten after an hour by default', () => {
     const { conf } = parse('cluster_start_on_failure=Open\ncluster_forget_after=10m');
     expect([conf.cluster_start_on_failure, conf.cluster_forget_after]).toEqual(['open', 600_000]);
@@ -88,6 +93,7 @@ describe('every key we read is converted to its type', () => {
       'ip_rotation_window=1h',
       'ipv6_client_prefix=56',
       'tracked_clients_max=5000',
+      'honeytokens_max=250',
       'enable_strict_request_parser=false',
       'enable_ase_health=true',
       'pass_unmatched_hosts=true',
@@ -128,6 +134,7 @@ describe('every key we read is converted to its type', () => {
       ip_rotation_window: 3_600_000,
       ipv6_client_prefix: 56,
       tracked_clients_max: 5000,
+      honeytokens_max: 250,
       enable_strict_request_parser: false,
       enable_ase_health: true,
       pass_unmatched_hosts: true,
@@ -202,6 +209,10 @@ describe('a bad value names the file, the line and key, the value and the accept
     ['ip_rotation_threshold=101', 'ip_rotation_threshold', '101', 'from 0 (off) to 100'],
     ['tracked_clients_max=0', 'tracked_clients_max', '0', 'a whole number from 1 to 10000000'],
     ['tracked_clients_max=lots', 'tracked_clients_max', 'lots', 'a whole number from 1 to 10000000'],
+    ['honeytokens_max=0', 'honeytokens_max', '0', 'a whole number from 1 to 1000000'],
+    ['honeytokens_max=-5', 'honeytokens_max', '-5', 'a whole number from 1 to 1000000'],
+    ['honeytokens_max=2.5', 'honeytokens_max', '2.5', 'a whole number from 1 to 1000000'],
+    ['honeytokens_max=1000001', 'honeytokens_max', '1000001', 'a whole number from 1 to 1000000'],
     ['cluster_id=my cluster', 'cluster_id', 'my cluster', 'letters, digits, "_", "-", "." and "/"'],
     ['cluster_id=', 'cluster_id', '', '1 to 128 characters'],
     ['redis_url=http://localhost:6379', 'redis_url', 'http://localhost:6379', 'a Redis URL'],
