@@ -5,6 +5,7 @@ import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
 import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
 import { truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
+import { readSnapshot } from './snapshot-reader';
 import { syncDir, tempFileFor, writeFileAtomic } from '../persistence/atomic-file';
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */
@@ -106,22 +107,19 @@ export class ListJournal {
     const warnings: string[] = [];
     let snapSeq = 0;
     if (existsSync(this.snapshotFile)) {
-      const text = readFileSync(this.snapshotFile, 'utf8');
-      this.snapshotBytes = Buffer.byteLength(text);
-      this.haveSnapshot = true;
-      const parsed = JSON.parse(text) as Partial<ListsFile>;
-      snapSeq = typeof parsed.seq === 'number' ? parsed.seq : 0;
-      const put = (list: ClientList, raw: unknown, i: number): void => {
+      // The allow list first: all of it is the operator's, and should the whole budget be full, a
+      // manual deny entry restored after it can still make room by evicting detections.
+      const snapshot = readSnapshot(this.snapshotFile, (name, raw, i) => {
+        const list = name === 'whitelist' ? this.allow : this.deny;
         try {
           putEntry(list, raw);
         } catch (err) {
           warnings.push(`${this.snapshotFile}: ${list.name}[${i}] skipped: ${(err as Error).message}`);
         }
-      };
-      // The allow list first: all of it is the operator's, and should the whole budget be full, a
-      // manual deny entry restored after it can still make room by evicting detections.
-      (parsed.whitelist ?? []).forEach((e, i) => put(this.allow, e, i));
-      (parsed.blacklist ?? []).forEach((e, i) => put(this.deny, e, i));
+      });
+      this.snapshotBytes = snapshot.bytes;
+      this.haveSnapshot = true;
+      snapSeq = snapshot.seq;
     }
     this.seq = snapSeq;
     this.snapshotSeq = snapSeq;
