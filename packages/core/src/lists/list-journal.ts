@@ -3,8 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
-import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
-import { truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
+import { type JournalLine, type ListOp, journalLine, parseLine, putEntry } from './journal-format';
+import { snapshotText, truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
 import { readSnapshot } from './snapshot-reader';
 import { syncDir, tempFileFor, writeFileAtomic } from '../persistence/atomic-file';
 
@@ -376,10 +376,10 @@ export class ListJournal {
    * applied in memory already, so the snapshot carries them all.
    */
   private async compactNow(): Promise<void> {
-    const file: ListsFile = { version: 1, seq: this.seq, blacklist: this.deny.list(undefined, true), whitelist: this.allow.list(undefined, true) };
-    const text = JSON.stringify(file, null, 1);
+    const seq = this.seq;
+    const text = snapshotText(seq, this.deny.list(undefined, true), this.allow.list(undefined, true));
     await writeFileAtomic(this.snapshotFile, text);
-    this.snapshotSeq = file.seq!;
+    this.snapshotSeq = seq;
     this.snapshotBytes = Buffer.byteLength(text);
     this.haveSnapshot = true;
     await this.truncateJournal();
