@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
  * Reads `lists.json` from its bytes, an entry at a time. One `JSON.parse` of the whole file built
@@ -30,44 +30,98 @@ const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || 
  * file's size.
  */
 export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i: number) => void): { seq: number; bytes: number } {
-  const buf = readFileSync(file);
+  const fd = openSync(file, 'r');
+  try {
+    return readFrom(fd, fstatSync(fd).size, put);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Bytes read at a time into one reused buffer: a buffer the file's size cost more in page faults than the read itself. */
+const WINDOW = 4 << 20;
+/** Bytes kept ahead of each entry, so that an entry is read without a refill (a longer one goes to JSON.parse). */
+const AHEAD = 64 << 10;
+
+function readFrom(fd: number, size: number, put: (list: ListName, raw: unknown, i: number) => void): { seq: number; bytes: number } {
+  const bytes = size;
+  let store = Buffer.allocUnsafe(Math.min(WINDOW, Math.max(size, 1)));
+  /** The bytes read and not yet dropped: the file from `base` on; positions (p) are in it. */
+  let buf = store.subarray(0, 0);
+  let base = 0;
   let seq = 0;
   let p = 0;
+  /** Drops the bytes before `keep` (p moves with them) and reads more; returns how far positions moved. */
+  const fill = (keep: number): number => {
+    if (base + buf.length >= size) return 0;
+    const len = buf.length - keep;
+    store.copy(store, 0, keep, buf.length);
+    if (len === store.length) {
+      const bigger = Buffer.allocUnsafe(store.length * 2);
+      store.copy(bigger, 0, 0, len);
+      store = bigger;
+    }
+    base += keep;
+    p -= keep;
+    const n = readSync(fd, store, len, store.length - len, base + len);
+    buf = store.subarray(0, len + n);
+    if (n === 0) size = base + len; // the file shrank while read: its end is here
+    return keep;
+  };
+  const seek = (at: number): void => {
+    base = at;
+    buf = store.subarray(0, 0);
+    p = 0;
+    fill(0);
+  };
   const fail = (what: string): never => {
-    throw new SyntaxError(`${what} in JSON at position ${p}`);
+    throw new SyntaxError(`${what} in JSON at position ${base + p}`);
+  };
+  /** Skips white space within the bytes read (the fast path of an entry must not move them). */
+  const ws = (): void => {
+    while (isSpace(buf[p])) p++;
   };
   const skipSpace = (): void => {
-    while (isSpace(buf[p])) p++;
+    for (;;) {
+      ws();
+      if (p < buf.length) return;
+      const read = base + buf.length;
+      fill(p);
+      if (base + buf.length === read) return; // the end of the file
+    }
   };
   const expect = (c: number): void => {
     skipSpace();
     if (buf[p] !== c) fail(p >= buf.length ? 'Unexpected end of JSON input' : `Unexpected token '${String.fromCharCode(buf[p]!)}'`);
     p++;
   };
-  /** The end of the string that starts at `at` (a quote). */
-  const stringEnd = (at: number): number => {
-    for (let i = at + 1; ; ) {
-      const q = buf.indexOf(QUOTE, i);
-      if (q < 0) return fail('Unterminated string');
-      let bs = q;
-      while (buf[bs - 1] === BACKSLASH) bs--;
-      if ((q - bs) % 2 === 0) return q + 1; // an even run of backslashes escapes only itself
-      i = q + 1;
-    }
-  };
-  /** The end of the value that starts at `at`: strings skipped whole, brackets counted; JSON.parse judges the rest. */
-  const valueEnd = (at: number): number => {
+  /**
+   * The end of the value at p: strings skipped whole, brackets counted; JSON.parse judges the rest.
+   * `keep`: its bytes stay in the buffer (to be parsed); otherwise they are dropped as they go by.
+   */
+  const valueEnd = (keep = true): number => {
     let depth = 0;
-    for (let i = at; i < buf.length; i++) {
+    let inString = false;
+    for (let i = p; ; i++) {
+      if (i >= buf.length) {
+        const read = base + buf.length;
+        i -= fill(keep ? p : i);
+        if (base + buf.length === read) break; // the end of the file
+      }
       const c = buf[i]!;
-      if (c === QUOTE) {
-        i = stringEnd(i) - 1;
-        if (depth === 0) return i + 1;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      if (inString) {
+        if (c === BACKSLASH) i++;
+        else if (c === QUOTE) {
+          inString = false;
+          if (depth === 0) return i + 1;
+        }
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
       else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         if (--depth <= 0) return depth < 0 ? i : i + 1;
       } else if (depth === 0 && (c === COMMA || isSpace(c))) return i;
     }
+    if (inString) fail('Unterminated string');
     return buf.length;
   };
   const parseAt = (end: number): unknown => {
@@ -124,25 +178,25 @@ export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i
     if (buf[p] === OPEN_BRACE) {
       const o: Record<string, unknown> = {};
       p++;
-      skipSpace();
+      ws();
       if (buf[p] === CLOSE_BRACE) {
         p++;
         return o;
       }
       for (;;) {
-        skipSpace();
+        ws();
         if (buf[p] !== QUOTE) break;
         const key = knownKey(buf, p + 1);
         if (key === undefined) break;
         p += key.length + 2;
-        skipSpace();
+        ws();
         if (buf[p] !== COLON) break;
         p++;
-        skipSpace();
+        ws();
         const v = scalar(key);
         if (v === FALLBACK) break;
         o[key] = v;
-        skipSpace();
+        ws();
         if (buf[p] === COMMA) p++;
         else if (buf[p] === CLOSE_BRACE) {
           p++;
@@ -151,7 +205,7 @@ export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i
       }
     }
     p = start;
-    return parseAt(valueEnd(start));
+    return parseAt(valueEnd());
   };
   /** Hands over the entries of the array at p (its `[`). */
   const putAll = (list: ListName): void => {
@@ -164,6 +218,7 @@ export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i
     for (let i = 0; ; i++) {
       skipSpace();
       if (p >= buf.length || buf[p] === CLOSE_BRACKET || buf[p] === COMMA) fail('Unexpected token');
+      if (buf.length - p < AHEAD) fill(p);
       put(list, entry(), i);
       skipSpace();
       if (buf[p] === COMMA) p++;
@@ -181,7 +236,7 @@ export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i
     for (;;) {
       skipSpace();
       if (buf[p] !== QUOTE) fail('Expected property name');
-      const key = parseAt(stringEnd(p)) as string;
+      const key = parseAt(valueEnd()) as string;
       expect(COLON);
       skipSpace();
       if (key === 'whitelist' && buf[p] === OPEN_BRACKET) {
@@ -191,11 +246,11 @@ export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i
         if (allowDone) putAll(key);
         else {
           // Skipped for now (checked by the end of this scan): the allow list is restored first.
-          denyAt = p;
-          p = valueEnd(p);
+          denyAt = base + p;
+          p = valueEnd(false);
         }
       } else {
-        const value = parseAt(valueEnd(p));
+        const value = parseAt(valueEnd());
         if (key === 'seq') seq = typeof value === 'number' ? value : 0;
         else if ((key === 'blacklist' || key === 'whitelist') && value !== null) throw new TypeError(`${key} must be an array`);
         else if (key === 'blacklist') denyAt = -1;
@@ -211,10 +266,10 @@ export function readSnapshot(file: string, put: (list: ListName, raw: unknown, i
   skipSpace();
   if (p < buf.length) fail(`Unexpected non-whitespace character after JSON`);
   if (denyAt >= 0) {
-    p = denyAt;
+    seek(denyAt);
     putAll('blacklist');
   }
-  return { seq, bytes: buf.length };
+  return { seq, bytes };
 }
 
 const FALLBACK = Symbol('fallback');

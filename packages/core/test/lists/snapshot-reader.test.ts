@@ -88,4 +88,26 @@ describe('readSnapshot', () => {
     expect(() => read('{"blacklist":{"type":"ip","value":"192.0.2.1"}}')).toThrow('blacklist must be an array');
     expect(() => read('{"whitelist":"192.0.2.1"}')).toThrow('whitelist must be an array');
   });
+
+  test('a file larger than what is read at a time (4 MB): entries cut by a refill, long and escaped ones, deny list skipped and read again', () => {
+    const entry = (i: number): Record<string, unknown> =>
+      i % 997 === 0
+        ? { type: 'token', value: `${'x'.repeat(3000)}\\"${i}é`, tag: 'manual', hits: 0.5 } // escapes, a fraction: read by JSON.parse
+        : { type: 'cookie', name: `n${i % 3}`, value: `v-${i}`, tag: 'manual', addedAt: 1700000000000 + i, via: 'management', hits: i };
+    const blacklist = Array.from({ length: 70_000 }, (_, i) => entry(i));
+    const whitelist = Array.from({ length: 1_000 }, (_, i) => entry(i + 1));
+    for (const text of [JSON.stringify({ version: 1, seq: 3, blacklist, whitelist }, null, 1), JSON.stringify({ whitelist, blacklist })]) {
+      expect(text.length).toBeGreaterThan(5 << 20);
+      const r = read(text);
+      expect(r.got.length).toBe(71_000);
+      expect(r.got).toEqual(expected(text));
+      expect(r.bytes).toBe(Buffer.byteLength(text));
+    }
+  });
+
+  test('a file cut short after the first 4 MB is refused', () => {
+    const text = JSON.stringify({ blacklist: Array.from({ length: 200_000 }, (_, i) => ({ type: 'ip', value: `10.0.${i >> 8}.${i & 255}`, tag: 'manual' })) });
+    expect(text.length).toBeGreaterThan(6 << 20);
+    expect(() => read(text.slice(0, (5 << 20) + 7))).toThrow();
+  });
 });
