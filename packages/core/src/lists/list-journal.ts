@@ -109,10 +109,11 @@ export class ListJournal {
     if (existsSync(this.snapshotFile)) {
       // The allow list first: all of it is the operator's, and should the whole budget be full, a
       // manual deny entry restored after it can still make room by evicting detections.
+      const now = Date.now();
       const snapshot = readSnapshot(this.snapshotFile, (name, raw, i) => {
         const list = name === 'whitelist' ? this.allow : this.deny;
         try {
-          putEntry(list, raw);
+          putEntry(list, raw, now);
         } catch (err) {
           warnings.push(`${this.snapshotFile}: ${list.name}[${i}] skipped: ${(err as Error).message}`);
         }
