@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AseConfigError, AseError, type Logger, SIDEBAND_PROXIES, type SidebandProxy, checkConfigDir, closest, formatConfigProblem, parseAseConf } from '@ase/core';
+import { AseConfigError, AseError, type Logger, SIDEBAND_PROXIES, type SidebandProxy, checkConfigDir, closest, formatConfigProblem, loadUpstreamClient, parseAseConf } from '@ase/core';
 import { type AdminServer, createAdmin, startAdminServer } from '@ase/admin';
 import { AdminClient, CliError } from './admin-client';
 import { type CliArgs, UsageError, parseArgs } from './args';
@@ -282,5 +282,7 @@ async function start(args: CliArgs): Promise<number> {
     `ASE ready: ${mode === 'decide' ? `decision service for ${proxy}` : `${framework} gateway`} on port ${gw.port}, ${apis} API${apis === 1 ? '' : 's'} loaded from ${joined ? `cluster ${conf.cluster_id}` : configDir}; ` +
       `listening on ${at(gw.address, gw.port)}; management API on ${at(adminSrv.host, adminSrv.port)}`,
   );
+  // The backend client, left out of the start-up: loaded now rather than by the first proxied request.
+  if (mode !== 'decide') setImmediate(loadUpstreamClient);
   return stopped;
 }

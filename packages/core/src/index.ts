@@ -24,6 +24,7 @@ export { AseError, AseConfigError, ERRORS, formatConfigProblem, invalidConfig, t
 export type { AseErrorCode, ConfigProblem, WireAnswer } from './errors';
 export type { CompiledApi } from './api/compiled-api';
 export type { Upstream } from './upstream/server-pool';
+export { loadUpstreamClient } from './upstream/agents';
 export type { ApiJson, ApiJsonInput, ApiMetadata, AseConf, ServerJson } from './config/types';
 export { ASE_CONF_DEFAULTS, API_DEFAULTS } from './config/defaults';
 export { loadConfigDir, loadConfFile, loadApiDir, loadApiFile, apiIdFromFile } from './config/load';

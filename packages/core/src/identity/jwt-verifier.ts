@@ -1,7 +1,7 @@
 import { type KeyObject, createPublicKey, createSecretKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type JWTVerifyGetKey, type JWTVerifyOptions, createLocalJWKSet, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import type { JwtVerificationJson } from '../config/types';
 import { type AseConfigError, type ConfigProblem, invalidConfig } from '../errors';
 import { MAX_JWT_LENGTH } from './jwt';
@@ -21,6 +21,11 @@ export type JwtCheck =
 const CACHE_MAX = 4096;
 /** A verified token without `exp` is re-verified at least this often. */
 const CACHE_TTL_MS = 5 * 60_000;
+
+let joseLib: typeof import('jose') | undefined;
+/** jose, loaded by the first API that verifies JWTs (at its load, not at its first request): most configurations never need it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jose = (): typeof import('jose') => (joseLib ??= require('jose') as typeof import('jose'));
 
 export const isHmac = (alg: string): boolean => alg.startsWith('HS');
 
@@ -46,6 +51,7 @@ export class JwtVerifier {
   private readonly cache = new Map<string, { payload: Record<string, unknown>; until: number }>();
 
   private constructor(conf: JwtVerificationJson, key: KeyObject | JWTVerifyGetKey) {
+    jose(); // now, so that no request waits for it
     this.required = conf.required === true;
     this.key = key;
     this.options = {
@@ -108,7 +114,7 @@ export class JwtVerifier {
       throw problem(`${keyPath} must hold public keys only (no "oct" keys, no private "d" members)`);
     }
     try {
-      return new JwtVerifier(conf, createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]));
+      return new JwtVerifier(conf, jose().createLocalJWKSet(jwks as Parameters<typeof import('jose').createLocalJWKSet>[0]));
     } catch (err) {
       throw problem(`${keyPath} is not a usable JWKS (${(err as Error).message})`);
     }
@@ -127,7 +133,7 @@ export class JwtVerifier {
       this.cache.delete(token);
     }
     if (token.length > MAX_JWT_LENGTH) return { ok: false, token };
-    const verified = typeof this.key === 'function' ? jwtVerify(token, this.key, this.options) : jwtVerify(token, this.key, this.options);
+    const verified = typeof this.key === 'function' ? jose().jwtVerify(token, this.key, this.options) : jose().jwtVerify(token, this.key, this.options);
     return verified.then(
       ({ payload }): JwtCheck => {
         this.remember(token, payload as Record<string, unknown>);

@@ -28,6 +28,21 @@ export async function writeAt(fh: FileHandle, data: Buffer, position: number): P
 }
 
 /**
+ * `lists.json`'s layout: one entry per line, the allow list first (start-up restores it first and
+ * then reads the file in one pass, docs/performance.md). Any JSON reader reads it; files written
+ * pretty-printed or deny list first by earlier versions still load.
+ */
+const HEAD = (seq: number): string => `{"version":1,"seq":${seq},"whitelist":[`;
+const BETWEEN = '\n],"blacklist":[';
+const TAIL = '\n]}\n';
+const entriesText = (entries: StoredEntry[], first: boolean): string => (entries.length === 0 ? '' : `${first ? '\n' : ',\n'}${entries.map((e) => JSON.stringify(e)).join(',\n')}`);
+
+/** `lists.json`'s content at once (a snapshot taken while nothing else may run). */
+export function snapshotText(seq: number, blacklist: StoredEntry[], whitelist: StoredEntry[]): string {
+  return `${HEAD(seq)}${entriesText(whitelist, true)}${BETWEEN}${entriesText(blacklist, true)}${TAIL}`;
+}
+
+/**
  * Writes `lists.json`'s content to `tmp` and fsyncs it, a chunk of entries at a time: the event
  * loop (and the journal's appends) runs between chunks. Returns the bytes written.
  */
@@ -52,17 +67,14 @@ export async function writeSnapshotInChunks(
     }
   };
   const putList = async (entries: StoredEntry[]): Promise<void> => {
-    for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
-      const chunk = entries.slice(i, i + SNAPSHOT_CHUNK).map((e) => JSON.stringify(e));
-      await put((i > 0 ? ',\n' : '\n') + chunk.join(',\n'));
-    }
+    for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) await put(entriesText(entries.slice(i, i + SNAPSHOT_CHUNK), i === 0));
   };
   try {
-    await put(`{"version":1,"seq":${seq},"blacklist":[`);
-    await putList(blacklist);
-    await put('\n],"whitelist":[');
+    await put(HEAD(seq));
     await putList(whitelist);
-    await put('\n]}\n');
+    await put(BETWEEN);
+    await putList(blacklist);
+    await put(TAIL);
     await fh.sync();
   } finally {
     await fh.close();

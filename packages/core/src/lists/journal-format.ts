@@ -48,10 +48,10 @@ export function parseLine(text: string): JournalLine | undefined {
 /**
  * Puts a stored entry (file, journal, store) back in a list with its expiry and history; files
  * written before entries had them load as entries added now that never expire. An entry whose
- * expiry passed while nothing was running is left out.
+ * expiry passed while nothing was running is left out. `now`: the time, when many are put at once.
  */
-export function putEntry(list: ClientList, raw: unknown): void {
+export function putEntry(list: ClientList, raw: unknown, now?: number): void {
   const r = raw as Record<string, unknown>;
   const tag = (DENY_TAGS as readonly string[]).includes(String(r['tag'])) ? (r['tag'] as DenyTag) : 'manual';
-  list.add(canonicalEntry(raw), tag, { restore: true, meta: metaOf(raw) });
+  list.add(canonicalEntry(raw), tag, { restore: true, meta: metaOf(raw), now });
 }

@@ -3,8 +3,9 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ClientList, StoredEntry } from './client-list';
 import { canonicalEntry } from './entries';
-import { type JournalLine, type ListOp, type ListsFile, journalLine, parseLine, putEntry } from './journal-format';
-import { truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
+import { type JournalLine, type ListOp, journalLine, parseLine, putEntry } from './journal-format';
+import { snapshotText, truncateToEmpty, writeAt, writeSnapshotInChunks } from './journal-files';
+import { readSnapshot } from './snapshot-reader';
 import { syncDir, tempFileFor, writeFileAtomic } from '../persistence/atomic-file';
 
 /** The journal may grow to the snapshot's size (at least this much) before it is folded into it. */
@@ -106,22 +107,20 @@ export class ListJournal {
     const warnings: string[] = [];
     let snapSeq = 0;
     if (existsSync(this.snapshotFile)) {
-      const text = readFileSync(this.snapshotFile, 'utf8');
-      this.snapshotBytes = Buffer.byteLength(text);
-      this.haveSnapshot = true;
-      const parsed = JSON.parse(text) as Partial<ListsFile>;
-      snapSeq = typeof parsed.seq === 'number' ? parsed.seq : 0;
-      const put = (list: ClientList, raw: unknown, i: number): void => {
+      // The allow list first: all of it is the operator's, and should the whole budget be full, a
+      // manual deny entry restored after it can still make room by evicting detections.
+      const now = Date.now();
+      const snapshot = readSnapshot(this.snapshotFile, (name, raw, i) => {
+        const list = name === 'whitelist' ? this.allow : this.deny;
         try {
-          putEntry(list, raw);
+          putEntry(list, raw, now);
         } catch (err) {
           warnings.push(`${this.snapshotFile}: ${list.name}[${i}] skipped: ${(err as Error).message}`);
         }
-      };
-      // The allow list first: all of it is the operator's, and should the whole budget be full, a
-      // manual deny entry restored after it can still make room by evicting detections.
-      (parsed.whitelist ?? []).forEach((e, i) => put(this.allow, e, i));
-      (parsed.blacklist ?? []).forEach((e, i) => put(this.deny, e, i));
+      });
+      this.snapshotBytes = snapshot.bytes;
+      this.haveSnapshot = true;
+      snapSeq = snapshot.seq;
     }
     this.seq = snapSeq;
     this.snapshotSeq = snapSeq;
@@ -378,10 +377,10 @@ export class ListJournal {
    * applied in memory already, so the snapshot carries them all.
    */
   private async compactNow(): Promise<void> {
-    const file: ListsFile = { version: 1, seq: this.seq, blacklist: this.deny.list(undefined, true), whitelist: this.allow.list(undefined, true) };
-    const text = JSON.stringify(file, null, 1);
+    const seq = this.seq;
+    const text = snapshotText(seq, this.deny.list(undefined, true), this.allow.list(undefined, true));
     await writeFileAtomic(this.snapshotFile, text);
-    this.snapshotSeq = file.seq!;
+    this.snapshotSeq = seq;
     this.snapshotBytes = Buffer.byteLength(text);
     this.haveSnapshot = true;
     await this.truncateJournal();

@@ -168,6 +168,28 @@ describe('lists journal', () => {
     }
   });
 
+  test('lists.json is one entry per line, allow list first, and a restart restores every entry with its history', async () => {
+    const e = createEnforcer({ configDir: dir, logger });
+    try {
+      await e.addDeny({ type: 'cookie', name: 'sid', value: 'ünïcödé "quoted" \\ value' });
+      await e.addDeny({ type: 'ip', value: '192.0.2.0/24' }, 'invalid_method');
+      await e.addAllow({ type: 'ip', value: '198.51.100.7' });
+    } finally {
+      await e.close();
+    }
+    const text = fs.readFileSync(data(dir, 'lists.json'), 'utf8');
+    expect(text.split('\n')).toEqual([expect.stringMatching(/^\{"version":1,"seq":\d+,"whitelist":\[$/), expect.stringContaining('198.51.100.7'), '],"blacklist":[', expect.stringContaining('sid'), expect.stringContaining('192.0.2.0/24'), ']}', '']);
+    const before = JSON.parse(text) as { blacklist: unknown[]; whitelist: unknown[] };
+    const again = createEnforcer({ configDir: dir, logger });
+    try {
+      expect(again.denyList.list(undefined, true)).toEqual(before.blacklist);
+      expect(again.allowList.list(undefined, true)).toEqual(before.whitelist);
+    } finally {
+      await again.close();
+    }
+    expect(warnings).toEqual([]);
+  });
+
   test('a lists.json from before the journal loads unchanged', async () => {
     fs.mkdirSync(data(dir), { recursive: true });
     fs.writeFileSync(data(dir, 'lists.json'), JSON.stringify({ version: 1, blacklist: [{ type: 'ip', value: '192.0.2.1', tag: 'manual' }], whitelist: [] }, null, 1));
