@@ -36,6 +36,10 @@ export class RedisHoneytokenStore implements HoneytokenStore {
   private table: HoneytokenTable | undefined;
   /** The load failed (Redis unreachable at start): the subscriber reads everything once it connects. */
   private unread = false;
+  /** The subscription, confirmed: `load` waits for it. */
+  private subscribed: Promise<unknown> | undefined;
+  /** Tokens heard before anyone listened (between `load` and `subscribe`), handed to the first listener. */
+  private early: Honeytoken[] = [];
 
   constructor(
     private readonly client: RedisClient,
@@ -52,6 +56,10 @@ export class RedisHoneytokenStore implements HoneytokenStore {
   async load(table: HoneytokenTable): Promise<string[]> {
     this.table = table;
     try {
+      // Subscribed before the read: a token planted while this node starts is in the read or in a
+      // message, never in neither (a node that says it is ready must catch it).
+      if (!this.subscriber) this.start();
+      await this.subscribed;
       return await this.readAll(table);
     } catch (err) {
       this.unread = true;
@@ -68,6 +76,7 @@ export class RedisHoneytokenStore implements HoneytokenStore {
   subscribe(listener: (t: Honeytoken) => void): () => void {
     this.listeners.add(listener);
     if (!this.subscriber) this.start();
+    for (const t of this.early.splice(0)) listener(t);
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) this.stop();
@@ -76,6 +85,7 @@ export class RedisHoneytokenStore implements HoneytokenStore {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.early = [];
     this.stop();
   }
 
@@ -98,7 +108,8 @@ export class RedisHoneytokenStore implements HoneytokenStore {
         );
       }
     });
-    sub.subscribe(this.channel).catch((err: unknown) => this.opts.onError(err));
+    this.subscribed = sub.subscribe(this.channel);
+    this.subscribed.catch((err: unknown) => this.opts.onError(err));
   }
 
   private stop(): void {
@@ -116,7 +127,12 @@ export class RedisHoneytokenStore implements HoneytokenStore {
     }
     if (parsed.o === this.opts.origin) return;
     const t = honeytokenOf(parsed.t);
-    if (t) for (const l of this.listeners) l(t);
+    if (!t) return;
+    if (this.listeners.size === 0) {
+      if (this.early.length < (this.table?.max ?? HONEYTOKENS_MAX)) this.early.push(t);
+      return;
+    }
+    for (const l of this.listeners) l(t);
   }
 
   private async readAll(table: HoneytokenTable): Promise<string[]> {

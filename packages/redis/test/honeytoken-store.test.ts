@@ -39,6 +39,20 @@ describe('RedisHoneytokenStore (real Redis)', () => {
     await dropClusterKeys(admin, clusterId);
   });
 
+  test('a token planted after a handle loaded, before it has a listener (a node starting), reaches that listener', async () => {
+    const a = open('node-a');
+    const b = open('node-b');
+    await a.load(new HoneytokenTable());
+    // B's load returns once B is subscribed: what is planted from then on is heard, even before B listens.
+    await b.load(new HoneytokenTable());
+    a.record(token(7));
+    await eventually(async () => expect(await admin.hexists(`ase:{${clusterId}}:honeytokens`, token(7).value)).toBe(1));
+    await sleep(100); // the message has had time to arrive
+    const heard: Honeytoken[] = [];
+    b.subscribe((t) => heard.push(t));
+    expect(heard).toEqual([token(7)]);
+  });
+
   test('a token recorded by one handle reaches the others at once, and a handle opened later loads it; none hears its own', async () => {
     const a = open('node-a');
     const b = open('node-b');
