@@ -17,7 +17,7 @@ import {
 } from './list-slots';
 import { type EntryMeta, EntryRecords, RECORD_BYTES } from './entry-records';
 import { NetworkIndex } from './network-index';
-import { PresenceFilter, keyHash } from './presence-filter';
+import { PresenceFilter, keyHash, keyHashAndTop16 } from './presence-filter';
 
 export { DEFAULT_LIST_SHARES, LIST_SHARES, ListBudget, type ListShare, shareOf } from './list-budget';
 export { entryCost, type StoredEntry, typeIndex } from './list-slots';
@@ -131,7 +131,8 @@ export class ClientList {
       const rec = this.recordOf(kind + DIGESTED, nameKey, digest);
       return rec < 0 ? undefined : slotEntry({ kind: kind + DIGESTED, name: nameKey, value: digest }, this.records.tag[rec]!);
     }
-    let rec = this.recordOf(kind, nameKey, value);
+    if (kind === 0 && name === undefined && !this.networks.empty) return this.ipEntry(value);
+    const rec = this.recordOf(kind, nameKey, value);
     if (rec >= 0) {
       const tag = DENY_TAGS[this.records.tag[rec]!]!;
       return name === undefined ? { type, value, tag } : { type, name, value, tag };
@@ -139,6 +140,17 @@ export class ClientList {
     if (kind !== 0 || this.networks.empty) return undefined;
     const net = this.networks.find(value);
     return net === undefined ? undefined : { type, value: net.value, tag: DENY_TAGS[this.records.tag[net.rec]!]! };
+  }
+
+  /** `get` of an IP address when networks are listed: its hash and its first 16 bits from one read of it. */
+  private ipEntry(value: string): StoredEntry | undefined {
+    const scan = keyHashAndTop16(0, value);
+    const rec = this.recordAt(scan | 0, 0, '', value);
+    if (rec >= 0) return { type: 'ip', value, tag: DENY_TAGS[this.records.tag[rec]!]! };
+    const top = Math.floor(scan / 2 ** 32);
+    if (!this.networks.mayHold(top)) return undefined;
+    const net = this.networks.find(value, top);
+    return net === undefined ? undefined : { type: 'ip', value: net.value, tag: DENY_TAGS[this.records.tag[net.rec]!]! };
   }
 
   /** Whether a record has not expired. */
@@ -228,7 +240,11 @@ export class ClientList {
    * filter, then the map.
    */
   private recordOf(kind: number, nameKey: string, value: string): number {
-    const h = keyHash(kind, nameKey, value);
+    return this.recordAt(keyHash(kind, nameKey, value), kind, nameKey, value);
+  }
+
+  /** {@link recordOf} with the key's hash already computed. */
+  private recordAt(h: number, kind: number, nameKey: string, value: string): number {
     const slot = h >>> (32 - RECENT_BITS); // the filter indexes its blocks with the low bits
     if (this.recentHash[slot] === h && this.recentValue[slot] === value && this.recentKind[slot] === kind && this.recentName[slot] === nameKey) {
       const r = this.recentRec[slot]!;

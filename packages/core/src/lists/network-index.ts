@@ -1,4 +1,5 @@
 import { ipv4Mask, ipv4ToInt, ipv6Prefix } from '../request/ip-address';
+import { TOP16_UNKNOWN, TOP16_V6 } from './presence-filter';
 
 /**
  * The network entries of a list (`203.0.113.0/24`, `2001:db8::/48`), so that an IP lookup also
@@ -38,10 +39,22 @@ export class NetworkIndex {
     return this.v4Lengths.length === 0 && this.v6Lengths.length === 0;
   }
 
-  /** The most specific listed network holding the canonical address `ip`: its record and value. */
-  find(ip: string): { rec: number; value: string } | undefined {
-    const top = ipv4Top16(ip);
-    if (top >= 0) {
+  /**
+   * Whether a listed network may hold an address with these first 16 bits (`top` of
+   * {@link keyHashAndTop16}): false for most clients, and small enough to be inlined where it is asked.
+   */
+  mayHold(top: number): boolean {
+    if (top < TOP16_V6) return this.v4Top !== undefined && this.v4Top[top] !== 0;
+    return top === TOP16_UNKNOWN || (this.v6Top !== undefined && this.v6Top[top - TOP16_V6] !== 0);
+  }
+
+  /**
+   * The most specific listed network holding the canonical address `ip`: its record and value.
+   * `top`: its first 16 bits as {@link keyHashAndTop16} gives them, when the caller has them.
+   */
+  find(ip: string, top = TOP16_UNKNOWN): { rec: number; value: string } | undefined {
+    if (top === TOP16_UNKNOWN) top = top16(ip);
+    if (top < TOP16_V6) {
       // Most clients are in no listed network: the first two octets say so without parsing the rest.
       if (this.v4Lengths.length === 0 || this.v4Top![top] === 0) return undefined;
       const n = ipv4ToInt(ip);
@@ -51,7 +64,7 @@ export class NetworkIndex {
       }
       return undefined;
     }
-    if (this.v6Lengths.length === 0 || this.v6Top![firstGroup(ip)] === 0) return undefined;
+    if (this.v6Lengths.length === 0 || this.v6Top![top - TOP16_V6] === 0) return undefined;
     for (const len of this.v6Lengths) {
       const net = ipv6Prefix(ip, len);
       const rec = net ? this.v6Record(net) : -1;
@@ -104,6 +117,12 @@ function lengthsOf(max: number, used: (len: number) => boolean): number[] {
 function firstGroup(value: string): number {
   const colon = value.indexOf(':');
   return colon <= 0 ? 0 : parseInt(value.slice(0, colon), 16) & 0xffff;
+}
+
+/** `top` of {@link keyHashAndTop16}, parsed here (no caller had it). */
+function top16(ip: string): number {
+  const v4 = ipv4Top16(ip);
+  return v4 >= 0 ? v4 : TOP16_V6 + firstGroup(ip);
 }
 
 /** The first 16 bits of a dotted quad (`203.0.113.7` → 203 × 256 + 0), or -1 for anything else (IPv6). */

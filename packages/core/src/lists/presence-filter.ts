@@ -46,6 +46,65 @@ export function keyHash(kind: number, name: string, value: string): number {
   return h;
 }
 
+/** `top` of {@link keyHashAndTop16} for a value whose first 16 bits it could not tell: the caller parses it. */
+export const TOP16_UNKNOWN = 0x20000;
+/** Added to an IPv6 address's first 16 bits in `top` (an IPv4 address's are below it). */
+export const TOP16_V6 = 0x10000;
+
+/**
+ * {@link keyHash}(kind, '', value) of an IP address and, from the same pass over its characters,
+ * its first 16 bits (`top`): an IP lookup in a list with network entries needs both. Reading a
+ * character costs several times the arithmetic done with it (the string's representation is checked
+ * on every read), so a second pass for the networks cost as much as the hash itself.
+ * Returns `top * 2^32 + (hash >>> 0)`: `hash` is `result | 0`. `top` is the first two octets of a
+ * dotted quad (`203.0.113.7` → 203 × 256 + 0), TOP16_V6 + the first group of an IPv6 address
+ * (`2001:db8::1` → TOP16_V6 + 0x2001, `::1` → TOP16_V6), or TOP16_UNKNOWN for anything else.
+ */
+export function keyHashAndTop16(kind: number, value: string): number {
+  const len = value.length;
+  if (len > SAMPLED) return TOP16_UNKNOWN * 2 ** 32 + (keyHash(kind, '', value) >>> 0);
+  let h = Math.imul(Math.imul(0x811c9dc5 ^ kind, 0x01000193) ^ 0xff, 0x01000193); // keyHash's with name ''
+  let top = TOP16_UNKNOWN;
+  // The first field (at most 4 characters and its separator) in decimal and in hexadecimal at once.
+  let i = 0;
+  let c = 0;
+  let dec = 0;
+  let hex = 0;
+  while (i < len && i < 5) {
+    c = value.charCodeAt(i++);
+    h = Math.imul(h ^ c, 0x01000193);
+    let d = c - 0x30;
+    if (d < 0 || d > 9) {
+      d = (c | 0x20) - 0x57; // a–f, A–F → 10–15
+      if (d < 10 || d > 15) break;
+      dec = 256; // not a decimal octet
+    }
+    dec = dec * 10 + d;
+    hex = (hex << 4) | d;
+  }
+  if (c === 0x2e && i >= 2 && i <= 4 && dec <= 255) {
+    const start = i;
+    let b = 0;
+    while (i < len && i < start + 4) {
+      c = value.charCodeAt(i++);
+      h = Math.imul(h ^ c, 0x01000193);
+      const d = c - 0x30;
+      if (d < 0 || d > 9) break;
+      b = b * 10 + d;
+    }
+    if (c === 0x2e && i >= start + 2 && b <= 255) top = (dec << 8) | b;
+  } else if (c === 0x3a) {
+    top = TOP16_V6 | hex;
+  }
+  for (; i < len; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return top * 2 ** 32 + (h >>> 0);
+}
+
 export class PresenceFilter {
   private words: Int32Array;
   private mask: number;

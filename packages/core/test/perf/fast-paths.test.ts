@@ -2,13 +2,14 @@
  * The request path's fast paths (docs/performance.md) must give exactly the answers of the slower
  * code they stand in for: checked against it on generated and edge-case inputs.
  */
-import { BlockList, isIPv4 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { parseRate } from '../../src/config/units';
 import { CounterLimiter, createRateLimiter } from '../../src/flow/rate-limit';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { ClientList, ListBudget } from '../../src/lists/client-list';
-import { PresenceFilter, keyHash } from '../../src/lists/presence-filter';
+import { PresenceFilter, TOP16_UNKNOWN, TOP16_V6, keyHash, keyHashAndTop16 } from '../../src/lists/presence-filter';
 import { TrustedProxies, isDottedQuad } from '../../src/request/client-ip';
+import { ipv4Prefix } from '../../src/request/ip-address';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -38,6 +39,39 @@ describe('PresenceFilter', () => {
   });
 });
 
+describe('keyHashAndTop16', () => {
+  /** The first 16 bits as the network index parses them on its own. */
+  function reference(s: string): number {
+    const v4 = /^(\d{1,3})\.(\d{1,3})\./.exec(s);
+    if (v4 && Number(v4[1]) <= 255 && Number(v4[2]) <= 255) return (Number(v4[1]) << 8) | Number(v4[2]);
+    const v6 = /^([0-9a-fA-F]{0,4}):/.exec(s);
+    return v6 ? TOP16_V6 + (parseInt(v6[1]!, 16) || 0) : TOP16_UNKNOWN;
+  }
+
+  test("gives keyHash's hash, and an address's first 16 bits (or none) from the same pass", () => {
+    const cases = ['192.168.1.1', '0.0.0.0', '255.255.255.255', '10.0.0.0/8', '::', '::1', '2001:db8::1', 'fe80::1', 'FFFF::', '12345::1', '1.2', '1.2.', '256.1.1.1', '1.256.1.1', '1a.2.3.4', '::ffff:1.2.3.4', '', 'x'.repeat(200)];
+    const r = rng(5);
+    const alphabet = '0123456789.:abcdefABCDEFx/';
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      const n = Math.floor(r() * 20);
+      for (let j = 0; j < n; j++) s += alphabet[Math.floor(r() * (r() < 0.7 ? 12 : alphabet.length))];
+      cases.push(s);
+    }
+    for (let i = 0; i < 2000; i++) {
+      const g = () => Math.floor(r() * 65536).toString(16);
+      cases.push(`${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`, `${g()}:${g()}::${g()}`);
+    }
+    for (const c of cases) {
+      const scan = keyHashAndTop16(0, c);
+      const top = Math.floor(scan / 2 ** 32);
+      expect([c, scan | 0]).toEqual([c, keyHash(0, '', c)]);
+      // TOP16_UNKNOWN only sends the caller to its own parse; any other answer must be the parse's.
+      if (top !== TOP16_UNKNOWN || isIPv4(c) || isIPv6(c)) expect([c, top]).toEqual([c, reference(c)]);
+    }
+  });
+});
+
 describe('ClientList with its filter', () => {
   test('answers like a map through growth, removal and clearing', () => {
     const list = new ClientList('blacklist', new ListBudget(1e9));
@@ -63,6 +97,32 @@ describe('ClientList with its filter', () => {
     for (const v of present) expect(list.has('cookie', v, 'sid')).toBe(false);
     list.add({ type: 'cookie', name: 'sid', value: 'again' }, 'manual');
     expect(list.get('cookie', 'again', 'sid')).toEqual({ type: 'cookie', name: 'sid', value: 'again', tag: 'manual' });
+  });
+});
+
+describe('ClientList with networks', () => {
+  test('finds an address exactly when a listed network or the address itself holds it', () => {
+    const list = new ClientList('blacklist', new ListBudget(1e9));
+    const ref = new BlockList();
+    const r = rng(9);
+    for (let i = 0; i < 300; i++) {
+      const len = 8 + Math.floor(r() * 24);
+      const net = ipv4Prefix(`${20 + Math.floor(r() * 4)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`, len);
+      if (list.add({ type: 'ip', value: net }, 'manual')) ref.addSubnet(net.split('/')[0]!, len, 'ipv4');
+    }
+    for (const net of ['2001:db8::/32', 'fe80::/10', '2001:db8:1::/48']) {
+      list.add({ type: 'ip', value: net }, 'manual');
+      ref.addSubnet(net.split('/')[0]!, Number(net.split('/')[1]), 'ipv6');
+    }
+    list.add({ type: 'ip', value: '192.168.7.7' }, 'manual');
+    ref.addAddress('192.168.7.7', 'ipv4');
+    const addrs = ['192.168.7.7', '192.168.7.8', '2001:db8::1', '2001:db9::1', 'fe80::1', 'febf::1', '::1', '2001:db8:1::7'];
+    for (let i = 0; i < 20_000; i++) addrs.push(`${18 + Math.floor(r() * 8)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`);
+    for (const a of addrs) {
+      const e = list.get('ip', a);
+      expect([a, e !== undefined]).toEqual([a, ref.check(a, a.includes(':') ? 'ipv6' : 'ipv4')]);
+      expect([a, list.has('ip', a)]).toEqual([a, e !== undefined]);
+    }
   });
 });
 
