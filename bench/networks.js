@@ -9,8 +9,9 @@
 // (IP, token, API key, cookie of each request) and µs per decision.
 // Run: `npx tsc -b && node bench/networks.js` prints one JSON line (times: noisy on a busy machine).
 // `node bench/networks.js --instructions` counts instructions per lookup with valgrind's callgrind
-// instead (steady state: a run with MEASURED more lookups minus one without, as bench/instructions.js),
-// which the machine's load does not move; takes several minutes.
+// instead (steady state: a run with MEASURED more lookups minus one without, as bench/instructions.js,
+// both with fixed seeds and a collection before the measured rounds), which the machine's load does
+// not move; takes several minutes.
 const { performance } = require('node:perf_hooks');
 const { createEnforcer, silentLogger, canonicalEntry } = require('@ase/core');
 const { CONF, denyEntry, realisticPolicy, requests } = require('./lib/policy');
@@ -114,10 +115,18 @@ function child(withNets, n) {
   const e = createEnforcer({ logger: silentLogger, conf: { ...CONF, attack_list_memory: '1gb' }, apis: {} });
   fill(e, withNets);
   lookupNs(e, ids, WARMUP);
+  // Both runs (with and without the measured rounds) collect here, so that the garbage of the fill
+  // is not collected in one and not the other: their difference is then the rounds alone.
+  global.gc();
+  global.gc();
   if (n > 0) lookupNs(e, ids, n);
   return e.close();
 }
 
+// The same hash seed and random seed in every child (V8 seeds string hashes and Map layouts per
+// process, which moved the counts by a third between runs of the same code), deterministic mode, and
+// `gc` for the collection before the measured rounds.
+const CHILD_FLAGS = ['--single-threaded', '--predictable', '--hash-seed=1', '--random-seed=1', '--expose-gc', '--max-old-space-size=4096'];
 const WARMUP = 200_000;
 const MEASURED = 400_000;
 
@@ -128,7 +137,7 @@ function count(withNets, n) {
   const path = require('node:path');
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ase-bench-cg-')), 'callgrind.out');
   return new Promise((resolve, reject) => {
-    execFile('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--max-old-space-size=4096', __filename, '--child', withNets ? 'nets' : 'plain', String(n)], { maxBuffer: 1 << 24 }, (err, _o, stderr) => {
+    execFile('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...CHILD_FLAGS, __filename, '--child', withNets ? 'nets' : 'plain', String(n)], { maxBuffer: 1 << 24 }, (err, _o, stderr) => {
       fs.rmSync(path.dirname(out), { recursive: true, force: true });
       const m = /Collected : (\d+)/.exec(stderr);
       if (err || !m) reject(new Error(`callgrind failed (${err ? err.message : 'no count'}): ${stderr.slice(-500)}`));
