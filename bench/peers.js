@@ -15,7 +15,7 @@
 // rate): half the slower of the proxy-only baseline's and the default gateway's maximum. Then start-up
 // and list writes with 1 000 000 entries (bench/large-lists.js). Environment: BENCH_ROUNDS (5),
 // BENCH_DURATION (3 s), BENCH_WARMUP (2 s), BENCH_CONNECTIONS (50). Writes bench/results/peers.{md,json}.
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync, fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
