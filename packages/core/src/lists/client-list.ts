@@ -17,7 +17,7 @@ import {
 } from './list-slots';
 import { type EntryMeta, EntryRecords, RECORD_BYTES } from './entry-records';
 import { NetworkIndex } from './network-index';
-import { PresenceFilter, keyHash, keyHashAndTop16 } from './presence-filter';
+import { PresenceFilter, keyHash, keyHashAndTop16, scanned } from './presence-filter';
 
 export { DEFAULT_LIST_SHARES, LIST_SHARES, ListBudget, type ListShare, shareOf } from './list-budget';
 export { entryCost, type StoredEntry, typeIndex } from './list-slots';
@@ -144,10 +144,10 @@ export class ClientList {
 
   /** `get` of an IP address when networks are listed: its hash and its first 16 bits from one read of it. */
   private ipEntry(value: string): StoredEntry | undefined {
-    const scan = keyHashAndTop16(0, value);
-    const rec = this.recordAt(scan | 0, 0, '', value);
+    const hash = keyHashAndTop16(0, value);
+    const top = scanned.top;
+    const rec = this.recordAt(hash, 0, '', value);
     if (rec >= 0) return { type: 'ip', value, tag: DENY_TAGS[this.records.tag[rec]!]! };
-    const top = Math.floor(scan / 2 ** 32);
     if (!this.networks.mayHold(top)) return undefined;
     const net = this.networks.find(value, top);
     return net === undefined ? undefined : { type: 'ip', value: net.value, tag: DENY_TAGS[this.records.tag[net.rec]!]! };

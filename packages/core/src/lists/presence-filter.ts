@@ -56,13 +56,17 @@ export const TOP16_V6 = 0x10000;
  * its first 16 bits (`top`): an IP lookup in a list with network entries needs both. Reading a
  * character costs several times the arithmetic done with it (the string's representation is checked
  * on every read), so a second pass for the networks cost as much as the hash itself.
- * Returns `top * 2^32 + (hash >>> 0)`: `hash` is `result | 0`. `top` is the first two octets of a
- * dotted quad (`203.0.113.7` → 203 × 256 + 0), TOP16_V6 + the first group of an IPv6 address
- * (`2001:db8::1` → TOP16_V6 + 0x2001, `::1` → TOP16_V6), or TOP16_UNKNOWN for anything else.
+ * Returns the hash and leaves `top` in {@link scanned}`.top`: the first two octets of a dotted quad
+ * (`203.0.113.7` → 203 × 256 + 0), TOP16_V6 + the first group of an IPv6 address (`2001:db8::1` →
+ * TOP16_V6 + 0x2001, `::1` → TOP16_V6), or TOP16_UNKNOWN for anything else. (Returning both in one
+ * number, above 2^31, allocated a heap number per lookup: garbage on the request path.)
  */
 export function keyHashAndTop16(kind: number, value: string): number {
   const len = value.length;
-  if (len > SAMPLED) return TOP16_UNKNOWN * 2 ** 32 + (keyHash(kind, '', value) >>> 0);
+  if (len > SAMPLED) {
+    scanned.top = TOP16_UNKNOWN;
+    return keyHash(kind, '', value);
+  }
   let h = Math.imul(Math.imul(0x811c9dc5 ^ kind, 0x01000193) ^ 0xff, 0x01000193); // keyHash's with name ''
   let top = TOP16_UNKNOWN;
   // The first field (at most 4 characters and its separator) in decimal and in hexadecimal at once.
@@ -102,8 +106,12 @@ export function keyHashAndTop16(kind: number, value: string): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return top * 2 ** 32 + (h >>> 0);
+  scanned.top = top;
+  return h;
 }
+
+/** The first 16 bits of the address {@link keyHashAndTop16} read last (the request path is synchronous). */
+export const scanned = { top: TOP16_UNKNOWN };
 
 export class PresenceFilter {
   private words: Int32Array;
