@@ -12,10 +12,10 @@
 // instead (steady state: a run with MEASURED more lookups minus one without, as bench/instructions.js,
 // both with fixed seeds and a collection before the measured rounds), which the machine's load does
 // not move; takes several minutes.
-const { performance } = require('node:perf_hooks');
 const { createEnforcer, silentLogger, canonicalEntry } = require('@ase/core');
 const { CONF, denyEntry, realisticPolicy, requests } = require('./lib/policy');
 const { median } = require('./core');
+const { decisionUs, identifiersOf, lookupNs } = require('./lib/lookups');
 
 const ENTRIES = 1_000_000;
 const V4_NETWORKS = 9_000;
@@ -45,36 +45,9 @@ function fill(enforcer, networks) {
   return v4 + v6;
 }
 
-async function decisionUs(enforcer, reqs, n) {
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    let d = enforcer.decide(reqs[i & 4095]);
-    if (typeof d.then === 'function') d = await d;
-    if (d.action !== 'proxy') throw new Error(`unexpected decision ${d.action}`);
-  }
-  return ((performance.now() - t0) * 1000) / n;
-}
-
-function lookupNs(enforcer, ids, n) {
-  const list = enforcer.denyList;
-  let found = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const c = ids[i & 4095];
-    if (list.get('ip', c.ip) || list.get('token', c.token) || list.get('api_key', c.key, 'x-api-key') || list.get('cookie', c.cookie, 'sid')) found++;
-  }
-  if (found) throw new Error('passing identifiers were found in the deny list');
-  return ((performance.now() - t0) * 1e6) / (n * 4);
-}
-
 async function run({ rounds = 7 } = {}) {
   const reqs = requests(4096);
-  const ids = reqs.map((r) => ({
-    ip: r.headers['x-forwarded-for'],
-    token: r.headers.authorization.slice(7),
-    key: r.headers['x-api-key'],
-    cookie: r.headers.cookie.slice(4, r.headers.cookie.indexOf(';')),
-  }));
+  const ids = identifiersOf(reqs);
   const open = () => createEnforcer({ logger: silentLogger, conf: { ...CONF, attack_list_memory: '1gb' }, apis: realisticPolicy() });
   const plain = open();
   const withNets = open();
@@ -111,7 +84,7 @@ async function run({ rounds = 7 } = {}) {
 /** The child under callgrind: fill, warm up, then `n` rounds of the four lookups. */
 function child(withNets, n) {
   const reqs = requests(4096);
-  const ids = reqs.map((r) => ({ ip: r.headers['x-forwarded-for'], token: r.headers.authorization.slice(7), key: r.headers['x-api-key'], cookie: r.headers.cookie.slice(4, r.headers.cookie.indexOf(';')) }));
+  const ids = identifiersOf(reqs);
   const e = createEnforcer({ logger: silentLogger, conf: { ...CONF, attack_list_memory: '1gb' }, apis: {} });
   fill(e, withNets);
   lookupNs(e, ids, WARMUP);

@@ -10,6 +10,7 @@ const { performance } = require('node:perf_hooks');
 const { createEnforcer, silentLogger } = require('@ase/core');
 const { CONF, denyEntry, realisticPolicy, requests } = require('./lib/policy');
 const { median } = require('./core');
+const { decisionUs, identifiersOf, lookupNs } = require('./lib/lookups');
 
 const BIG = 1_000_000;
 const SMALL = 1_000;
@@ -39,39 +40,10 @@ function retained() {
   return m.heapUsed + m.external + m.arrayBuffers;
 }
 
-/** µs per decision over the realistic (passing) requests (a Promise from a shared store is awaited). */
-async function decisionUs(enforcer, reqs, n) {
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    let d = enforcer.decide(reqs[i & 4095]);
-    if (typeof d.then === 'function') d = await d;
-    if (d.action !== 'proxy') throw new Error(`unexpected decision ${d.action}`);
-  }
-  return ((performance.now() - t0) * 1000) / n;
-}
-
-/** ns per deny-list lookup: each request's IP, token, API key and cookie (all absent). */
-function lookupNs(enforcer, ids, n) {
-  const list = enforcer.denyList;
-  let found = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const c = ids[i & 4095];
-    if (list.get('ip', c.ip) || list.get('token', c.token) || list.get('api_key', c.key, 'x-api-key') || list.get('cookie', c.cookie, 'sid')) found++;
-  }
-  if (found) throw new Error('passing identifiers were found in the deny list');
-  return ((performance.now() - t0) * 1e6) / (n * 4);
-}
-
 async function run({ rounds = 5 } = {}) {
   if (!global.gc) throw new Error('run with node --expose-gc');
   const reqs = requests(4096);
-  const ids = reqs.map((r) => ({
-    ip: r.headers['x-forwarded-for'],
-    token: r.headers.authorization.slice(7),
-    key: r.headers['x-api-key'],
-    cookie: r.headers.cookie.slice(4, r.headers.cookie.indexOf(';')),
-  }));
+  const ids = identifiersOf(reqs);
   const open = (dir) => createEnforcer({ configDir: dir, logger: silentLogger, conf: CONF, apis: realisticPolicy() });
 
   const smallDir = configDirWith(SMALL);
